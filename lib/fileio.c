@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: MIT */
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include "fileio.h"
+#include "macro.h"
+#include "strv.h"
+
+int read_full_file(const char *path, char **ret, size_t *ret_size) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0, alloc = 0;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return negative_errno();
+
+        for (;;) {
+                ssize_t n;
+
+                if (alloc - size < 4096) {
+                        alloc = alloc ? alloc * 2 : 8192;
+                        buf = xrealloc(buf, alloc);
+                }
+                n = read(fd, buf + size, alloc - size - 1);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (n == 0)
+                        break;
+                size += (size_t) n;
+        }
+        if (!buf)
+                buf = xmalloc(1);
+        buf[size] = 0;
+        if (ret_size)
+                *ret_size = size;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+static int write_all(int fd, const char *data, size_t size) {
+        while (size > 0) {
+                ssize_t n = write(fd, data, size);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                data += n;
+                size -= (size_t) n;
+        }
+        return 0;
+}
+
+int write_file_atomic(const char *path, const char *data, size_t size, mode_t mode) {
+        _cleanup_free_ char *tmp = xasprintf("%s.XXXXXX", path);
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+
+        r = write_all(fd, data, size);
+        if (r >= 0 && fchmod(fd, mode) < 0)
+                r = negative_errno();
+        if (r >= 0 && fsync(fd) < 0)
+                r = negative_errno();
+        if (r >= 0 && rename(tmp, path) < 0)
+                r = negative_errno();
+        if (r < 0)
+                (void) unlink(tmp);
+        return r;
+}
+
+int mkdir_p(const char *path, mode_t mode) {
+        _cleanup_free_ char *p = xstrdup(path);
+
+        for (char *s = p + 1; *s; s++) {
+                if (*s != '/')
+                        continue;
+                *s = 0;
+                if (mkdir(p, mode) < 0 && errno != EEXIST)
+                        return negative_errno();
+                *s = '/';
+        }
+        if (mkdir(p, mode) < 0) {
+                if (errno != EEXIST)
+                        return negative_errno();
+                if (!is_dir(p))
+                        return -ENOTDIR;
+        }
+        return 0;
+}
+
+int mkdir_parents(const char *path, mode_t mode) {
+        _cleanup_free_ char *p = xstrdup(path);
+        char *slash = strrchr(p, '/');
+
+        if (!slash || slash == p)
+                return 0;
+        *slash = 0;
+        return mkdir_p(p, mode);
+}
+
+static int rm_rf_at(int parent_fd, const char *name) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+        int r = 0;
+
+        if (unlinkat(parent_fd, name, 0) >= 0 || errno == ENOENT)
+                return 0;
+        if (errno != EISDIR && errno != EPERM)
+                return negative_errno();
+
+        fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        d = fdopendir(fd);
+        if (!d)
+                return negative_errno();
+        fd = -EBADF; /* owned by d now */
+
+        while ((de = readdir(d))) {
+                int k;
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                k = rm_rf_at(dirfd(d), de->d_name);
+                if (k < 0 && r == 0)
+                        r = k;
+        }
+        if (unlinkat(parent_fd, name, AT_REMOVEDIR) < 0 && errno != ENOENT && r == 0)
+                r = negative_errno();
+        return r;
+}
+
+int rm_rf(const char *path) {
+        return rm_rf_at(AT_FDCWD, path);
+}
+
+int lock_directory(const char *path) {
+        int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        if (flock(fd, LOCK_EX) < 0) {
+                int r = negative_errno();
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
+bool path_exists(const char *path) {
+        struct stat st;
+        return lstat(path, &st) >= 0;
+}
+
+bool is_dir(const char *path) {
+        struct stat st;
+        return stat(path, &st) >= 0 && S_ISDIR(st.st_mode);
+}
+
+int dir_list(const char *dir, const char *suffix, char ***ret) {
+        _cleanup_closedir_ DIR *d = NULL;
+        _cleanup_strv_free_ char **l = xmalloc(sizeof(char *));
+        struct dirent *de;
+
+        d = opendir(dir);
+        if (!d)
+                return negative_errno();
+        while ((errno = 0, de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                if (suffix && !endswith(de->d_name, suffix))
+                        continue;
+                strv_extend(&l, de->d_name);
+        }
+        if (errno)
+                return negative_errno();
+        strv_sort(l);
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+char *path_join(const char *a, const char *b) {
+        size_t la = strlen(a);
+        while (la > 1 && a[la - 1] == '/')
+                la--;
+        while (*b == '/')
+                b++;
+        return xasprintf("%.*s/%s", (int) la, a, b);
+}
+
+bool path_is_absolute(const char *p) {
+        return p && p[0] == '/';
+}
+
+char *path_basename(const char *p) {
+        size_t l = strlen(p);
+        const char *s;
+
+        while (l > 1 && p[l - 1] == '/')
+                l--;
+        s = memrchr(p, '/', l);
+        if (!s || (s == p && l == 1))
+                return xstrndup(p, l);
+        return xstrndup(s + 1, l - (size_t) (s + 1 - p));
+}

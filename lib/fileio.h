@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* Reads a whole file; ret_size may be NULL. */
+int read_full_file(const char *path, char **ret, size_t *ret_size);
+
+/* Writes data to a temp file next to path, fsyncs it and renames it over
+ * path, so readers see either the old or the new content, never half. */
+int write_file_atomic(const char *path, const char *data, size_t size, mode_t mode);
+
+int mkdir_p(const char *path, mode_t mode);
+/* Creates the parents of path (not path itself). */
+int mkdir_parents(const char *path, mode_t mode);
+
+/* Removes path and, if it is a directory, everything below it; does not
+ * follow symlinks. A missing path is not an error. */
+int rm_rf(const char *path);
+
+/* Takes an exclusive flock() on a directory (blocking). Returns the fd. */
+int lock_directory(const char *path);
+
+bool path_exists(const char *path);      /* lstat(): links count as existing */
+bool is_dir(const char *path);           /* stat(): follows links */
+
+/* Sorted names in dir that end with suffix (NULL: all but dot files). */
+int dir_list(const char *dir, const char *suffix, char ***ret);
+
+char *path_join(const char *a, const char *b);
+bool path_is_absolute(const char *p);
+/* Last component, without trailing slashes: a new string. */
+char *path_basename(const char *p);

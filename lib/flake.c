@@ -1,0 +1,459 @@
+/* SPDX-License-Identifier: MIT */
+#include <stddef.h>
+
+#include "fileio.h"
+#include "flake.h"
+#include "log.h"
+#include "size.h"
+#include "strv.h"
+
+static const char * const engine_names[_FLAKE_ENGINE_MAX] = {
+        [FLAKE_ENGINE_PODMAN] = "podman",
+        [FLAKE_ENGINE_FIRECRACKER] = "firecracker",
+};
+
+const char *flake_engine_to_string(FlakeEngine e) {
+        return e >= 0 && e < _FLAKE_ENGINE_MAX ? engine_names[e] : NULL;
+}
+
+FlakeEngine flake_engine_from_string(const char *s) {
+        for (size_t i = 0; i < _FLAKE_ENGINE_MAX; i++)
+                if (streq_ptr(s, engine_names[i]))
+                        return (FlakeEngine) i;
+        return _FLAKE_ENGINE_INVALID;
+}
+
+const char *flake_engine_pilot(FlakeEngine e) {
+        return e == FLAKE_ENGINE_PODMAN ? "podman-pilot" : "firecracker-pilot";
+}
+
+/* ---- schema ---- */
+
+typedef enum KeyKind {
+        KEY_SECTION,        /* a mapping of further keys */
+        KEY_OPAQUE,         /* any value, interpreted elsewhere */
+        KEY_STRING,
+        KEY_PATH,           /* absolute path */
+        KEY_BOOL,
+        KEY_UINT,
+        KEY_SIZE,
+        KEY_LIST,           /* list of strings */
+} KeyKind;
+
+typedef struct KeySpec {
+        const char *path;
+        KeyKind kind;
+        bool required;
+        size_t offset;      /* into Flake; (size_t) -1: not stored */
+} KeySpec;
+
+#define NOT_STORED ((size_t) -1)
+#define F(field) offsetof(Flake, field)
+
+static const KeySpec common_keys[] = {
+        { "include",      KEY_SECTION, false, NOT_STORED },
+        { "include.tar",  KEY_LIST,    false, F(include_tar) },
+        { "include.path", KEY_LIST,    false, F(include_path) },
+};
+
+static const KeySpec container_keys[] = {
+        { "container",                          KEY_SECTION, true,  NOT_STORED },
+        { "container.name",                     KEY_STRING,  true,  F(image) },
+        { "container.target_app_path",          KEY_STRING,  false, F(target_app_path) },
+        { "container.host_app_path",            KEY_PATH,    false, F(host_app_path) },
+        { "container.base_container",           KEY_STRING,  false, F(base_container) },
+        { "container.check_host_dependencies",  KEY_BOOL,    false, F(check_host_dependencies) },
+        { "container.layers",                   KEY_LIST,    false, F(layers) },
+        { "container.runtime",                  KEY_SECTION, false, NOT_STORED },
+        { "container.runtime.runas",            KEY_STRING,  false, F(runas) },
+        { "container.runtime.resume",           KEY_BOOL,    false, F(resume) },
+        { "container.runtime.attach",           KEY_BOOL,    false, F(attach) },
+        { "container.runtime.podman",           KEY_LIST,    false, F(podman_opts) },
+};
+
+static const KeySpec vm_keys[] = {
+        { "vm",                                          KEY_SECTION, true,  NOT_STORED },
+        { "vm.name",                                     KEY_STRING,  true,  F(image) },
+        { "vm.target_app_path",                          KEY_STRING,  false, F(target_app_path) },
+        { "vm.host_app_path",                            KEY_PATH,    false, F(host_app_path) },
+        { "vm.base_vm",                                  KEY_OPAQUE,  false, NOT_STORED },
+        { "vm.layers",                                   KEY_OPAQUE,  false, NOT_STORED },
+        { "vm.runtime",                                  KEY_SECTION, false, NOT_STORED },
+        { "vm.runtime.runas",                            KEY_STRING,  false, F(runas) },
+        { "vm.runtime.resume",                           KEY_BOOL,    false, F(resume) },
+        { "vm.runtime.force_vsock",                      KEY_BOOL,    false, F(force_vsock) },
+        /* Network settings are interpreted by lib/network-config.c. */
+        { "vm.runtime.network",                          KEY_OPAQUE,  false, NOT_STORED },
+        { "vm.runtime.firecracker",                      KEY_SECTION, false, NOT_STORED },
+        { "vm.runtime.firecracker.boot_args",            KEY_LIST,    false, F(boot_args) },
+        { "vm.runtime.firecracker.overlay_size",         KEY_SIZE,    false, F(overlay_size) },
+        { "vm.runtime.firecracker.rootfs_image_path",    KEY_PATH,    true,  F(rootfs_image_path) },
+        { "vm.runtime.firecracker.kernel_image_path",    KEY_PATH,    true,  F(kernel_image_path) },
+        { "vm.runtime.firecracker.initrd_path",          KEY_PATH,    false, F(initrd_path) },
+        { "vm.runtime.firecracker.mem_size_mib",         KEY_UINT,    false, F(mem_size_mib) },
+        { "vm.runtime.firecracker.vcpu_count",           KEY_UINT,    false, F(vcpu_count) },
+        { "vm.runtime.firecracker.cache_type",           KEY_STRING,  false, F(cache_type) },
+};
+
+#undef F
+
+typedef struct Checker {
+        const YamlNode *root;
+        const char *path;           /* main file, for problems without a node */
+        FlakeDiagnostics *diag;
+        const KeySpec *specs[3];
+        size_t n_specs[3];
+} Checker;
+
+static void problem(char ***list, const char *fallback_file, const YamlNode *n, const char *fmt, ...)
+        _printf_(4, 5);
+static void problem(char ***list, const char *fallback_file, const YamlNode *n, const char *fmt, ...) {
+        _cleanup_free_ char *msg = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(&msg, fmt, ap) < 0)
+                abort();
+        va_end(ap);
+        if (n && n->file && n->line > 0)
+                strv_consume(list, xasprintf("%s:%u: %s", n->file, n->line, msg));
+        else
+                strv_consume(list, xasprintf("%s: %s", fallback_file, msg));
+}
+
+#define ERROR(c, n, ...) problem(&(c)->diag->errors, (c)->path, (n), __VA_ARGS__)
+#define WARN(c, n, ...) problem(&(c)->diag->warnings, (c)->path, (n), __VA_ARGS__)
+
+static const KeySpec *find_spec(const Checker *c, const char *path) {
+        for (size_t t = 0; t < ELEMENTSOF(c->specs); t++)
+                for (size_t i = 0; i < c->n_specs[t]; i++)
+                        if (streq(c->specs[t][i].path, path))
+                                return &c->specs[t][i];
+        return NULL;
+}
+
+/* Warns about keys of a section that no spec knows. */
+static void check_unknown_keys(Checker *c, const YamlNode *n, const char *prefix) {
+        for (size_t i = 0; i < n->n_items; i++) {
+                _cleanup_free_ char *p = prefix ? xasprintf("%s.%s", prefix, n->keys[i]) : xstrdup(n->keys[i]);
+                const KeySpec *s = find_spec(c, p);
+
+                if (!s) {
+                        /* The original writes "vm: ~" into container flakes and
+                         * vice versa; a null section of the other engine is fine. */
+                        if (!prefix && (streq(p, "vm") || streq(p, "container")) && yaml_node_is_null(n->items[i]))
+                                continue;
+                        WARN(c, n->items[i], "unknown key '%s', ignoring", p);
+                } else if (s->kind == KEY_SECTION && n->items[i]->type == YAML_NODE_MAPPING)
+                        check_unknown_keys(c, n->items[i], p);
+        }
+}
+
+static void store_key(Checker *c, Flake *f, const KeySpec *s, const YamlNode *n) {
+        void *field = (char *) f + s->offset;
+        const char *str;
+        unsigned long long u;
+        char **list = NULL;
+        int r = 0;
+
+        switch (s->kind) {
+        case KEY_SECTION:
+                if (n->type != YAML_NODE_MAPPING)
+                        ERROR(c, n, "'%s' must be a mapping, not a %s", s->path, yaml_type_to_string(n->type));
+                return;
+        case KEY_OPAQUE:
+                return;
+        case KEY_STRING:
+        case KEY_PATH:
+                r = yaml_node_get_string(n, &str);
+                if (r < 0) {
+                        ERROR(c, n, "'%s' must be a string, not a %s", s->path, yaml_type_to_string(n->type));
+                        return;
+                }
+                if (s->kind == KEY_PATH && str[0] != '/') {
+                        ERROR(c, n, "'%s' must be an absolute path: %s", s->path, str);
+                        return;
+                }
+                *(char **) field = xstrdup(str);
+                return;
+        case KEY_BOOL:
+                if (yaml_node_get_bool(n, (bool *) field) < 0)
+                        ERROR(c, n, "'%s' must be true or false", s->path);
+                return;
+        case KEY_UINT:
+                if (yaml_node_get_uint(n, &u) < 0)
+                        ERROR(c, n, "'%s' must be a non-negative integer", s->path);
+                else
+                        *(uint64_t *) field = u;
+                return;
+        case KEY_SIZE:
+                if (n->type != YAML_NODE_SCALAR || parse_size(n->value, (uint64_t *) field) < 0)
+                        ERROR(c, n, "'%s' is not a valid size (examples: 20GiB, 512MiB, 20G)", s->path);
+                return;
+        case KEY_LIST:
+                if (yaml_node_get_string_list(n, &list) < 0)
+                        ERROR(c, n, "'%s' must be a list of strings", s->path);
+                else
+                        *(char ***) field = list;
+                return;
+        }
+}
+
+static void check_keys(Checker *c, Flake *f, const KeySpec *specs, size_t n_specs) {
+        for (size_t i = 0; i < n_specs; i++) {
+                const KeySpec *s = &specs[i];
+                _cleanup_free_ char *parent_path = xstrdup(s->path);
+                char *dot = strrchr(parent_path, '.');
+                const YamlNode *parent = c->root, *n;
+
+                /* Skip keys below a section that is missing or malformed
+                 * (that section already got its own error). */
+                if (dot) {
+                        *dot = 0;
+                        parent = yaml_lookup(c->root, parent_path);
+                        if (!parent || parent->type != YAML_NODE_MAPPING) {
+                                if (s->required && yaml_node_is_null(parent))
+                                        ERROR(c, NULL, "required key '%s' is missing", s->path);
+                                continue;
+                        }
+                }
+                n = yaml_mapping_get(parent, dot ? dot + 1 : s->path);
+                if (yaml_node_is_null(n)) {
+                        if (s->required)
+                                ERROR(c, n ? n : parent, "required key '%s' is missing", s->path);
+                        continue;
+                }
+                if (s->offset != NOT_STORED || s->kind == KEY_SECTION)
+                        store_key(c, f, s, n);
+        }
+}
+
+Flake *flake_free(Flake *f) {
+        if (!f)
+                return NULL;
+        free(f->name);
+        free(f->path);
+        yaml_document_free(f->doc);
+        free(f->image);
+        free(f->target_app_path);
+        free(f->host_app_path);
+        strv_free(f->include_tar);
+        strv_free(f->include_path);
+        free(f->runas);
+        free(f->base_container);
+        strv_free(f->layers);
+        strv_free(f->podman_opts);
+        strv_free(f->boot_args);
+        free(f->rootfs_image_path);
+        free(f->kernel_image_path);
+        free(f->initrd_path);
+        free(f->cache_type);
+        free(f);
+        return NULL;
+}
+
+void flake_diagnostics_done(FlakeDiagnostics *d) {
+        d->errors = strv_free(d->errors);
+        d->warnings = strv_free(d->warnings);
+}
+
+void flake_diagnostics_log(const FlakeDiagnostics *d) {
+        STRV_FOREACH(w, d->warnings)
+                log_warning("%s", *w);
+        STRV_FOREACH(e, d->errors)
+                log_error("%s", *e);
+}
+
+int flake_from_document(YamlDocument *doc, const char *name, const char *path,
+                        Flake **ret, FlakeDiagnostics *diag) {
+        _cleanup_(flake_freep) Flake *f = xmalloc(sizeof(Flake));
+        Checker c = { .root = doc->root, .path = path, .diag = diag };
+        const YamlNode *container, *vm;
+
+        f->name = xstrdup(name);
+        f->path = xstrdup(path);
+        f->doc = doc;
+        f->engine = _FLAKE_ENGINE_INVALID;
+
+        if (!doc->root || doc->root->type != YAML_NODE_MAPPING) {
+                ERROR(&c, doc->root, "expected a mapping with a 'container' or 'vm' section");
+                return -EBADMSG;
+        }
+
+        container = yaml_mapping_get(doc->root, "container");
+        vm = yaml_mapping_get(doc->root, "vm");
+        if (!yaml_node_is_null(container) && !yaml_node_is_null(vm)) {
+                ERROR(&c, vm, "a flake has either a 'container' or a 'vm' section, not both");
+                return -EBADMSG;
+        }
+        if (yaml_node_is_null(container) && yaml_node_is_null(vm)) {
+                ERROR(&c, doc->root, "neither a 'container' nor a 'vm' section");
+                return -EBADMSG;
+        }
+        f->engine = yaml_node_is_null(vm) ? FLAKE_ENGINE_PODMAN : FLAKE_ENGINE_FIRECRACKER;
+
+        c.specs[0] = common_keys;
+        c.n_specs[0] = ELEMENTSOF(common_keys);
+        if (f->engine == FLAKE_ENGINE_PODMAN) {
+                c.specs[1] = container_keys;
+                c.n_specs[1] = ELEMENTSOF(container_keys);
+        } else {
+                c.specs[1] = vm_keys;
+                c.n_specs[1] = ELEMENTSOF(vm_keys);
+        }
+
+        check_unknown_keys(&c, doc->root, NULL);
+        for (size_t t = 0; t < 2; t++)
+                check_keys(&c, f, c.specs[t], c.n_specs[t]);
+
+        if (f->attach && f->resume)
+                ERROR(&c, yaml_lookup(doc->root, "container.runtime.attach"),
+                      "'resume' and 'attach' cannot both be true");
+        if (f->cache_type && !streq(f->cache_type, "Writeback") && !streq(f->cache_type, "Unsafe"))
+                ERROR(&c, yaml_lookup(doc->root, "vm.runtime.firecracker.cache_type"),
+                      "'cache_type' must be Writeback or Unsafe, not %s", f->cache_type);
+        if (strv_length(diag->errors) > 0)
+                return -EBADMSG;
+
+        *ret = TAKE_PTR(f);
+        return 0;
+}
+
+char *flake_yaml_path(const char *dir, const char *name) {
+        _cleanup_free_ char *f = xasprintf("%s.yaml", name);
+        return path_join(dir, f);
+}
+
+char *flake_dropin_dir(const char *dir, const char *name) {
+        _cleanup_free_ char *f = xasprintf("%s.d", name);
+        return path_join(dir, f);
+}
+
+static int load_merged(const char *dir, const char *name, YamlDocument **ret, FlakeDiagnostics *diag) {
+        _cleanup_free_ char *path = flake_yaml_path(dir, name), *dropins = flake_dropin_dir(dir, name);
+        _cleanup_(yaml_document_freep) YamlDocument *doc = NULL;
+        _cleanup_strv_free_ char **files = NULL;
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        r = yaml_document_load(path, &doc, &error);
+        if (r == -ENOENT)
+                return r;
+        if (r < 0) {
+                strv_consume(&diag->errors, TAKE_PTR(error));
+                return -EBADMSG;
+        }
+
+        r = dir_list(dropins, NULL, &files);
+        if (r < 0 && r != -ENOENT) {
+                strv_consume(&diag->errors, xasprintf("%s: cannot read drop-ins: %s", dropins, strerror(-r)));
+                return -EBADMSG;
+        }
+        STRV_FOREACH(file, files) {
+                _cleanup_free_ char *p = path_join(dropins, *file);
+                YamlDocument *d = NULL;
+
+                if (is_dir(p))
+                        continue;
+                r = yaml_document_load(p, &d, &error);
+                if (r < 0) {
+                        strv_consume(&diag->errors, TAKE_PTR(error));
+                        return -EBADMSG;
+                }
+                r = yaml_document_merge(doc, d);
+                if (r < 0) {
+                        strv_consume(&diag->errors, xasprintf("%s: a drop-in must be a mapping of top-level sections", p));
+                        yaml_document_free(d);
+                        return -EBADMSG;
+                }
+        }
+        *ret = TAKE_PTR(doc);
+        return 0;
+}
+
+int flake_load(const char *dir, const char *name, Flake **ret, FlakeDiagnostics *diag) {
+        _cleanup_free_ char *path = flake_yaml_path(dir, name);
+        FlakeDiagnostics local = {};
+        YamlDocument *doc = NULL;
+        int r;
+
+        if (!diag)
+                diag = &local;
+
+        r = load_merged(dir, name, &doc, diag);
+        if (r >= 0)
+                r = flake_from_document(doc, name, path, ret, diag);   /* takes doc */
+
+        if (diag == &local) {
+                flake_diagnostics_log(&local);
+                flake_diagnostics_done(&local);
+        }
+        return r;
+}
+
+int flake_list_names(const char *dir, char ***ret) {
+        _cleanup_strv_free_ char **files = NULL;
+        char **names = xmalloc(sizeof(char *));
+        int r;
+
+        r = dir_list(dir, ".yaml", &files);
+        if (r < 0 && r != -ENOENT) {
+                strv_free(names);
+                return r;
+        }
+        /* The name is everything before ".yaml" (the original cut at the
+         * first dot, which broke apps such as python3.11). */
+        STRV_FOREACH(f, files)
+                strv_consume(&names, xstrndup(*f, strlen(*f) - strlen(".yaml")));
+        *ret = names;
+        return 0;
+}
+
+const char flake_template_container[] =
+        "include:\n"
+        "  tar: ~\n"
+        "  path: ~\n"
+        "container:\n"
+        "  name: name\n"
+        "  target_app_path: path/to/program/in/container\n"
+        "  host_app_path: path/to/program/on/host\n"
+        "  base_container: ~\n"
+        "  check_host_dependencies: false\n"
+        "  layers: ~\n"
+        "  runtime:\n"
+        "    runas: any\n"
+        "    resume: false\n"
+        "    attach: false\n"
+        "    podman:\n"
+        "      - \"-ti\"\n";
+
+const char flake_template_firecracker[] =
+        "include:\n"
+        "  tar: ~\n"
+        "  path: ~\n"
+        "vm:\n"
+        "  name: name\n"
+        "  target_app_path: path/to/program/in/container\n"
+        "  host_app_path: path/to/program/on/host\n"
+        "  base_vm: ~\n"
+        "  layers: ~\n"
+        "  runtime:\n"
+        "    runas: root\n"
+        "    resume: false\n"
+        "    force_vsock: false\n"
+        "    firecracker:\n"
+        "      boot_args:\n"
+        "        - \"init=/usr/sbin/sci\"\n"
+        "        - \"console=ttyS0\"\n"
+        "        - \"root=/dev/vda\"\n"
+        "        - \"acpi=off\"\n"
+        "        - \"rd.neednet=1\"\n"
+        "        - \"ip=dhcp\"\n"
+        "        - \"quiet\"\n"
+        "      overlay_size: ~\n"
+        "      rootfs_image_path: ~\n"
+        "      kernel_image_path: ~\n"
+        "      initrd_path: ~\n"
+        "      mem_size_mib: 4096\n"
+        "      vcpu_count: 2\n"
+        "      cache_type: ~\n";

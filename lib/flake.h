@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* One registered flake: NAME.yaml plus its NAME.d/ drop-ins, for either
+ * engine. The typed fields are a view of the merged YAML tree, which is kept
+ * so that a registration can be written back with every key it had. */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "macro.h"
+#include "yaml-tree.h"
+
+typedef enum FlakeEngine {
+        FLAKE_ENGINE_PODMAN,
+        FLAKE_ENGINE_FIRECRACKER,
+        _FLAKE_ENGINE_MAX,
+        _FLAKE_ENGINE_INVALID = -EINVAL,
+} FlakeEngine;
+
+const char *flake_engine_to_string(FlakeEngine e);
+FlakeEngine flake_engine_from_string(const char *s);
+/* "podman-pilot" / "firecracker-pilot" */
+const char *flake_engine_pilot(FlakeEngine e);
+
+typedef struct Flake {
+        char *name;                 /* app name: NAME of NAME.yaml */
+        char *path;                 /* .../NAME.yaml */
+        YamlDocument *doc;          /* merged tree */
+        FlakeEngine engine;
+
+        /* common */
+        char *image;                /* container.name / vm.name */
+        char *target_app_path;
+        char *host_app_path;
+        char **include_tar;
+        char **include_path;
+        char *runas;
+        bool resume;
+
+        /* container */
+        char *base_container;
+        char **layers;
+        bool check_host_dependencies;
+        bool attach;
+        char **podman_opts;         /* NULL: not set (pilot defaults apply) */
+
+        /* vm */
+        bool force_vsock;
+        char **boot_args;
+        uint64_t overlay_size;      /* 0: none */
+        char *rootfs_image_path;
+        char *kernel_image_path;
+        char *initrd_path;
+        uint64_t mem_size_mib;      /* 0: VMM default */
+        uint64_t vcpu_count;        /* 0: VMM default */
+        char *cache_type;
+} Flake;
+
+Flake *flake_free(Flake *f);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Flake *, flake_free);
+
+/* Problems found while loading: every error and warning as
+ * "FILE:LINE: message", in the order found. */
+typedef struct FlakeDiagnostics {
+        char **errors;
+        char **warnings;
+} FlakeDiagnostics;
+
+void flake_diagnostics_done(FlakeDiagnostics *d);
+/* Logs every warning, and every error, once. */
+void flake_diagnostics_log(const FlakeDiagnostics *d);
+
+/* Loads <dir>/<name>.yaml and the files of <dir>/<name>.d/ (sorted; each
+ * top-level key of a later file replaces the earlier one). Returns -ENOENT if
+ * there is no such registration, -EBADMSG if any error was found (all of them
+ * are in diag). diag may be NULL: problems are then logged. */
+int flake_load(const char *dir, const char *name, Flake **ret, FlakeDiagnostics *diag);
+
+/* Interprets an already merged document (used by flake_load and the fuzzer). */
+int flake_from_document(YamlDocument *doc, const char *name, const char *path,
+                        Flake **ret, FlakeDiagnostics *diag);
+
+/* The NAME.yaml file name of an app name. */
+char *flake_yaml_path(const char *dir, const char *name);
+char *flake_dropin_dir(const char *dir, const char *name);
+
+/* Lists the registration names (NAME of every NAME.yaml) in dir, sorted. A
+ * missing dir is an empty list. */
+int flake_list_names(const char *dir, char ***ret);
+
+/* The built-in registration templates, identical in content to the ones the
+ * original tool installs in /etc/flakes/. */
+extern const char flake_template_container[];
+extern const char flake_template_firecracker[];

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* Logging: one call logs once, to every target that is switched on.
+ *
+ *  - stderr: "<ident>: message" for the caller of a command line tool;
+ *  - kmsg:   for the system generator, which runs before journald;
+ *  - journal: structured entries, carrying the context fields set with
+ *    log_set_context() (FLAKE_NAME=, FLAKE_ENGINE=, FLAKE_INSTANCE=).
+ *
+ * The log_*_errno() variants return the negative errno they were given, so
+ * "return log_error_errno(r, ...);" logs and propagates in one step. */
+
+#include <stdarg.h>
+#include <syslog.h>
+
+#include "macro.h"
+
+typedef enum LogTarget {
+        LOG_TARGET_STDERR  = 1 << 0,
+        LOG_TARGET_KMSG    = 1 << 1,
+        LOG_TARGET_JOURNAL = 1 << 2,
+} LogTarget;
+
+/* ident is kept by reference. Reads FLAKE_LOG_LEVEL (error, warning, notice,
+ * info, debug) and PILOT_DEBUG (any value: debug) from the environment. */
+void log_setup(const char *ident, LogTarget targets);
+void log_set_targets(LogTarget targets);
+LogTarget log_get_targets(void);
+void log_set_max_level(int level);
+int log_get_max_level(void);
+/* Messages at or below this level also go to stderr when the journal is a
+ * target (pilots: errors on the terminal, the rest only in the journal). */
+void log_set_console_level(int level);
+int log_level_from_string(const char *s);
+
+/* Extra journal fields ("KEY=value"), copied. NULL entries are skipped. */
+void log_set_context(const char *name, const char *engine, const char *instance);
+
+int log_internal(int level, int error, const char *file, int line, const char *func,
+                 const char *fmt, ...) _printf_(6, 7);
+
+#define log_full_errno(level, error, ...) \
+        log_internal((level), (error), __FILE__, __LINE__, __func__, __VA_ARGS__)
+#define log_full(level, ...) (void) log_full_errno((level), 0, __VA_ARGS__)
+
+#define log_debug(...)   log_full(LOG_DEBUG, __VA_ARGS__)
+#define log_info(...)    log_full(LOG_INFO, __VA_ARGS__)
+#define log_notice(...)  log_full(LOG_NOTICE, __VA_ARGS__)
+#define log_warning(...) log_full(LOG_WARNING, __VA_ARGS__)
+#define log_error(...)   log_full(LOG_ERR, __VA_ARGS__)
+
+#define log_debug_errno(e, ...)   log_full_errno(LOG_DEBUG, (e), __VA_ARGS__)
+#define log_info_errno(e, ...)    log_full_errno(LOG_INFO, (e), __VA_ARGS__)
+#define log_warning_errno(e, ...) log_full_errno(LOG_WARNING, (e), __VA_ARGS__)
+#define log_error_errno(e, ...)   log_full_errno(LOG_ERR, (e), __VA_ARGS__)
+
+/* An errno value that exists only to be returned, never read from errno. */
+#define SYNTHETIC_ERRNO(e) (e)

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* Validation of the names users give us, and their mapping to names other
+ * systems accept (systemd unit names, network interface names). */
+
+#include <stdbool.h>
+
+#define FLAKE_INSTANCE_NAME_MAX 64
+#define FLAKE_APP_NAME_MAX 200
+
+/* An app name is the basename of the host command: no '/', not "." or "..",
+ * no leading '.', no whitespace or control characters. */
+bool flake_app_name_is_valid(const char *name);
+
+/* "@NAME" as the launch argument: starts with '@', at most 64 bytes, made of
+ * ASCII letters, digits and "@=_-" (the original tool's whitelist). */
+bool flake_instance_name_is_valid(const char *name);
+
+/* systemd-escape(1) semantics: '/' becomes '-', everything outside
+ * [A-Za-z0-9:_.] (and a leading '.') becomes \xNN. Returns a new string. */
+char *unit_name_escape(const char *s);
+/* The inverse; returns -EINVAL on malformed escapes. */
+int unit_name_unescape(const char *s, char **ret);
+
+/* "flake-vm" + "app@id" -> "flake-vm@app\x40id.service". */
+char *unit_name_build(const char *template_prefix, const char *instance, const char *suffix);
+
+/* The TAP device for an instance: "tap-<instance>" when that fits in 15
+ * bytes of interface-name-safe characters, else "tap-" + a prefix of the
+ * name + a hash of the whole name: deterministic and unique in practice. */
+char *tap_name_for_instance(const char *instance);

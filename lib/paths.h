@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* Every path the project uses comes from here.
+ *
+ * FLAKE_ROOT=DIR makes every built-in system path relative to DIR (like
+ * "systemctl --root"): /etc/flakes.yml is read from DIR/etc/flakes.yml, a
+ * flake registered with --app /usr/bin/x gets its link at DIR/usr/bin/x, and
+ * so on. Tests and the demo run that way without touching the host. Single
+ * paths can also be overridden by their own variable (see flake-ctl(8)). */
+
+#include <stdbool.h>
+
+typedef enum FlakePath {
+        FLAKE_PATH_CONFIG,            /* /etc/flakes.yml              FLAKE_CONFIG */
+        FLAKE_PATH_TEMPLATE_DIR,      /* /etc/flakes                  FLAKE_TEMPLATE_DIR */
+        FLAKE_PATH_FLAKES_DIR,        /* /usr/share/flakes            (flakes.yml) */
+        FLAKE_PATH_IDS_DIR,           /* /tmp/flakes                  (flakes.yml) */
+        FLAKE_PATH_STORAGE_CONF,      /* /etc/flakes/storage.conf     (flakes.yml) */
+        FLAKE_PATH_FIRECRACKER_DIR,   /* /var/lib/firecracker         FLAKE_FIRECRACKER_DIR */
+        FLAKE_PATH_RUNTIME_DIR,       /* /run/flakes                  FLAKE_RUNTIME_DIR */
+        FLAKE_PATH_BINDIR,            /* where the pilots live        FLAKE_BINDIR */
+        FLAKE_PATH_LIBEXECDIR,        /* where the helpers live       FLAKE_LIBEXECDIR */
+        FLAKE_PATH_SCI,               /* host copy of sci             FLAKE_SCI */
+        _FLAKE_PATH_MAX,
+} FlakePath;
+
+/* The resolved path (static storage, valid until exit). */
+const char *flake_path(FlakePath id);
+
+/* FLAKE_ROOT, or "" when unset. */
+const char *flake_root(void);
+/* Maps a path as seen on the target system to the path to operate on
+ * (prefixes FLAKE_ROOT). Returns a new string. */
+char *flake_root_path(const char *path);
+
+/* The pilot binary a flake's app link points to: BINDIR/podman-pilot... */
+char *flake_pilot_path(const char *pilot);
+
+/* $HOME, or the passwd entry of the real uid. Static storage. */
+const char *flake_home_dir(void);
+/* ~/.config/flakes.yml (FLAKE_USER_CONFIG overrides). Static storage. */
+const char *flake_user_config_path(void);

@@ -1,0 +1,596 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <strings.h>
+#include <yaml.h>
+
+#include "fileio.h"
+#include "macro.h"
+#include "strv.h"
+#include "yaml-tree.h"
+
+/* Guards for hostile input: nesting depth (recursion) and the number of nodes
+ * an alias may expand to ("billion laughs"). Real flakes are far below both. */
+#define YAML_DEPTH_MAX 64
+#define YAML_NODES_MAX 100000
+
+typedef struct Anchor {
+        char *name;
+        YamlNode *node;
+} Anchor;
+
+typedef struct Parser {
+        yaml_parser_t parser;
+        const char *file;
+        Anchor *anchors;
+        size_t n_anchors;
+        size_t n_nodes;
+        char *error;
+} Parser;
+
+const char *yaml_type_to_string(YamlType t) {
+        static const char * const names[] = {
+                [YAML_NODE_NULL] = "null", [YAML_NODE_SCALAR] = "scalar",
+                [YAML_NODE_SEQUENCE] = "list", [YAML_NODE_MAPPING] = "mapping",
+        };
+        return names[t];
+}
+
+YamlNode *yaml_node_new(YamlType type) {
+        YamlNode *n = xmalloc(sizeof(YamlNode));
+        n->type = type;
+        return n;
+}
+
+YamlNode *yaml_node_new_scalar(const char *value, bool quoted) {
+        YamlNode *n = yaml_node_new(YAML_NODE_SCALAR);
+        n->value = xstrdup(value);
+        n->quoted = quoted;
+        return n;
+}
+
+YamlNode *yaml_node_new_string_list(char * const *l) {
+        YamlNode *n;
+
+        if (strv_length(l) == 0)
+                return yaml_node_new(YAML_NODE_NULL);
+        n = yaml_node_new(YAML_NODE_SEQUENCE);
+        STRV_FOREACH(s, l)
+                yaml_sequence_append(n, yaml_node_new_scalar(*s, false));
+        return n;
+}
+
+void yaml_node_free(YamlNode *n) {
+        if (!n)
+                return;
+        for (size_t i = 0; i < n->n_items; i++) {
+                yaml_node_free(n->items[i]);
+                if (n->keys)
+                        free(n->keys[i]);
+        }
+        free(n->items);
+        free(n->keys);
+        free(n->value);
+        free(n);
+}
+
+YamlNode *yaml_node_copy(const YamlNode *n) {
+        YamlNode *c = yaml_node_new(n->type);
+
+        c->value = n->value ? xstrdup(n->value) : NULL;
+        c->quoted = n->quoted;
+        c->file = n->file;
+        c->line = n->line;
+        if (n->n_items > 0) {
+                c->items = xmalloc(sizeof(YamlNode *) * n->n_items);
+                if (n->keys)
+                        c->keys = xmalloc(sizeof(char *) * n->n_items);
+        }
+        for (size_t i = 0; i < n->n_items; i++) {
+                c->items[i] = yaml_node_copy(n->items[i]);
+                if (n->keys)
+                        c->keys[i] = xstrdup(n->keys[i]);
+        }
+        c->n_items = n->n_items;
+        return c;
+}
+
+static size_t yaml_node_count(const YamlNode *n) {
+        size_t c = 1;
+        for (size_t i = 0; i < n->n_items; i++)
+                c += yaml_node_count(n->items[i]);
+        return c;
+}
+
+static bool scalar_is_null(const char *v) {
+        return isempty(v) || streq(v, "~") || streq(v, "null") || streq(v, "Null") || streq(v, "NULL");
+}
+
+bool yaml_node_is_null(const YamlNode *n) {
+        return !n || n->type == YAML_NODE_NULL;
+}
+
+void yaml_sequence_append(YamlNode *n, YamlNode *item) {
+        n->items = xrealloc(n->items, sizeof(YamlNode *) * (n->n_items + 1));
+        n->items[n->n_items++] = item;
+}
+
+static void mapping_append(YamlNode *n, char *key, YamlNode *value) {
+        n->items = xrealloc(n->items, sizeof(YamlNode *) * (n->n_items + 1));
+        n->keys = xrealloc(n->keys, sizeof(char *) * (n->n_items + 1));
+        n->keys[n->n_items] = key;
+        n->items[n->n_items++] = value;
+}
+
+static ssize_t mapping_index(const YamlNode *n, const char *key) {
+        if (!n || n->type != YAML_NODE_MAPPING)
+                return -1;
+        for (size_t i = 0; i < n->n_items; i++)
+                if (streq(n->keys[i], key))
+                        return (ssize_t) i;
+        return -1;
+}
+
+YamlNode *yaml_mapping_get(const YamlNode *n, const char *key) {
+        ssize_t i = mapping_index(n, key);
+        return i < 0 ? NULL : n->items[i];
+}
+
+void yaml_mapping_set(YamlNode *n, const char *key, YamlNode *value) {
+        ssize_t i = mapping_index(n, key);
+
+        if (i >= 0) {
+                yaml_node_free(n->items[i]);
+                n->items[i] = value;
+        } else
+                mapping_append(n, xstrdup(key), value);
+}
+
+YamlNode *yaml_mapping_ensure(YamlNode *n, const char *key) {
+        YamlNode *v = yaml_mapping_get(n, key);
+
+        if (v && v->type == YAML_NODE_MAPPING)
+                return v;
+        if (v && !yaml_node_is_null(v))
+                return NULL;
+        v = yaml_node_new(YAML_NODE_MAPPING);
+        yaml_mapping_set(n, key, v);
+        return v;
+}
+
+YamlNode *yaml_lookup(const YamlNode *root, const char *path) {
+        _cleanup_free_ char *p = xstrdup(path);
+        const YamlNode *n = root;
+        char *save = NULL;
+
+        for (char *k = strtok_r(p, ".", &save); k && n; k = strtok_r(NULL, ".", &save))
+                n = yaml_mapping_get(n, k);
+        return (YamlNode *) n;
+}
+
+int yaml_node_get_string(const YamlNode *n, const char **ret) {
+        if (yaml_node_is_null(n))
+                return -ENOENT;
+        if (n->type != YAML_NODE_SCALAR)
+                return -EINVAL;
+        *ret = n->value;
+        return 0;
+}
+
+int yaml_node_get_bool(const YamlNode *n, bool *ret) {
+        static const char * const yes[] = { "true", "yes", "on", "y" };
+        static const char * const no[] = { "false", "no", "off", "n" };
+
+        if (yaml_node_is_null(n))
+                return -ENOENT;
+        if (n->type != YAML_NODE_SCALAR || n->quoted)
+                return -EINVAL;
+        for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
+                if (strcasecmp(n->value, yes[i]) == 0) {
+                        *ret = true;
+                        return 0;
+                }
+                if (strcasecmp(n->value, no[i]) == 0) {
+                        *ret = false;
+                        return 0;
+                }
+        }
+        return -EINVAL;
+}
+
+int yaml_node_get_uint(const YamlNode *n, unsigned long long *ret) {
+        char *end;
+        unsigned long long v;
+
+        if (yaml_node_is_null(n))
+                return -ENOENT;
+        if (n->type != YAML_NODE_SCALAR || n->quoted || !(n->value[0] >= '0' && n->value[0] <= '9'))
+                return -EINVAL;
+        errno = 0;
+        v = strtoull(n->value, &end, 10);
+        if (errno || *end)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+int yaml_node_get_string_list(const YamlNode *n, char ***ret) {
+        _cleanup_strv_free_ char **l = xmalloc(sizeof(char *));
+
+        if (yaml_node_is_null(n))
+                return -ENOENT;
+        if (n->type == YAML_NODE_SCALAR)
+                strv_extend(&l, n->value);
+        else if (n->type == YAML_NODE_SEQUENCE) {
+                for (size_t i = 0; i < n->n_items; i++) {
+                        if (yaml_node_is_null(n->items[i]))
+                                continue;
+                        if (n->items[i]->type != YAML_NODE_SCALAR)
+                                return -EINVAL;
+                        strv_extend(&l, n->items[i]->value);
+                }
+        } else
+                return -EINVAL;
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+/* ---- parsing ---- */
+
+static int parser_fail(Parser *p, unsigned line, unsigned col, const char *what) {
+        if (!p->error)
+                p->error = xasprintf("%s:%u:%u: %s", p->file, line, col, what);
+        return -EBADMSG;
+}
+
+static int next_event(Parser *p, yaml_event_t *e) {
+        if (!yaml_parser_parse(&p->parser, e)) {
+                const char *what = p->parser.problem ? p->parser.problem : "invalid YAML";
+                return parser_fail(p, (unsigned) p->parser.problem_mark.line + 1,
+                                   (unsigned) p->parser.problem_mark.column + 1, what);
+        }
+        return 0;
+}
+
+static int parse_node(Parser *p, yaml_event_t *e, unsigned depth, YamlNode **ret);
+
+static void remember_anchor(Parser *p, const yaml_char_t *anchor, const YamlNode *n) {
+        if (!anchor)
+                return;
+        p->anchors = xrealloc(p->anchors, sizeof(Anchor) * (p->n_anchors + 1));
+        p->anchors[p->n_anchors++] = (Anchor) { xstrdup((const char *) anchor), yaml_node_copy(n) };
+}
+
+static int parse_children(Parser *p, YamlNode *n, yaml_event_type_t end, unsigned depth) {
+        for (;;) {
+                yaml_event_t e;
+                YamlNode *child = NULL;
+                int r;
+
+                r = next_event(p, &e);
+                if (r < 0)
+                        return r;
+                if (e.type == end) {
+                        yaml_event_delete(&e);
+                        return 0;
+                }
+
+                if (n->type == YAML_NODE_SEQUENCE) {
+                        r = parse_node(p, &e, depth + 1, &child);
+                        if (r < 0)
+                                return r;
+                        yaml_sequence_append(n, child);
+                        continue;
+                }
+
+                /* A mapping key: we only accept scalar keys. */
+                if (e.type != YAML_SCALAR_EVENT) {
+                        unsigned line = (unsigned) e.start_mark.line + 1, col = (unsigned) e.start_mark.column + 1;
+                        yaml_event_delete(&e);
+                        return parser_fail(p, line, col, "mapping keys must be plain strings");
+                }
+                _cleanup_free_ char *key = xstrdup((const char *) e.data.scalar.value);
+                yaml_event_delete(&e);
+
+                r = next_event(p, &e);
+                if (r < 0)
+                        return r;
+                r = parse_node(p, &e, depth + 1, &child);
+                if (r < 0)
+                        return r;
+                /* A repeated key replaces the earlier value, as with the
+                 * original tool's concatenated drop-ins. */
+                if (mapping_index(n, key) >= 0)
+                        yaml_mapping_set(n, key, child);
+                else
+                        mapping_append(n, TAKE_PTR(key), child);
+        }
+}
+
+/* Consumes *e. */
+static int parse_node(Parser *p, yaml_event_t *e, unsigned depth, YamlNode **ret) {
+        _cleanup_(yaml_node_freep) YamlNode *n = NULL;
+        const yaml_char_t *anchor = NULL;
+        unsigned line = (unsigned) e->start_mark.line + 1, col = (unsigned) e->start_mark.column + 1;
+        int r = 0;
+
+        if (depth > YAML_DEPTH_MAX) {
+                yaml_event_delete(e);
+                return parser_fail(p, line, col, "nesting too deep");
+        }
+        if (++p->n_nodes > YAML_NODES_MAX) {
+                yaml_event_delete(e);
+                return parser_fail(p, line, col, "document too large");
+        }
+
+        switch (e->type) {
+        case YAML_SCALAR_EVENT: {
+                const char *v = (const char *) e->data.scalar.value;
+                bool quoted = e->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+                              e->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE ||
+                              e->data.scalar.style == YAML_LITERAL_SCALAR_STYLE ||
+                              e->data.scalar.style == YAML_FOLDED_SCALAR_STYLE;
+                anchor = e->data.scalar.anchor;
+                if (!quoted && scalar_is_null(v))
+                        n = yaml_node_new(YAML_NODE_NULL);
+                else
+                        n = yaml_node_new_scalar(v, quoted);
+                break;
+        }
+        case YAML_SEQUENCE_START_EVENT:
+                anchor = e->data.sequence_start.anchor;
+                n = yaml_node_new(YAML_NODE_SEQUENCE);
+                break;
+        case YAML_MAPPING_START_EVENT:
+                anchor = e->data.mapping_start.anchor;
+                n = yaml_node_new(YAML_NODE_MAPPING);
+                break;
+        case YAML_ALIAS_EVENT: {
+                const char *name = (const char *) e->data.alias.anchor;
+                for (size_t i = p->n_anchors; i > 0; i--)
+                        if (streq(p->anchors[i - 1].name, name)) {
+                                n = yaml_node_copy(p->anchors[i - 1].node);
+                                break;
+                        }
+                yaml_event_delete(e);
+                if (!n)
+                        return parser_fail(p, line, col, "unknown alias");
+                p->n_nodes += yaml_node_count(n);
+                if (p->n_nodes > YAML_NODES_MAX)
+                        return parser_fail(p, line, col, "document too large");
+                *ret = TAKE_PTR(n);
+                return 0;
+        }
+        default:
+                yaml_event_delete(e);
+                return parser_fail(p, line, col, "unexpected YAML event");
+        }
+
+        n->file = p->file;
+        n->line = line;
+
+        if (n->type == YAML_NODE_SEQUENCE || n->type == YAML_NODE_MAPPING) {
+                _cleanup_free_ char *a = anchor ? xstrdup((const char *) anchor) : NULL;
+                yaml_event_delete(e);
+                r = parse_children(p, n, n->type == YAML_NODE_SEQUENCE ? YAML_SEQUENCE_END_EVENT
+                                                                          : YAML_MAPPING_END_EVENT, depth);
+                if (r < 0)
+                        return r;
+                remember_anchor(p, (const yaml_char_t *) a, n);
+        } else {
+                remember_anchor(p, anchor, n);
+                yaml_event_delete(e);
+        }
+        *ret = TAKE_PTR(n);
+        return 0;
+}
+
+static int parse_document(Parser *p, YamlNode **ret) {
+        yaml_event_t e;
+        int r;
+
+        /* STREAM-START, then DOCUMENT-START or STREAM-END (empty file). */
+        for (;;) {
+                r = next_event(p, &e);
+                if (r < 0)
+                        return r;
+                if (e.type == YAML_STREAM_END_EVENT) {
+                        yaml_event_delete(&e);
+                        *ret = NULL;
+                        return 0;
+                }
+                if (e.type == YAML_DOCUMENT_START_EVENT) {
+                        yaml_event_delete(&e);
+                        break;
+                }
+                yaml_event_delete(&e);
+        }
+
+        r = next_event(p, &e);
+        if (r < 0)
+                return r;
+        /* Only the first document counts; the rest is not even parsed. */
+        return parse_node(p, &e, 0, ret);
+}
+
+void yaml_document_free(YamlDocument *doc) {
+        if (!doc)
+                return;
+        yaml_node_free(doc->root);
+        strv_free(doc->files);
+        free(doc);
+}
+
+YamlDocument *yaml_document_new(void) {
+        YamlDocument *d = xmalloc(sizeof(YamlDocument));
+        d->files = xmalloc(sizeof(char *));
+        return d;
+}
+
+int yaml_document_load_string(const char *name, const char *data, size_t size,
+                              YamlDocument **ret, char **ret_error) {
+        YamlDocument *doc = yaml_document_new();
+        Parser p = {};
+        int r;
+
+        strv_extend(&doc->files, name);
+        p.file = doc->files[0];
+        if (!yaml_parser_initialize(&p.parser))
+                abort();
+        yaml_parser_set_input_string(&p.parser, (const unsigned char *) data, size);
+
+        r = parse_document(&p, &doc->root);
+
+        yaml_parser_delete(&p.parser);
+        for (size_t i = 0; i < p.n_anchors; i++) {
+                free(p.anchors[i].name);
+                yaml_node_free(p.anchors[i].node);
+        }
+        free(p.anchors);
+
+        if (r < 0) {
+                yaml_document_free(doc);
+                if (ret_error)
+                        *ret_error = TAKE_PTR(p.error);
+                free(p.error);
+                return r;
+        }
+        free(p.error);
+        *ret = doc;
+        return 0;
+}
+
+int yaml_document_load(const char *path, YamlDocument **ret, char **ret_error) {
+        _cleanup_free_ char *data = NULL;
+        size_t size;
+        int r;
+
+        r = read_full_file(path, &data, &size);
+        if (r < 0) {
+                if (ret_error)
+                        *ret_error = xasprintf("%s: %s", path, strerror(-r));
+                return r;
+        }
+        return yaml_document_load_string(path, data, size, ret, ret_error);
+}
+
+int yaml_document_merge(YamlDocument *dst, YamlDocument *src) {
+        if (!src->root) {
+                yaml_document_free(src);
+                return 0;
+        }
+        if (src->root->type != YAML_NODE_MAPPING ||
+            (dst->root && dst->root->type != YAML_NODE_MAPPING))
+                return -EINVAL;
+
+        if (!dst->root)
+                dst->root = yaml_node_new(YAML_NODE_MAPPING);
+        for (size_t i = 0; i < src->root->n_items; i++) {
+                yaml_mapping_set(dst->root, src->root->keys[i], src->root->items[i]);
+                src->root->items[i] = NULL;
+        }
+        /* The moved nodes point at src's file names: hand them over. */
+        STRV_FOREACH(f, src->files)
+                strv_consume(&dst->files, *f);
+        free(src->files);
+        src->files = NULL;
+        yaml_document_free(src);
+        return 0;
+}
+
+/* ---- emitting ---- */
+
+typedef struct Buffer {
+        char *data;
+        size_t size;
+} Buffer;
+
+static int buffer_write(void *userdata, unsigned char *data, size_t size) {
+        Buffer *b = userdata;
+        b->data = xrealloc(b->data, b->size + size + 1);
+        memcpy(b->data + b->size, data, size);
+        b->size += size;
+        b->data[b->size] = 0;
+        return 1;
+}
+
+static int emit(yaml_emitter_t *em, yaml_event_t *e) {
+        return yaml_emitter_emit(em, e) ? 0 : -EIO;
+}
+
+static int emit_scalar(yaml_emitter_t *em, const char *v, bool quoted) {
+        yaml_event_t e;
+        yaml_scalar_event_initialize(&e, NULL, NULL, (yaml_char_t *) v, -1, !quoted, !quoted,
+                                     quoted ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE);
+        return emit(em, &e);
+}
+
+static int emit_node(yaml_emitter_t *em, const YamlNode *n) {
+        yaml_event_t e;
+        int r;
+
+        switch (n ? n->type : YAML_NODE_NULL) {
+        case YAML_NODE_NULL:
+                return emit_scalar(em, "~", false);
+        case YAML_NODE_SCALAR:
+                return emit_scalar(em, n->value, n->quoted);
+        case YAML_NODE_SEQUENCE:
+                yaml_sequence_start_event_initialize(&e, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE);
+                r = emit(em, &e);
+                for (size_t i = 0; r >= 0 && i < n->n_items; i++)
+                        r = emit_node(em, n->items[i]);
+                if (r < 0)
+                        return r;
+                yaml_sequence_end_event_initialize(&e);
+                return emit(em, &e);
+        case YAML_NODE_MAPPING:
+                yaml_mapping_start_event_initialize(&e, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE);
+                r = emit(em, &e);
+                for (size_t i = 0; r >= 0 && i < n->n_items; i++) {
+                        r = emit_scalar(em, n->keys[i], false);
+                        if (r >= 0)
+                                r = emit_node(em, n->items[i]);
+                }
+                if (r < 0)
+                        return r;
+                yaml_mapping_end_event_initialize(&e);
+                return emit(em, &e);
+        }
+        return -EINVAL;
+}
+
+int yaml_document_dump(const YamlDocument *doc, char **ret) {
+        yaml_emitter_t em;
+        yaml_event_t e;
+        Buffer b = {};
+        int r;
+
+        if (!yaml_emitter_initialize(&em))
+                abort();
+        yaml_emitter_set_output(&em, buffer_write, &b);
+        yaml_emitter_set_unicode(&em, 1);
+        yaml_emitter_set_width(&em, -1);
+
+        yaml_stream_start_event_initialize(&e, YAML_UTF8_ENCODING);
+        r = emit(&em, &e);
+        if (r >= 0) {
+                yaml_document_start_event_initialize(&e, NULL, NULL, NULL, 0);
+                r = emit(&em, &e);
+        }
+        if (r >= 0)
+                r = emit_node(&em, doc->root);
+        if (r >= 0) {
+                yaml_document_end_event_initialize(&e, 1);
+                r = emit(&em, &e);
+        }
+        if (r >= 0) {
+                yaml_stream_end_event_initialize(&e);
+                r = emit(&em, &e);
+        }
+        yaml_emitter_delete(&em);
+        if (r < 0) {
+                free(b.data);
+                return r;
+        }
+        *ret = b.data ? b.data : xstrdup("");
+        return 0;
+}
