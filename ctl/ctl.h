@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* flake-ctl: shared state of one invocation and the verb entry points. Each
+ * verb family lives in its own file and parses its own options with
+ * getopt_long(); argv[0] is the verb itself ("register", "network", ...). */
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "flake.h"
+
+/* Exit statuses of flake-ctl (flake-ctl(8), EXIT STATUS). */
+#define CTL_EXIT_FAILURE 1
+#define CTL_EXIT_USAGE 2
+
+typedef struct Ctl {
+        bool user;                  /* --user was given and honoured */
+        FlakeConfig config;         /* system or user configuration */
+} Ctl;
+
+/* Returns a negative errno on failure (already logged), -EINVAL for usage
+ * errors (the caller exits with status 2), >= 0 on success. */
+typedef int (*CtlVerb)(Ctl *ctl, int argc, char *argv[]);
+
+int verb_init(Ctl *ctl, int argc, char *argv[]);
+int verb_list(Ctl *ctl, int argc, char *argv[]);
+int verb_verify(Ctl *ctl, int argc, char *argv[]);
+int verb_podman_register(Ctl *ctl, int argc, char *argv[]);
+int verb_podman_remove(Ctl *ctl, int argc, char *argv[]);
+int verb_podman_show(Ctl *ctl, int argc, char *argv[]);
+int verb_podman_pull(Ctl *ctl, int argc, char *argv[]);
+int verb_podman_load(Ctl *ctl, int argc, char *argv[]);
+int verb_firecracker_register(Ctl *ctl, int argc, char *argv[]);
+int verb_firecracker_remove(Ctl *ctl, int argc, char *argv[]);
+int verb_firecracker_show(Ctl *ctl, int argc, char *argv[]);
+int verb_firecracker_pull(Ctl *ctl, int argc, char *argv[]);
+int verb_firecracker_network(Ctl *ctl, int argc, char *argv[]);
+
+/* A usage error: logs the message and returns -EINVAL (exit status 2). */
+int ctl_usage_error(const char *fmt, ...) _printf_(1, 2);

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* Running other programs: always an argv, never a shell. */
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+typedef enum SpawnFlags {
+        SPAWN_NULL_STDIN    = 1 << 0,
+        SPAWN_NULL_STDOUT   = 1 << 1,
+        SPAWN_NULL_STDERR   = 1 << 2,
+        SPAWN_CAPTURE_STDOUT = 1 << 3,   /* into *ret_stdout */
+} SpawnFlags;
+
+/* Runs argv[0] (looked up in PATH if it has no '/') with the current
+ * environment plus env ("KEY=value" entries, may be NULL), waits for it, and
+ * returns its exit status (0..255), 128+N if it died of signal N, or a
+ * negative errno if it could not be started (-ENOENT: no such program).
+ * With PILOT_DEBUG set, the command line is logged at debug level. */
+int spawn_wait(char * const *argv, char * const *env, SpawnFlags flags, char **ret_stdout);
+
+/* fork+exec without waiting; returns the pid or a negative errno. */
+int spawn_async(char * const *argv, char * const *env, SpawnFlags flags, pid_t *ret_pid);
+
+/* Waits for pid; same return convention as spawn_wait(). */
+int spawn_wait_pid(pid_t pid);
+
+/* Is name an executable in PATH (or an executable path)? */
+bool find_executable(const char *name, char **ret_path);
