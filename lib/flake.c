@@ -54,6 +54,8 @@ static const KeySpec common_keys[] = {
         { "include",      KEY_SECTION, false, NOT_STORED },
         { "include.tar",  KEY_LIST,    false, F(include_tar) },
         { "include.path", KEY_LIST,    false, F(include_path) },
+        /* Unit settings for the generated systemd units (generator/). */
+        { "systemd",      KEY_OPAQUE,  false, NOT_STORED },
 };
 
 static const KeySpec container_keys[] = {
@@ -78,6 +80,8 @@ static const KeySpec vm_keys[] = {
         { "vm.host_app_path",                            KEY_PATH,    false, F(host_app_path) },
         { "vm.base_vm",                                  KEY_OPAQUE,  false, NOT_STORED },
         { "vm.layers",                                   KEY_OPAQUE,  false, NOT_STORED },
+        /* Where flake-pull@ fetches the image from (helpers/pull/). */
+        { "vm.pull",                                     KEY_OPAQUE,  false, NOT_STORED },
         { "vm.runtime",                                  KEY_SECTION, false, NOT_STORED },
         { "vm.runtime.runas",                            KEY_STRING,  false, F(runas) },
         { "vm.runtime.resume",                           KEY_BOOL,    false, F(resume) },
