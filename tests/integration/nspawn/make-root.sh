@@ -1,0 +1,54 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Builds (once) the Debian root the booted-systemd tests run in, and prints
+# its path. The root is cached across runs because debootstrap takes about a
+# minute; it is rebuilt when absent or when the package list below changes
+# (the list is stored in the root and compared). CI starts clean, so the
+# first run always builds it.
+#
+#   make-root.sh [CACHE_DIR]     (default: /var/cache/flake-pilot-tests)
+set -eu
+
+cache=${1:-${FLAKE_TEST_CACHE:-/var/cache/flake-pilot-tests}}
+mirror=${FLAKE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# Keep this minimal: CI rebuilds it on every clean run.
+include="systemd,systemd-sysv,dbus,iproute2,procps"
+stamp="bookworm minbase $include v1"
+root="$cache/nspawn-root"
+
+if [ -f "$root/.flake-test-root" ] && [ "$(cat "$root/.flake-test-root")" = "$stamp" ]; then
+        echo "$root"
+        exit 0
+fi
+
+mkdir -p "$cache"
+# One builder at a time; a second caller waits and then finds the root.
+exec 9>"$cache/.lock"
+flock 9
+if [ -f "$root/.flake-test-root" ] && [ "$(cat "$root/.flake-test-root")" = "$stamp" ]; then
+        echo "$root"
+        exit 0
+fi
+
+tmp="$cache/nspawn-root.new"
+rm -rf "$tmp"
+start=$(date +%s)
+if ! debootstrap --variant=minbase --include="$include" bookworm "$tmp" "$mirror" >"$cache/debootstrap.log" 2>&1; then
+        tail -n 30 "$cache/debootstrap.log" >&2
+        rm -rf "$tmp"
+        echo "make-root: debootstrap failed (log: $cache/debootstrap.log)" >&2
+        exit 1
+fi
+# Boot quickly and quietly: nothing the tests do not need.
+rm -f "$tmp"/etc/systemd/system/*.wants/apt-daily* \
+      "$tmp"/etc/systemd/system/timers.target.wants/* 2>/dev/null || true
+echo "flake-test" >"$tmp/etc/hostname"
+: >"$tmp/etc/machine-id"
+apt_clean_dirs="$tmp/var/cache/apt/archives/*.deb $tmp/var/lib/apt/lists/*_Packages"
+# shellcheck disable=SC2086
+rm -f $apt_clean_dirs 2>/dev/null || true
+echo "$stamp" >"$tmp/.flake-test-root"
+rm -rf "$root"
+mv "$tmp" "$root"
+echo "make-root: built $root in $(( $(date +%s) - start ))s" >&2
+echo "$root"
