@@ -256,6 +256,20 @@ static int run(const char *dest) {
         return ret;
 }
 
+/* The system manager starts us before journald, with stdio on /dev/null: the
+ * kernel log is the only place a message survives. Containers have no
+ * /dev/kmsg; there, like systemd's own generators, use the console. */
+static LogTarget generator_log_target(void) {
+        _cleanup_close_ int fd = -EBADF;
+
+        if (access("/dev/kmsg", W_OK) >= 0)
+                return LOG_TARGET_KMSG;
+        fd = open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+        if (fd >= 0 && fd != STDERR_FILENO)
+                (void) dup2(fd, STDERR_FILENO);
+        return LOG_TARGET_STDERR;
+}
+
 static void help(const char *prog) {
         printf("%s [OPTIONS] NORMAL_DIR [EARLY_DIR LATE_DIR]\n"
                "%s --dry-run\n\n"
@@ -302,12 +316,10 @@ int main(int argc, char *argv[]) {
                         return EXIT_FAILURE;
                 }
 
-        /* The system manager starts us before journald: the kernel log is
-         * the only place a message survives. Run by hand, a user manager
-         * or the dry run: stderr (which the user manager sends to the
-         * journal). */
+        /* Run by hand, by a user manager (which sends stderr to its
+         * journal) or for the dry run: stderr. */
         log_setup("flake-generator",
-                  !arg_dry_run && !arg_user && scope ? LOG_TARGET_KMSG : LOG_TARGET_STDERR);
+                  !arg_dry_run && !arg_user && scope ? generator_log_target() : LOG_TARGET_STDERR);
 
         n_dirs = argc - optind;
         if (arg_dry_run ? n_dirs != 0 : n_dirs != 1 && n_dirs != 3) {
