@@ -30,19 +30,55 @@ static const char *program_name(const char *argv0) {
         return slash ? slash + 1 : argv0;
 }
 
-/* Writes data as dir/path via a temp file and rename(), so that a unit is
- * never seen half-written, even when two runs overlap (podman #29004). */
-static int write_unit_file(const char *dir, const char *path, const char *data) {
-        _cleanup_free_ char *full = path_join(dir, path);
-        _cleanup_free_ char *tmp = xasprintf("%s.XXXXXX", full);
+/* Creates the directories of path (relative to dfd), one level at a time.
+ * Generators run on every boot and reload: keep the syscalls down by
+ * remembering the .wants/ dir that most flakes share. */
+static int mkdir_parents_at(int dfd, const char *path) {
+        static char *last;
+        _cleanup_free_ char *dir = NULL;
+        const char *slash = strrchr(path, '/');
+
+        if (!slash)
+                return 0;
+        dir = xstrndup(path, (size_t) (slash - path));
+        if (streq_ptr(last, dir))
+                return 0;
+        for (char *p = strchr(dir, '/');; p = strchr(p + 1, '/')) {
+                if (p)
+                        *p = 0;
+                if (mkdirat(dfd, dir, 0755) < 0 && errno != EEXIST)
+                        return negative_errno();
+                if (!p)
+                        break;
+                *p = '/';
+        }
+        free(last);
+        last = TAKE_PTR(dir);
+        return 0;
+}
+
+/* Writes path under a temporary name and renames it into place, so that a
+ * unit is never seen half-written, even when two runs overlap (podman
+ * #29004). The temporary name is unique per process. */
+static char *temp_name(const char *path) {
+        return xasprintf("%s.tmp-%d", path, (int) getpid());
+}
+
+static int write_unit_file(int dfd, const char *path, const char *data) {
+        _cleanup_free_ char *tmp = temp_name(path);
         _cleanup_close_ int fd = -EBADF;
         size_t left = strlen(data);
         int r;
 
-        r = mkdir_parents(full, 0755);
+        r = mkdir_parents_at(dfd, path);
         if (r < 0)
                 return r;
-        fd = mkostemp(tmp, O_CLOEXEC);
+        fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0 && errno == EEXIST) {
+                /* A leftover of a killed earlier run with our pid. */
+                (void) unlinkat(dfd, tmp, 0);
+                fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+        }
         if (fd < 0)
                 return negative_errno();
         for (const char *p = data; left > 0;) {
@@ -54,43 +90,39 @@ static int write_unit_file(const char *dir, const char *path, const char *data) 
                 p += n;
                 left -= (size_t) n;
         }
-        if (fchmod(fd, 0644) < 0 || rename(tmp, full) < 0) {
+        if (renameat(dfd, tmp, dfd, path) < 0) {
                 r = negative_errno();
                 goto fail;
         }
         return 0;
 fail:
-        (void) unlink(tmp);
+        (void) unlinkat(dfd, tmp, 0);
         return r;
 }
 
-static int write_unit_symlink(const char *dir, const char *path, const char *target) {
-        _cleanup_free_ char *full = path_join(dir, path);
-        _cleanup_free_ char *tmp = NULL;
+static int write_unit_symlink(int dfd, const char *path, const char *target) {
+        _cleanup_free_ char *tmp = temp_name(path);
         int r;
 
-        r = mkdir_parents(full, 0755);
+        r = mkdir_parents_at(dfd, path);
         if (r < 0)
                 return r;
-        /* symlink() has no O_EXCL-free form: create it under a unique name
-         * and rename it over whatever was there. */
-        for (unsigned attempt = 0;; attempt++) {
-                free(tmp);
-                tmp = xasprintf("%s.%d.%u", full, (int) getpid(), attempt);
-                if (symlink(target, tmp) >= 0)
-                        break;
-                if (errno != EEXIST || attempt > 16)
-                        return negative_errno();
+        r = RET_NERRNO(symlinkat(target, dfd, tmp));
+        if (r == -EEXIST) {
+                (void) unlinkat(dfd, tmp, 0);
+                r = RET_NERRNO(symlinkat(target, dfd, tmp));
         }
-        if (rename(tmp, full) < 0) {
+        if (r < 0)
+                return r;
+        if (renameat(dfd, tmp, dfd, path) < 0) {
                 r = negative_errno();
-                (void) unlink(tmp);
+                (void) unlinkat(dfd, tmp, 0);
                 return r;
         }
         return 0;
 }
 
-static int write_units(const char *dest, const FlakeUnits *u) {
+static int write_units(int dfd, const char *dest, const FlakeUnits *u) {
         int ret = 0;
 
         for (size_t i = 0; i < u->n_files; i++) {
@@ -98,9 +130,9 @@ static int write_units(const char *dest, const FlakeUnits *u) {
                 int r;
 
                 if (file->content)
-                        r = write_unit_file(dest, file->path, file->content);
+                        r = write_unit_file(dfd, file->path, file->content);
                 else
-                        r = write_unit_symlink(dest, file->path, file->target);
+                        r = write_unit_symlink(dfd, file->path, file->target);
                 if (r < 0)
                         ret = log_error_errno(r, "Failed to write %s/%s: %m", dest, file->path);
         }
@@ -142,7 +174,7 @@ static void log_skipped(const char *name, const FlakeDiagnostics *diag, int r) {
 /* Returns 1 when the flake was generated, 0 when it was skipped, a negative
  * errno when its units could not be written. */
 static int generate_flake(const FlakeUnitsContext *ctx, const char *dir, const char *name,
-                          const char *dest) {
+                          int dfd, const char *dest) {
         _cleanup_(flake_freep) Flake *f = NULL;
         _cleanup_(flake_diagnostics_done) FlakeDiagnostics diag = {};
         _cleanup_(flake_units_done) FlakeUnits u = {};
@@ -167,7 +199,7 @@ static int generate_flake(const FlakeUnitsContext *ctx, const char *dir, const c
         STRV_FOREACH(w, diag.warnings)
                 log_debug("%s", *w);
 
-        r = write_units(dest, &u);
+        r = write_units(dfd, dest, &u);
         if (r < 0)
                 return r;
         log_debug("Generated units for flake '%s'.", name);
@@ -204,6 +236,7 @@ static int find_flakes_dir(char **ret) {
 static int run(const char *dest) {
         _cleanup_free_ char *dir = NULL;
         _cleanup_strv_free_ char **names = NULL;
+        _cleanup_close_ int dfd = -EBADF;
         size_t n_generated = 0, n_skipped = 0;
         int r, ret = 0;
 
@@ -217,8 +250,11 @@ static int run(const char *dest) {
                 /* The one failure that is ours to report: without a usable
                  * output dir nothing can be generated. */
                 r = mkdir_p(dest, 0755);
-                if (r >= 0 && access(dest, W_OK) < 0)
-                        r = negative_errno();
+                if (r >= 0) {
+                        dfd = open(dest, O_DIRECTORY | O_CLOEXEC | O_PATH);
+                        if (dfd < 0 || access(dest, W_OK) < 0)
+                                r = negative_errno();
+                }
                 if (r < 0)
                         return log_error_errno(r, "Output directory %s is not usable: %m", dest);
         }
@@ -240,7 +276,7 @@ static int run(const char *dest) {
         }
 
         STRV_FOREACH(name, names) {
-                r = generate_flake(&ctx, dir, *name, dest);
+                r = generate_flake(&ctx, dir, *name, dfd, dest);
                 if (r < 0)
                         ret = r;
                 else if (r == 0)
