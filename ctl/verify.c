@@ -28,11 +28,11 @@ static void check_references(const Flake *f, FlakeDiagnostics *diag) {
         }
 
         const char *vm_files[] = { f->rootfs_image_path, f->kernel_image_path, f->initrd_path };
-        for (size_t i = 0; i < ELEMENTSOF(vm_files); i++) {
-                _cleanup_free_ char *p = vm_files[i] ? flake_root_path(vm_files[i]) : NULL;
-                if (p && !path_exists(p))
-                        strv_consume(&diag->errors, xasprintf("%s: image file %s does not exist", f->path, p));
-        }
+        /* Paths inside a registration are used as written, also under
+         * FLAKE_ROOT (which only moves the project's own locations). */
+        for (size_t i = 0; i < ELEMENTSOF(vm_files); i++)
+                if (vm_files[i] && !path_exists(vm_files[i]))
+                        strv_consume(&diag->errors, xasprintf("%s: image file %s does not exist", f->path, vm_files[i]));
         STRV_FOREACH(t, f->include_tar)
                 if (!path_exists(*t))
                         strv_consume(&diag->errors, xasprintf("%s: include tar %s does not exist", f->path, *t));
