@@ -74,7 +74,7 @@ static const Verb *find_verb(const Verb *verbs, size_t n, const char *name) {
         return NULL;
 }
 
-/* "flake-ctl podman [--user] VERB ...": --user may also follow the verb. */
+/* "flake-ctl podman [--user] VERB ...": --user goes before the verb, as in the original. */
 static int run_engine(Ctl *ctl, const char *engine, const Verb *verbs, size_t n, int argc, char *argv[]) {
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
