@@ -6,7 +6,7 @@ set -eu
 packages="
 meson ninja-build pkg-config gcc clang make git ca-certificates
 libsystemd-dev libyaml-dev libssl-dev libcurl4-openssl-dev libarchive-dev
-libnl-3-dev libnl-route-3-dev libcmocka-dev libclang-rt-14-dev
+libnl-3-dev libnl-route-3-dev libcmocka-dev libclang-rt-14-dev libjson-c-dev
 scdoc python3 systemd valgrind
 podman runc crun uidmap conmon netavark catatonit fuse-overlayfs
 docker-registry skopeo busybox-static
