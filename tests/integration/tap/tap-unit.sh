@@ -19,7 +19,7 @@ check "systemd-analyze verify (template)" systemd-analyze verify --man=no "$TMP/
 cp "$TMP/flake-tap@.service" "$TMP/flake-tap@app.service"
 check "systemd-analyze verify (instance)" systemd-analyze verify --man=no "$TMP/flake-tap@app.service"
 mkdir -p "$TMP/bad"
-sed '/^ExecStart=/d' "$TMP/flake-tap@.service" > "$TMP/bad/flake-tap@.service"
+sed 's|^ExecStart=[^ ]*|ExecStart=/nonexistent/flake-tap|' "$TMP/flake-tap@.service" > "$TMP/bad/flake-tap@.service"
 check_fails "verify catches a broken unit (the check can fail)" systemd-analyze verify --man=no "$TMP/bad/flake-tap@.service"
 
 exposure=$(systemd-analyze security --offline=true "$TMP/flake-tap@app.service" 2>/dev/null |
