@@ -7,7 +7,7 @@ packages="
 meson ninja-build pkg-config gcc clang make git ca-certificates
 libsystemd-dev libyaml-dev libssl-dev libcurl4-openssl-dev libarchive-dev
 libnl-3-dev libnl-route-3-dev libcmocka-dev libclang-rt-14-dev libjson-c-dev
-scdoc python3 systemd valgrind
+scdoc python3 systemd valgrind bash-completion
 podman runc crun uidmap conmon netavark catatonit fuse-overlayfs
 docker-registry skopeo busybox-static
 e2fsprogs cpio xz-utils
