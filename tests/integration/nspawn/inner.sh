@@ -102,8 +102,27 @@ check_register_reload() {
         eq "a removed flake loses its units" "" "$(prop $u DropInPaths)"
 }
 
+# flake-tap@ (helpers/tap): the generated wiring starts the real unit, which
+# creates the TAP with its address, and removes it on stop.
+check_tap() {
+        u=flake-tap@net.service
+        if [ ! -x "$PREFIX/libexec/flake-pilot/flake-tap" ]; then
+                not_ok "flake-tap is installed"
+                return
+        fi
+        eq "$u SourcePath= is the flake" /usr/share/flakes/net.yaml "$(prop $u SourcePath)"
+        if out=$(systemctl start $u 2>&1); then ok "systemctl start $u"; else
+                not_ok "systemctl start $u" "$out" "$(journalctl -u $u --no-pager -o cat 2>&1 | tail -n 20)"
+        fi
+        eq "$u is active" active "$(prop $u ActiveState)"
+        contains "the TAP exists with the host address" "$(ip -o addr show dev tap-net 2>&1)" "172.16.0.1/30"
+        check "systemctl stop $u" systemctl stop $u
+        check "the TAP is gone after stop" sh -c '! ip link show dev tap-net 2>/dev/null'
+}
+
 check_installed_generators
 check_generated_units
+check_tap
 check_tmpfiles_sysusers
 check_register_reload
 

@@ -13,7 +13,7 @@ cache=${1:-${FLAKE_TEST_CACHE:-/var/cache/flake-pilot-tests}}
 mirror=${FLAKE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # Keep this minimal: CI rebuilds it on every clean run.
 # The project's runtime libraries, so that the installed build runs inside.
-include="systemd,systemd-sysv,dbus,iproute2,procps,libyaml-0-2,libssl3,libcurl4,libarchive13,libnl-3-200,libnl-route-3-200"
+include="systemd,systemd-sysv,dbus,iproute2,procps,libyaml-0-2,libssl3,libcurl4,libarchive13,libnl-3-200,libnl-route-3-200,libnftables1"
 stamp="bookworm minbase $include v1"
 root="$cache/nspawn-root"
 

@@ -8,11 +8,12 @@
 #
 # Checked today: generated units after boot and after a reload from
 # flake_systemd_reload() (drop-ins, SourcePath=, dependencies, limits,
-# escaping, .wants/), tmpfiles and sysusers, the installed generators.
+# escaping, .wants/), tmpfiles and sysusers, the installed generators,
+# flake-tap@ creating and removing its TAP (private network, /dev/net/tun).
 # To be added as their programs land (one check_* function each in
-# inner.sh): flake-pull@ fetching from a local server, flake-tap@ creating
-# and removing its TAP, a podman flake launched in a transient scope with
-# "journalctl FLAKE_NAME=", the flake-vm@ console in the journal.
+# inner.sh): flake-pull@ fetching from a local server, a podman flake
+# launched in a transient scope with "journalctl FLAKE_NAME=", the flake-vm@
+# console in the journal.
 
 . "$FLAKE_SOURCE_ROOT/tests/lib.sh"
 require systemd-nspawn debootstrap meson python3 flock timeout mount umount
@@ -76,7 +77,10 @@ mount -t overlay overlay -o "lowerdir=$root,upperdir=$upper,workdir=$tmp/work" "
 
 # --- boot ---
 start=$(date +%s)
+require_file() { [ -e "$1" ] || { echo "Bail out! $1 is missing"; exit 1; }; }
+require_file /dev/net/tun
 timeout 300 systemd-nspawn -q --register=no --keep-unit -D "$merged" \
+        --private-network --bind=/dev/net/tun \
         --console=passive -b >"$tmp/console.log" 2>&1 &
 nspawn_pid=$!
 wait "$nspawn_pid"
