@@ -3,7 +3,7 @@
 # Builds (once) the Debian root the booted-systemd tests run in, and prints
 # its path. The root is cached across runs because debootstrap takes about a
 # minute; it is rebuilt when absent or when the package list below changes
-# (the list is stored in the root and compared). CI starts clean, so the
+# (the root's name carries a hash of the list). CI starts clean, so the
 # first run always builds it.
 #
 #   make-root.sh [CACHE_DIR]     (default: /var/cache/flake-pilot-tests)
@@ -15,7 +15,9 @@ mirror=${FLAKE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # The project's runtime libraries, so that the installed build runs inside.
 include="systemd,systemd-sysv,dbus,iproute2,procps,libyaml-0-2,libssl3,libcurl4,libarchive13,libnl-3-200,libnl-route-3-200,libnftables1"
 stamp="bookworm minbase $include v1"
-root="$cache/nspawn-root"
+# One root per package list: a tree with another list (another branch, an
+# older checkout) never replaces a root that a running test has mounted.
+root="$cache/nspawn-root-$(echo "$stamp" | sha256sum | cut -c1-12)"
 
 if [ -f "$root/.flake-test-root" ] && [ "$(cat "$root/.flake-test-root")" = "$stamp" ]; then
         echo "$root"
@@ -31,7 +33,7 @@ if [ -f "$root/.flake-test-root" ] && [ "$(cat "$root/.flake-test-root")" = "$st
         exit 0
 fi
 
-tmp="$cache/nspawn-root.new"
+tmp="$root.new"
 rm -rf "$tmp"
 start=$(date +%s)
 if ! debootstrap --variant=minbase --include="$include" bookworm "$tmp" "$mirror" >"$cache/debootstrap.log" 2>&1; then
