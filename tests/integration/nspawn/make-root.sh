@@ -12,8 +12,9 @@ set -eu
 cache=${1:-${FLAKE_TEST_CACHE:-/var/cache/flake-pilot-tests}}
 mirror=${FLAKE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # Keep this minimal: CI rebuilds it on every clean run.
-# The project's runtime libraries, so that the installed build runs inside.
-include="systemd,systemd-sysv,dbus,iproute2,procps,libyaml-0-2,libssl3,libcurl4,libarchive13,libnl-3-200,libnl-route-3-200,libnftables1"
+# The project's runtime libraries (and the sanitizer runtimes of the ASan
+# build), so that the installed build runs inside.
+include="systemd,systemd-sysv,dbus,iproute2,procps,libyaml-0-2,libssl3,libcurl4,libarchive13,libnl-3-200,libnl-route-3-200,libnftables1,libasan8,libubsan1"
 stamp="bookworm minbase $include v1"
 # One root per package list: a tree with another list (another branch, an
 # older checkout) never replaces a root that a running test has mounted.
