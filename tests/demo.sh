@@ -22,6 +22,5 @@ step "$CTL" list
 step "$CTL" list --format json
 step cat "$ROOT/usr/share/flakes/hello.yaml"
 step ls -l "$ROOT/usr/bin"
-step "$CTL" verify
 step "$CTL" podman remove --app /usr/bin/hello
 step "$CTL" list --format csv
