@@ -30,6 +30,12 @@ int ctl_remove_app(Ctl *ctl, FlakeEngine engine, const char *app, bool force);
  * lock. */
 int ctl_remove_by_image(Ctl *ctl, FlakeEngine engine, const char *image);
 
+/* Removes the image itself after its registrations (engine specific). */
+typedef int (*CtlPurgeImage)(Ctl *ctl, const char *image);
+
+/* "remove (--app PATH | --container/--vm NAME) [--force]" for an engine. */
+int ctl_verb_remove(Ctl *ctl, int argc, char *argv[], FlakeEngine engine, CtlPurgeImage purge);
+
 /* The template document for an engine: TEMPLATE_DIR/<engine file> if it
  * exists (admins may customise it, as with the original), else built in. */
 int ctl_load_template(FlakeEngine engine, YamlDocument **ret);
