@@ -182,7 +182,6 @@ static int build_vm_document(Ctl *ctl, const VmRegisterArgs *a, YamlDocument **r
 
 static int do_register(Ctl *ctl, const VmRegisterArgs *a) {
         _cleanup_(yaml_document_freep) YamlDocument *doc = NULL;
-        _cleanup_close_ int lock = -EBADF;
         int r;
 
         r = ctl_load_config(ctl);
@@ -191,9 +190,6 @@ static int do_register(Ctl *ctl, const VmRegisterArgs *a) {
         r = build_vm_document(ctl, a, &doc);
         if (r < 0)
                 return r;
-        lock = ctl_lock_flakes_dir(ctl);
-        if (lock < 0)
-                return lock;
         r = ctl_register(ctl, FLAKE_ENGINE_FIRECRACKER, a->app, a->force, doc);
         if (r < 0)
                 return r;

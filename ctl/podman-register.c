@@ -211,7 +211,6 @@ static int build_podman_document(const PodmanRegisterArgs *a, YamlDocument **ret
 
 static int do_register(Ctl *ctl, const PodmanRegisterArgs *a) {
         _cleanup_(yaml_document_freep) YamlDocument *doc = NULL;
-        _cleanup_close_ int lock = -EBADF;
         int r;
 
         r = ctl_load_config(ctl);
@@ -223,9 +222,6 @@ static int do_register(Ctl *ctl, const PodmanRegisterArgs *a) {
         r = build_podman_document(a, &doc);
         if (r < 0)
                 return r;
-        lock = ctl_lock_flakes_dir(ctl);
-        if (lock < 0)
-                return lock;
         r = ctl_register(ctl, FLAKE_ENGINE_PODMAN, a->app, a->force, doc);
         if (r < 0)
                 return r;

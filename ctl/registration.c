@@ -193,9 +193,13 @@ int ctl_register(Ctl *ctl, FlakeEngine engine, const char *app, bool force, Yaml
         _cleanup_free_ char *dropins = flake_dropin_dir(ctl->config.flakes_dir, name);
         _cleanup_free_ char *pilot = flake_pilot_path(flake_engine_pilot(engine));
         _cleanup_free_ char *text = NULL;
+        _cleanup_close_ int lock = -EBADF;
         bool created_dropins = false;
         int r;
 
+        lock = ctl_lock_flakes_dir(ctl);
+        if (lock < 0)
+                return lock;
         if (force) {
                 r = ctl_remove_app(ctl, engine, app, true);
                 if (r < 0)

@@ -15,8 +15,8 @@ int ctl_lock_flakes_dir(Ctl *ctl);
 int ctl_check_app(const char *option, const char *app, char **ret_name);
 
 /* Writes doc as the registration of app and links app to the engine's
- * pilot. Must hold the lock. With force, an existing registration of the same
- * app is removed first. */
+ * pilot, under the flakes dir lock. With force, an existing registration of
+ * the same app is removed first. */
 int ctl_register(Ctl *ctl, FlakeEngine engine, const char *app, bool force, YamlDocument *doc);
 
 /* Removes the registration of app. Without force: NAME.yaml must exist and be
