@@ -107,7 +107,7 @@ static int verb_vm(int argc, char *argv[], PullOptions *o) {
                 case ARG_FORCE:    req.force = true; break;
                 case ARG_USER:     req.user = true; break;
                 case ARG_INSECURE: o->allow_insecure = true; break;
-                case 'q':          o->quiet = true; break;
+                case 'q':          o->quiet = true; log_set_max_level(LOG_WARNING); break;
                 case 'h':          help(); return 0;
                 case ':':
                         log_error("Option '%s' needs a value", argv[optind - 1]);
