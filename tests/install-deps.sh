@@ -10,7 +10,7 @@ libnl-3-dev libnl-route-3-dev libcmocka-dev libclang-rt-14-dev
 scdoc python3 systemd valgrind
 podman runc crun uidmap conmon netavark catatonit fuse-overlayfs
 docker-registry skopeo busybox-static
-e2fsprogs cpio xz-utils
+e2fsprogs libext2fs-dev cpio xz-utils openssl
 nftables libnftables-dev iproute2 iptables
 qemu-system-x86 linux-image-amd64
 debootstrap systemd-container

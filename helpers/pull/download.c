@@ -26,6 +26,7 @@ typedef struct Transfer {
         long status;
         char reason[64];
         char *etag, *last_modified;
+        char *location;             /* of the last redirect */
         int64_t range_start;        /* from Content-Range, -1 if none */
         bool bad_status;
         bool resume_refused;
@@ -107,6 +108,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata) {
                 free_and_replace(t->etag, v);
         else if ((v = header_value(data, n, "Last-Modified:")))
                 free_and_replace(t->last_modified, v);
+        else if ((v = header_value(data, n, "Location:")))
+                free_and_replace(t->location, v);
         else if ((v = header_value(data, n, "Content-Range:"))) {
                 unsigned long long start;
                 if (sscanf(v, "bytes %llu-", &start) == 1)
@@ -268,15 +271,11 @@ static int attempt(Transfer *t, struct curl_slist **headers, char **ret_why) {
         if (c == CURLE_OK)
                 return 0;
 
-        if (c == CURLE_UNSUPPORTED_PROTOCOL) {
-                char *target = NULL;
-                curl_easy_getinfo(t->curl, CURLINFO_REDIRECT_URL, &target);
-                if (target)
-                        return log_error_errno(SYNTHETIC_ERRNO(EPROTONOSUPPORT),
+        if (c == CURLE_UNSUPPORTED_PROTOCOL && t->location)
+                return log_error_errno(SYNTHETIC_ERRNO(EPROTONOSUPPORT),
                                                "Download of %s refused: it redirects to '%s', and only https:// "
                                                "is allowed (use --allow-insecure or set FLAKE_ALLOW_INSECURE_TRANSPORT)",
-                                               t->url, target);
-        }
+                                               t->url, t->location);
         if (curl_error_is_transient(c)) {
                 *ret_why = xstrdup(t->errbuf[0] ? t->errbuf : curl_easy_strerror(c));
                 return -EAGAIN;
@@ -340,5 +339,6 @@ finish:
         free(t.validator);
         free(t.etag);
         free(t.last_modified);
+        free(t.location);
         return r;
 }
