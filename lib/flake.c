@@ -154,7 +154,7 @@ static void check_unknown_keys(Checker *c, const YamlNode *n, const char *prefix
 }
 
 static void store_key(Checker *c, Flake *f, const KeySpec *s, const YamlNode *n) {
-        void *field = (char *) f + s->offset;
+        void *field = s->offset == NOT_STORED ? NULL : (char *) f + s->offset;
         const char *str;
         unsigned long long u;
         char **list = NULL;

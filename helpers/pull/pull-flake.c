@@ -27,6 +27,9 @@ static int podman_image_present(const char *image, char **env) {
                 return log_error_errno(r, "Cannot pull container images: podman is not installed");
         if (r < 0)
                 return log_error_errno(r, "Failed to run podman: %m");
+        /* 1 is "no such image"; anything else is podman failing. */
+        if (r > 1)
+                return log_error_errno(SYNTHETIC_ERRNO(EIO), "podman image exists %s failed with exit status %d", image, r);
         return r == 0;
 }
 

@@ -77,7 +77,9 @@ runtime = "runc"
 cgroup_manager = "cgroupfs"
 events_logger = "file"
 CONF
+# the configured store: flakes.yml names it
 mkdir -p "$FLAKE_ROOT/etc/flakes"
+printf "generic:\n  podman_storage_conf: %s\n" "$FLAKE_ROOT/etc/flakes/storage.conf" > "$FLAKE_ROOT/etc/flakes.yml"
 cat > "$FLAKE_ROOT/etc/flakes/storage.conf" <<CONF
 [storage]
 driver = "vfs"
