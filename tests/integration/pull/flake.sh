@@ -79,7 +79,8 @@ events_logger = "file"
 CONF
 # the configured store: flakes.yml names it
 mkdir -p "$FLAKE_ROOT/etc/flakes"
-printf "generic:\n  podman_storage_conf: %s\n" "$FLAKE_ROOT/etc/flakes/storage.conf" > "$FLAKE_ROOT/etc/flakes.yml"
+export FLAKE_CONFIG="$FLAKE_ROOT/etc/flakes.yml"
+printf "generic:\n  podman_storage_conf: /etc/flakes/storage.conf\n" > "$FLAKE_CONFIG"    # under FLAKE_ROOT
 cat > "$FLAKE_ROOT/etc/flakes/storage.conf" <<CONF
 [storage]
 driver = "vfs"
