@@ -96,7 +96,7 @@ static int verb_vm(int argc, char *argv[], PullOptions *o) {
 
         opterr = 0;
         optind = 1;
-        while ((c = getopt_long(argc, argv, "+qh", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "+:qh", options, NULL)) >= 0)
                 switch (c) {
                 case ARG_NAME:     req.name = optarg; break;
                 case ARG_KIS:      req.kis_image = optarg; break;

@@ -35,7 +35,7 @@ int vm_pull_request_check(const VmPullRequest *req, bool from_options) {
                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "Invalid image name '%s': must be a plain file name", req->name);
         if (req->kis_image && (req->rootfs || req->kernel || req->initrd))
                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s conflicts with %s, %s and %s", kis, rootfs, kernel, initrd);
-        if (!req->kis_image && !req->rootfs && !req->kernel)
+        if (!req->kis_image && !req->rootfs && !req->kernel && !req->initrd)
                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "One of %s or %s with %s is required", kis, rootfs, kernel);
         if (!req->kis_image && (!req->rootfs || !req->kernel))
                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s and %s require each other", rootfs, kernel);
