@@ -7,12 +7,6 @@
 
 require python3 openssl mke2fs debugfs e2fsck xz tar sha256sum busybox
 
-# Meson builds the helper in its own subdir of build/helpers; the installed
-# layout has it in LIBEXECDIR. Point FLAKE_LIBEXECDIR where it really is, so
-# flake-ctl finds it too.
-for d in "$FLAKE_LIBEXECDIR" "$FLAKE_BUILD_ROOT/helpers/pull"; do
-        [ -x "$d/flake-pull" ] && { export FLAKE_LIBEXECDIR="$d"; break; }
-done
 PULL="$FLAKE_LIBEXECDIR/flake-pull"
 [ -x "$PULL" ] || { echo "Bail out! $PULL was not built"; exit 1; }
 

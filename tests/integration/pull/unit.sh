@@ -5,9 +5,6 @@
 . "$FLAKE_SOURCE_ROOT/tests/lib.sh"
 require systemd-analyze sed
 
-for d in "$FLAKE_LIBEXECDIR" "$FLAKE_BUILD_ROOT/helpers/pull"; do
-        [ -x "$d/flake-pull" ] && { FLAKE_LIBEXECDIR="$d"; break; }
-done
 unit="$FLAKE_BUILD_ROOT/units/flake-pull@.service"
 [ -f "$unit" ] || { echo "Bail out! $unit was not generated"; exit 1; }
 W=$(mktemp -d)
