@@ -182,7 +182,6 @@ static int build_vm_document(Ctl *ctl, const VmRegisterArgs *a, YamlDocument **r
 
 static int do_register(Ctl *ctl, const VmRegisterArgs *a) {
         _cleanup_(yaml_document_freep) YamlDocument *doc = NULL;
-        _cleanup_close_ int lock = -EBADF;
         int r;
 
         r = ctl_load_config(ctl);
@@ -191,9 +190,6 @@ static int do_register(Ctl *ctl, const VmRegisterArgs *a) {
         r = build_vm_document(ctl, a, &doc);
         if (r < 0)
                 return r;
-        lock = ctl_lock_flakes_dir(ctl);
-        if (lock < 0)
-                return lock;
         r = ctl_register(ctl, FLAKE_ENGINE_FIRECRACKER, a->app, a->force, doc);
         if (r < 0)
                 return r;
@@ -211,68 +207,17 @@ int verb_firecracker_register(Ctl *ctl, int argc, char *argv[]) {
         return ctl_failure(do_register(ctl, &a));
 }
 
-int verb_firecracker_remove(Ctl *ctl, int argc, char *argv[]) {
-        static const struct option options[] = {
-                { "help",  no_argument,       NULL, 'h' },
-                { "app",   required_argument, NULL, 'a' },
-                { "vm",    required_argument, NULL, 'v' },
-                { "force", no_argument,       NULL, 'f' },
-                {}
-        };
-        _cleanup_close_ int lock = -EBADF;
-        const char *app = NULL, *vm = NULL;
-        bool force = false;
-        int c, r;
+static int purge_vm_image(Ctl *ctl, const char *image) {
+        _cleanup_free_ char *image_dir = flake_vm_image_dir(ctl->user, image);
+        int r;
 
-        optind = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
-                switch (c) {
-                case 'h':
-                        printf("Usage: flake-ctl firecracker [--user] remove (--app PATH | --vm NAME) [--force]\n\n"
-                               "  --app PATH  remove the registration of this command\n"
-                               "  --vm NAME   remove every registration of this image, and the image\n"
-                               "  --force     with --app: remove whatever is left, without checks\n");
-                        return 0;
-                case 'a': app = optarg; break;
-                case 'v': vm = optarg; break;
-                case 'f': force = true; break;
-                default:
-                        return -EINVAL;
-                }
-        if (optind < argc)
-                return ctl_usage_error("remove: unexpected argument '%s'", argv[optind]);
-        if (!!app == !!vm)
-                return ctl_usage_error("remove: exactly one of --app or --vm is required");
-        if (app) {
-                r = ctl_check_app("--app", app, NULL);
-                if (r < 0)
-                        return r;
-        }
-        if (vm && !flake_app_name_is_valid(vm))
-                return ctl_usage_error("--vm: '%s' is not a valid image name", vm);
-
-        r = ctl_load_config(ctl);
-        if (r < 0)
-                return ctl_failure(r);
-        lock = ctl_lock_flakes_dir(ctl);
-        if (lock < 0)
-                return ctl_failure(lock);
-
-        if (app) {
-                r = ctl_remove_app(ctl, FLAKE_ENGINE_FIRECRACKER, app, force);
-                if (r < 0)
-                        return ctl_failure(r);
-                log_info("Removed %s", app);
-                return 0;
-        }
-
-        r = ctl_remove_by_image(ctl, FLAKE_ENGINE_FIRECRACKER, vm);
-        if (r < 0)
-                return ctl_failure(r);
-        _cleanup_free_ char *image_dir = flake_vm_image_dir(ctl->user, vm);
         r = rm_rf(image_dir);
         if (r < 0)
-                return log_error_errno(ctl_failure(r), "Failed to remove %s: %m", image_dir);
+                return log_error_errno(r, "Failed to remove %s: %m", image_dir);
         log_info("Removed image %s", image_dir);
         return 0;
+}
+
+int verb_firecracker_remove(Ctl *ctl, int argc, char *argv[]) {
+        return ctl_verb_remove(ctl, argc, argv, FLAKE_ENGINE_FIRECRACKER, purge_vm_image);
 }

@@ -150,6 +150,15 @@ static int run(Ctl *ctl, int argc, char *argv[]) {
                         help_main();
                 return 0;
         }
+        /* Undocumented: prints a built-in template (used by the build to
+         * install /etc/flakes/<engine>-flake.yaml). */
+        if (streq(cmd, "template") && argc == 2) {
+                FlakeEngine e = flake_engine_from_string(streq(argv[1], "container") ? "podman" : argv[1]);
+                if (e < 0)
+                        return ctl_usage_error("template: unknown engine '%s'", argv[1]);
+                fputs(e == FLAKE_ENGINE_PODMAN ? flake_template_container : flake_template_firecracker, stdout);
+                return 0;
+        }
         if (streq(cmd, "init"))
                 return verb_init(ctl, argc, argv);
         if (streq(cmd, "list"))

@@ -211,7 +211,6 @@ static int build_podman_document(const PodmanRegisterArgs *a, YamlDocument **ret
 
 static int do_register(Ctl *ctl, const PodmanRegisterArgs *a) {
         _cleanup_(yaml_document_freep) YamlDocument *doc = NULL;
-        _cleanup_close_ int lock = -EBADF;
         int r;
 
         r = ctl_load_config(ctl);
@@ -223,9 +222,6 @@ static int do_register(Ctl *ctl, const PodmanRegisterArgs *a) {
         r = build_podman_document(a, &doc);
         if (r < 0)
                 return r;
-        lock = ctl_lock_flakes_dir(ctl);
-        if (lock < 0)
-                return lock;
         r = ctl_register(ctl, FLAKE_ENGINE_PODMAN, a->app, a->force, doc);
         if (r < 0)
                 return r;
@@ -243,67 +239,16 @@ int verb_podman_register(Ctl *ctl, int argc, char *argv[]) {
         return ctl_failure(do_register(ctl, &a));
 }
 
-int verb_podman_remove(Ctl *ctl, int argc, char *argv[]) {
-        static const struct option options[] = {
-                { "help",      no_argument,       NULL, 'h' },
-                { "app",       required_argument, NULL, 'a' },
-                { "container", required_argument, NULL, 'c' },
-                { "force",     no_argument,       NULL, 'f' },
-                {}
-        };
-        _cleanup_close_ int lock = -EBADF;
-        const char *app = NULL, *container = NULL;
-        bool force = false;
-        int c, r;
+static int purge_podman_image(Ctl *ctl, const char *image) {
+        char *rm_args[] = { (char *) "image", (char *) "rm", (char *) "--force", (char *) image, NULL };
+        int r;
 
-        optind = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
-                switch (c) {
-                case 'h':
-                        printf("Usage: flake-ctl podman [--user] remove (--app PATH | --container NAME) [--force]\n\n"
-                               "  --app PATH        remove the registration of this command\n"
-                               "  --container NAME  remove every registration of this image, and the image\n"
-                               "  --force           with --app: remove whatever is left, without checks\n");
-                        return 0;
-                case 'a': app = optarg; break;
-                case 'c': container = optarg; break;
-                case 'f': force = true; break;
-                default:
-                        return -EINVAL;
-                }
-        if (optind < argc)
-                return ctl_usage_error("remove: unexpected argument '%s'", argv[optind]);
-        if (!!app == !!container)
-                return ctl_usage_error("remove: exactly one of --app or --container is required");
-        if (app) {
-                r = ctl_check_app("--app", app, NULL);
-                if (r < 0)
-                        return r;
-        }
-
-        r = ctl_load_config(ctl);
-        if (r < 0)
-                return ctl_failure(r);
-        lock = ctl_lock_flakes_dir(ctl);
-        if (lock < 0)
-                return ctl_failure(lock);
-
-        if (app) {
-                r = ctl_remove_app(ctl, FLAKE_ENGINE_PODMAN, app, force);
-                if (r < 0)
-                        return ctl_failure(r);
-                log_info("Removed %s", app);
-                return 0;
-        }
-
-        r = ctl_remove_by_image(ctl, FLAKE_ENGINE_PODMAN, container);
-        if (r < 0)
-                return ctl_failure(r);
-        char *rm_args[] = { (char *) "image", (char *) "rm", (char *) "--force", (char *) container, NULL };
         r = ctl_podman(ctl, rm_args, 0, NULL);
-        if (r < 0)
-                return ctl_failure(r);
         if (r > 0)
-                return log_error_errno(SYNTHETIC_ERRNO(EIO), "podman image rm %s failed with status %d", container, r);
-        return 0;
+                return log_error_errno(SYNTHETIC_ERRNO(EIO), "podman image rm %s failed with status %d", image, r);
+        return r;
+}
+
+int verb_podman_remove(Ctl *ctl, int argc, char *argv[]) {
+        return ctl_verb_remove(ctl, argc, argv, FLAKE_ENGINE_PODMAN, purge_podman_image);
 }

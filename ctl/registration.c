@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <getopt.h>
 #include <pwd.h>
 #include <sys/stat.h>
 
@@ -192,9 +193,13 @@ int ctl_register(Ctl *ctl, FlakeEngine engine, const char *app, bool force, Yaml
         _cleanup_free_ char *dropins = flake_dropin_dir(ctl->config.flakes_dir, name);
         _cleanup_free_ char *pilot = flake_pilot_path(flake_engine_pilot(engine));
         _cleanup_free_ char *text = NULL;
+        _cleanup_close_ int lock = -EBADF;
         bool created_dropins = false;
         int r;
 
+        lock = ctl_lock_flakes_dir(ctl);
+        if (lock < 0)
+                return lock;
         if (force) {
                 r = ctl_remove_app(ctl, engine, app, true);
                 if (r < 0)
@@ -241,4 +246,68 @@ rollback:
         if (created_dropins)
                 (void) rmdir(dropins);
         return r;
+}
+
+int ctl_verb_remove(Ctl *ctl, int argc, char *argv[], FlakeEngine engine, CtlPurgeImage purge) {
+        /* --container for podman, --vm for firecracker */
+        const char *image_option = engine == FLAKE_ENGINE_PODMAN ? "container" : "vm";
+        const struct option options[] = {
+                { "help",       no_argument,       NULL, 'h' },
+                { "app",        required_argument, NULL, 'a' },
+                { image_option, required_argument, NULL, 'i' },
+                { "force",      no_argument,       NULL, 'f' },
+                {}
+        };
+        _cleanup_close_ int lock = -EBADF;
+        const char *app = NULL, *image = NULL;
+        bool force = false;
+        int c, r;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        printf("Usage: flake-ctl %s [--user] remove (--app PATH | --%s NAME) [--force]\n\n"
+                               "  --app PATH   remove the registration of this command\n"
+                               "  --%-10s remove every registration of this image, and the image\n"
+                               "  --force      with --app: remove whatever is left, without checks\n",
+                               flake_engine_to_string(engine), image_option, image_option);
+                        return 0;
+                case 'a': app = optarg; break;
+                case 'i': image = optarg; break;
+                case 'f': force = true; break;
+                default:
+                        return -EINVAL;
+                }
+        if (optind < argc)
+                return ctl_usage_error("remove: unexpected argument '%s'", argv[optind]);
+        if (!!app == !!image)
+                return ctl_usage_error("remove: exactly one of --app or --%s is required", image_option);
+        if (app) {
+                r = ctl_check_app("--app", app, NULL);
+                if (r < 0)
+                        return r;
+        }
+        if (image && engine == FLAKE_ENGINE_FIRECRACKER && !flake_app_name_is_valid(image))
+                return ctl_usage_error("--vm: '%s' is not a valid image name", image);
+
+        r = ctl_load_config(ctl);
+        if (r < 0)
+                return ctl_failure(r);
+        lock = ctl_lock_flakes_dir(ctl);
+        if (lock < 0)
+                return ctl_failure(lock);
+
+        if (app) {
+                r = ctl_remove_app(ctl, engine, app, force);
+                if (r < 0)
+                        return ctl_failure(r);
+                log_info("Removed %s", app);
+                return 0;
+        }
+
+        r = ctl_remove_by_image(ctl, engine, image);
+        if (r < 0)
+                return ctl_failure(r);
+        return ctl_failure(purge(ctl, image));
 }

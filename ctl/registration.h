@@ -15,8 +15,8 @@ int ctl_lock_flakes_dir(Ctl *ctl);
 int ctl_check_app(const char *option, const char *app, char **ret_name);
 
 /* Writes doc as the registration of app and links app to the engine's
- * pilot. Must hold the lock. With force, an existing registration of the same
- * app is removed first. */
+ * pilot, under the flakes dir lock. With force, an existing registration of
+ * the same app is removed first. */
 int ctl_register(Ctl *ctl, FlakeEngine engine, const char *app, bool force, YamlDocument *doc);
 
 /* Removes the registration of app. Without force: NAME.yaml must exist and be
@@ -29,6 +29,12 @@ int ctl_remove_app(Ctl *ctl, FlakeEngine engine, const char *app, bool force);
  * failures). Returns the number removed, or the first error. Must hold the
  * lock. */
 int ctl_remove_by_image(Ctl *ctl, FlakeEngine engine, const char *image);
+
+/* Removes the image itself after its registrations (engine specific). */
+typedef int (*CtlPurgeImage)(Ctl *ctl, const char *image);
+
+/* "remove (--app PATH | --container/--vm NAME) [--force]" for an engine. */
+int ctl_verb_remove(Ctl *ctl, int argc, char *argv[], FlakeEngine engine, CtlPurgeImage purge);
 
 /* The template document for an engine: TEMPLATE_DIR/<engine file> if it
  * exists (admins may customise it, as with the original), else built in. */

@@ -11,15 +11,13 @@ struct Table {
         size_t n_rows;
 };
 
-OutputFormat output_format_from_string(const char *s) {
-        if (streq(s, "table"))
-                return OUTPUT_TABLE;
-        if (streq(s, "json"))
-                return OUTPUT_JSON;
-        if (streq(s, "csv"))
-                return OUTPUT_CSV;
-        return _OUTPUT_FORMAT_INVALID;
-}
+static const char * const format_names[] = {
+        [OUTPUT_TABLE] = "table",
+        [OUTPUT_JSON] = "json",
+        [OUTPUT_CSV] = "csv",
+};
+
+DEFINE_STRING_TABLE_LOOKUP(output_format, OutputFormat, format_names, _OUTPUT_FORMAT_INVALID);
 
 Table *table_new(const TableColumn *columns, size_t n_columns) {
         Table *t = xmalloc(sizeof(Table));

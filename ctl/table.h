@@ -20,6 +20,7 @@ typedef enum OutputFormat {
 } OutputFormat;
 
 OutputFormat output_format_from_string(const char *s);
+const char *output_format_to_string(OutputFormat f);
 
 typedef struct TableColumn {
         const char *header;     /* table header */

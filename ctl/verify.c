@@ -24,6 +24,9 @@ static void check_references(const Flake *f, FlakeDiagnostics *diag) {
                         if (!streq(target, pilot))
                                 strv_consume(&diag->warnings, xasprintf("%s: command %s points to %s, not to %s",
                                                                         f->path, link, target, pilot));
+                        else if (access(pilot, X_OK) < 0)
+                                strv_consume(&diag->errors, xasprintf("%s: the pilot %s is not installed",
+                                                                      f->path, pilot));
                 }
         }
 

@@ -10,13 +10,19 @@
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct nl_sock *, nl_socket_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct nl_cache *, nl_cache_free);
 
-/* libnl's NLE_* codes are not errnos; keep the two that matter for users. */
-static int nle_to_errno(int nle) {
+int nle_to_errno(int nle) {
         switch (abs(nle)) {
         case NLE_PERM:
                 return -EPERM;
         case NLE_NOMEM:
                 return -ENOMEM;
+        case NLE_OBJ_NOTFOUND:
+        case NLE_NODEV:
+                return -ENODEV;
+        case NLE_EXIST:
+                return -EEXIST;
+        case NLE_BUSY:
+                return -EBUSY;
         default:
                 return -EIO;
         }

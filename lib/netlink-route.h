@@ -8,6 +8,10 @@
 
 #include "in-addr.h"
 
+/* libnl's NLE_* codes are not errnos: maps the ones callers act on
+ * (EPERM, ENOMEM, ENODEV, EEXIST, EBUSY) and the rest to EIO. */
+int nle_to_errno(int nle);
+
 /* Every IPv4 route of the main and local tables with a prefix length > 0
  * (the default route overlaps everything and says nothing), except routes
  * through ignore_ifname (may be NULL). ret_ifnames (may be NULL) gets the

@@ -16,16 +16,7 @@ static const char * const mode_names[_NETWORK_MODE_MAX] = {
         [NETWORK_MODE_BRIDGE] = "bridge",
 };
 
-const char *network_mode_to_string(NetworkMode m) {
-        return m >= 0 && m < _NETWORK_MODE_MAX ? mode_names[m] : NULL;
-}
-
-NetworkMode network_mode_from_string(const char *s) {
-        for (size_t i = 0; i < _NETWORK_MODE_MAX; i++)
-                if (streq_ptr(s, mode_names[i]))
-                        return (NetworkMode) i;
-        return _NETWORK_MODE_INVALID;
-}
+DEFINE_STRING_TABLE_LOOKUP(network_mode, NetworkMode, mode_names, _NETWORK_MODE_INVALID);
 
 NetworkConfig *network_config_free(NetworkConfig *c) {
         if (!c)

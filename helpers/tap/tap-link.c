@@ -8,6 +8,7 @@
 #include <sys/ioctl.h>
 
 #include "log.h"
+#include "netlink-route.h"
 #include "tap.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct nl_sock *, nl_socket_free);
@@ -15,23 +16,6 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct rtnl_link *, rtnl_link_put);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct rtnl_addr *, rtnl_addr_put);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct nl_addr *, nl_addr_put);
 
-static int nle_to_errno(int nle) {
-        switch (abs(nle)) {
-        case NLE_PERM:
-                return -EPERM;
-        case NLE_NOMEM:
-                return -ENOMEM;
-        case NLE_OBJ_NOTFOUND:
-        case NLE_NODEV:
-                return -ENODEV;
-        case NLE_EXIST:
-                return -EEXIST;
-        case NLE_BUSY:
-                return -EBUSY;
-        default:
-                return -EIO;
-        }
-}
 
 static int rtnl_open(struct nl_sock **ret) {
         _cleanup_(nl_socket_freep) struct nl_sock *sk = nl_socket_alloc();

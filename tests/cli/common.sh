@@ -10,6 +10,13 @@ trap 'rm -rf "$ROOT"' EXIT
 export FLAKE_ROOT="$ROOT"
 unset FLAKES_DIR FLAKE_CONFIG FLAKE_USER_CONFIG FLAKE_TEMPLATE_DIR FLAKE_FIRECRACKER_DIR
 FLAKES="$ROOT/usr/share/flakes"
+# flake-ctl only links to the pilots and checks that they are there: stand-ins
+# keep these tests about flake-ctl alone.
+export FLAKE_BINDIR="$ROOT/pilots"
+mkdir -p "$FLAKE_BINDIR"
+printf '#!/bin/sh\nexit 0\n' > "$FLAKE_BINDIR/podman-pilot"
+cp "$FLAKE_BINDIR/podman-pilot" "$FLAKE_BINDIR/firecracker-pilot"
+chmod 755 "$FLAKE_BINDIR"/*
 PILOT="$FLAKE_BINDIR/podman-pilot"
 FC_PILOT="$FLAKE_BINDIR/firecracker-pilot"
 

@@ -113,6 +113,12 @@ out=$("$CTL" verify 2>&1); rc=$?
 assert_eq "verify: all fine" "0" "$rc"
 assert_contains "verify: summary" "$out" "5 flake(s) checked in $FLAKES, 0 with errors"
 
+chmod -x "$FC_PILOT"
+out=$("$CTL" verify 2>&1); rc=$?
+assert_eq "verify: missing pilot is an error" "1" "$rc"
+assert_contains "verify: names the missing pilot" "$out" "error: $FLAKES/mybash.yaml: the pilot $FC_PILOT is not installed"
+chmod +x "$FC_PILOT"
+
 # Files written by the original tool load unchanged.
 for f in aws joe mybash minimal-vm; do
         cp "$FLAKE_SOURCE_ROOT/tests/fixtures/original/$f.yaml" "$ROOT/orig-$f.yaml"

@@ -172,7 +172,9 @@ static void test_list_names(void **state) {
         assert_int_equal(flake_list_names(ORIGINAL, &names), 0);
         assert_int_equal(strv_length(names), 5);
         assert_string_equal(names[0], "aws");
+        names = strv_free(names);
         assert_int_equal(flake_list_names("/nonexistent", &names), 0);
+        assert_int_equal(strv_length(names), 0);
 }
 
 static void test_builtin_templates_parse(void **state) {
