@@ -231,6 +231,7 @@ static int edit_registration(Ctl *ctl, const char *name, const NetworkConfig *c)
         r = write_file_atomic(path, text, strlen(text), 0644);
         if (r < 0)
                 return log_error_errno(r, "Failed to write %s: %s", path, strerror(-r));
+        ctl_reload_units(ctl);
         return 0;
 }
 

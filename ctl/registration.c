@@ -9,6 +9,14 @@
 #include "paths.h"
 #include "registration.h"
 #include "strv.h"
+#include "systemd-reload.h"
+
+void ctl_reload_units(Ctl *ctl) {
+        /* The registration is done either way; only the units lag behind. */
+        if (flake_systemd_reload(ctl->user) < 0)
+                log_warning("The units of this change appear after the next 'systemctl%s daemon-reload'.",
+                            ctl->user ? " --user" : "");
+}
 
 int ctl_lock_flakes_dir(Ctl *ctl) {
         int r, fd;
@@ -239,6 +247,7 @@ int ctl_register(Ctl *ctl, FlakeEngine engine, const char *app, bool force, Yaml
                 r = log_error_errno(errno, "Failed to create %s: %m", link_path);
                 goto rollback;
         }
+        ctl_reload_units(ctl);
         return 0;
 
 rollback:
@@ -303,11 +312,14 @@ int ctl_verb_remove(Ctl *ctl, int argc, char *argv[], FlakeEngine engine, CtlPur
                 if (r < 0)
                         return ctl_failure(r);
                 log_info("Removed %s", app);
-                return 0;
+        } else {
+                r = ctl_remove_by_image(ctl, engine, image);
+                if (r > 0)
+                        ctl_reload_units(ctl);
+                if (r < 0)
+                        return ctl_failure(r);
+                return ctl_failure(purge(ctl, image));
         }
-
-        r = ctl_remove_by_image(ctl, engine, image);
-        if (r < 0)
-                return ctl_failure(r);
-        return ctl_failure(purge(ctl, image));
+        ctl_reload_units(ctl);
+        return 0;
 }

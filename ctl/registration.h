@@ -7,6 +7,9 @@
 
 #include "ctl.h"
 
+/* Reloads systemd (when it runs) so the generated units follow a change. */
+void ctl_reload_units(Ctl *ctl);
+
 /* Takes the flakes dir lock (creating the dir first). Returns the fd. */
 int ctl_lock_flakes_dir(Ctl *ctl);
 

@@ -90,16 +90,19 @@ check_installed_generators() {
         check "user generator installed" test -x "$PREFIX/lib/systemd/user-generators/flake-user-generator"
 }
 
-# What flake-ctl register/remove do: change the flakes dir, reload systemd.
+# flake-ctl register/remove reload systemd themselves: the units of a new
+# flake are there at once, and gone at once after its removal.
 check_register_reload() {
-        cp /opt/flake-test/late.yaml /usr/share/flakes/late.yaml
-        check "flake_systemd_reload() reloads systemd" /opt/flake-test/test-systemd-reload
         u=flake-vm@late.service
+        mkdir -p /var/lib/firecracker/images/late
+        echo rootfs >/var/lib/firecracker/images/late/rootfs
+        echo kernel >/var/lib/firecracker/images/late/kernel
+        check "flake-ctl firecracker register" "$PREFIX/bin/flake-ctl" firecracker register --vm late --app /usr/bin/late
         contains "a newly registered flake has its units at once" "$(prop $u DropInPaths)" "$GEN/$u.d/50-flake.conf"
         eq "... with its SourcePath=" /usr/share/flakes/late.yaml "$(prop $u SourcePath)"
-        rm /usr/share/flakes/late.yaml
-        check "flake_systemd_reload() again" /opt/flake-test/test-systemd-reload
+        check "flake-ctl firecracker remove" "$PREFIX/bin/flake-ctl" firecracker remove --app /usr/bin/late
         eq "a removed flake loses its units" "" "$(prop $u DropInPaths)"
+        check "flake_systemd_reload() works on its own" /opt/flake-test/test-systemd-reload
 }
 
 # flake-tap@ (helpers/tap): the generated wiring starts the real unit, which
