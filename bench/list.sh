@@ -10,7 +10,8 @@ CTL=$(realpath "$BUILD/ctl/flake-ctl")
 M=$(dirname "$0")/measure.py
 ROOT=$(mktemp -d)
 trap 'rm -rf "$ROOT"' EXIT
-export FLAKE_ROOT=$ROOT FLAKE_BINDIR=/usr/bin
+export FLAKE_ROOT=$ROOT FLAKE_BINDIR=$ROOT/pilots
+mkdir -p "$FLAKE_BINDIR" && printf '#!/bin/sh\n' > "$FLAKE_BINDIR/podman-pilot" && chmod +x "$FLAKE_BINDIR/podman-pilot"
 
 printf '%-8s %-8s %10s %12s %12s\n' flakes command total_ms per_flake_us peak_rss_kib
 for n in 10 1000 10000; do
@@ -20,7 +21,7 @@ for n in 10 1000 10000; do
         for i in $(seq 1 "$n"); do
                 sed "s|name: name|name: registry.example.org/app$i|; s|host_app_path: .*|host_app_path: /usr/bin/app$i|" \
                         "$(dirname "$0")/../tests/fixtures/original/container-flake.yaml" > "$dir/app$i.yaml"
-                ln -s /usr/bin/podman-pilot "$ROOT/usr/bin/app$i"
+                ln -s "$FLAKE_BINDIR/podman-pilot" "$ROOT/usr/bin/app$i"
         done
         for cmd in list verify; do
                 read -r ms rss < <("$M" -n 5 -- "$CTL" $cmd)
