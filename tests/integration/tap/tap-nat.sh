@@ -19,7 +19,7 @@ ip -n "$SRV" link set up0-peer up
 ip -n "$SRV" addr add 10.99.0.2/24 dev up0-peer
 # The server has no route back to 172.16.0.0/30: only NAT makes replies work.
 mkdir -p "$TMP/www" && echo hello-from-server > "$TMP/www/index.html"
-ip netns exec "$SRV" python3 -m http.server 8080 --bind 10.99.0.2 --directory "$TMP/www" 2> "$TMP/server.log" &
+ip netns exec "$SRV" python3 -m http.server 8080 --bind 10.99.0.2 --directory "$TMP/www" >/dev/null 2> "$TMP/server.log" &
 PIDS="$PIDS $!"
 
 register app "$(nat up0 172.16.0.1/30 172.16.0.2/30)"
