@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include <getopt.h>
 
+#include "build-config.h"
 #include "ctl.h"
 #include "fileio.h"
+#include "flake-units.h"
 #include "log.h"
 #include "names.h"
 #include "paths.h"
@@ -44,8 +46,27 @@ static void check_references(const Flake *f, FlakeDiagnostics *diag) {
                         strv_consume(&diag->errors, xasprintf("%s: include path %s does not exist", f->path, *p));
 }
 
+/* What the generator would make of the flake: the same code, so that a
+ * flake it would skip fails here too, and "why is my unit missing" has an
+ * answer. With show, the files are listed. */
+static void check_units(Ctl *ctl, const Flake *f, bool show, FlakeDiagnostics *diag) {
+        const FlakeUnitsContext uc = {
+                .user = ctl->user,
+                .unit_dir = ctl->user ? USERUNITDIR : UNITDIR,
+                .generator = "flake-ctl verify",
+        };
+        FlakeUnits units = {};
+
+        if (flake_units_build(&uc, f, &units, diag) < 0)
+                return;
+        for (size_t i = 0; show && i < units.n_files; i++)
+                printf("  %s%s%s\n", units.files[i].path,
+                       units.files[i].target ? " -> " : "", strempty(units.files[i].target));
+        flake_units_done(&units);
+}
+
 /* Prints every problem of one flake; returns the number of errors. */
-static size_t verify_one(Ctl *ctl, const char *name) {
+static size_t verify_one(Ctl *ctl, const char *name, bool show_units) {
         _cleanup_(flake_freep) Flake *f = NULL;
         FlakeDiagnostics diag = {};
         size_t n_errors;
@@ -59,8 +80,10 @@ static size_t verify_one(Ctl *ctl, const char *name) {
         if (r == -ENOENT) {
                 _cleanup_free_ char *p = flake_yaml_path(ctl->config.flakes_dir, name);
                 strv_consume(&diag.errors, xasprintf("%s: no such registration", p));
-        } else if (r >= 0)
+        } else if (r >= 0) {
                 check_references(f, &diag);
+                check_units(ctl, f, show_units, &diag);
+        }
 
         STRV_FOREACH(w, diag.warnings)
                 printf("warning: %s\n", *w);
@@ -77,22 +100,29 @@ int verb_verify(Ctl *ctl, int argc, char *argv[]) {
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "user", no_argument, NULL, 'u' },
+                { "units", no_argument, NULL, 'U' },
                 {}
         };
         _cleanup_strv_free_ char **names = NULL;
         size_t n_bad = 0, n = 0;
+        bool show_units = false;
         int c, r;
 
         optind = 0;
         while ((c = getopt_long(argc, argv, "hu", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
-                        printf("Usage: flake-ctl verify [--user] [NAME...]\n\n"
+                        printf("Usage: flake-ctl verify [--user] [--units] [NAME...]\n\n"
                                "Check registrations (all, or the named ones) and print every problem\n"
-                               "with its file and line. Exit status 1 if any flake has an error.\n");
+                               "with its file and line, including those that make flake-generator skip\n"
+                               "a flake. Exit status 1 if any flake has an error.\n\n"
+                               "  --units   also list the unit files the generator makes of each flake\n");
                         return 0;
                 case 'u':
                         ctl->user = true;
+                        break;
+                case 'U':
+                        show_units = true;
                         break;
                 default:
                         return -EINVAL;
@@ -112,7 +142,7 @@ int verb_verify(Ctl *ctl, int argc, char *argv[]) {
 
         STRV_FOREACH(name, names) {
                 n++;
-                if (verify_one(ctl, *name) > 0)
+                if (verify_one(ctl, *name, show_units) > 0)
                         n_bad++;
         }
         printf("%zu flake(s) checked in %s, %zu with errors\n", n, ctl->config.flakes_dir, n_bad);

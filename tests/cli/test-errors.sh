@@ -87,6 +87,16 @@ assert_contains "verify: unknown key is a warning" "$out" "warning: $FLAKES/unkn
 assert_contains "verify: summary" "$out" "4 flake(s) checked in $FLAKES, 2 with errors"
 out=$("$CTL" verify unknown 2>&1); rc=$?
 assert_eq "verify NAME: only that flake" "1" "$(printf '%s\n' "$out" | grep -c 'checked')"
+# What would make the generator skip a flake fails verify too.
+cp "$FLAKES/unknown.yaml" "$FLAKES/limits.yaml"
+printf 'systemd:\n  MemoryMax: lots\n' >> "$FLAKES/limits.yaml"
+out=$("$CTL" verify limits 2>&1); rc=$?
+assert_eq "verify: a bad systemd: section fails" "1" "$rc"
+assert_contains "verify: ... with file and line" "$out" "error: $FLAKES/limits.yaml:5: systemd.MemoryMax:"
+rm "$FLAKES/limits.yaml"
+out=$("$CTL" verify --units unknown 2>&1)
+assert_contains "verify --units lists the generated drop-in" "$out" "  flake-pull@unknown.service.d/50-flake.conf"
+
 out=$("$CTL" verify nosuch 2>&1); rc=$?
 assert_eq "verify of a missing flake fails" "1" "$rc"
 assert_contains "verify of a missing flake says so" "$out" "$FLAKES/nosuch.yaml: no such registration"
