@@ -40,6 +40,38 @@ bool vm_is_running(const VmInstance *i) {
         return false;
 }
 
+static char *unit_name(const VmInstance *i) {
+        return unit_name_build("flake-vm", i->name, ".service");
+}
+
+/* The runner logged why it failed; the caller of the pilot should see that
+ * one line too. Under systemd it is in the unit's journal. */
+static void report_runner_failure(const VmInstance *i, bool via_bus) {
+        _cleanup_free_ char *log = NULL, *u = NULL;
+        const char *line = NULL;
+
+        if (via_bus) {
+                u = unit_name(i);
+                log_error("%s: the VM did not start, see: journalctl -u %s", i->name, u);
+                return;
+        }
+        if (read_full_file(i->log_path, &log, NULL) < 0) {
+                log_error("%s: the VM did not start", i->name);
+                return;
+        }
+        for (char *p = log, *e; p && *p; p = e ? e + 1 : NULL) {
+                e = strchr(p, '\n');
+                if (e)
+                        *e = 0;
+                if (startswith(p, "flake-vm: "))
+                        line = p + strlen("flake-vm: ");
+        }
+        if (line)
+                log_error("%s", line);
+        else
+                log_error("%s: the VM did not start, see %s", i->name, i->log_path);
+}
+
 static int runner_status_to_exit(const VmInstance *i, int status) {
         switch (status) {
         case RUNNER_EXIT_CONFIG:
@@ -68,10 +100,6 @@ static int open_bus(void) {
                 bus = NULL;
         }
         return r;
-}
-
-static char *unit_name(const VmInstance *i) {
-        return unit_name_build("flake-vm", i->name, ".service");
 }
 
 static int unit_call(const VmInstance *i, const char *method) {
@@ -187,13 +215,16 @@ int vm_start(VmInstance *i) {
                         _cleanup_free_ char *state = NULL;
                         int status = 0;
                         if (unit_state(i, &state, &status) >= 0 &&
-                            (streq(state, "failed") || streq(state, "inactive")))
+                            (streq(state, "failed") || streq(state, "inactive"))) {
+                                report_runner_failure(i, true);
                                 return runner_status_to_exit(i, status);
+                        }
                 } else {
                         int status;
                         pid_t p = waitpid(runner_pid, &status, WNOHANG);
                         if (p == runner_pid) {
                                 runner_pid = 0;
+                                report_runner_failure(i, false);
                                 if (WIFEXITED(status))
                                         return runner_status_to_exit(i, WEXITSTATUS(status));
                                 log_error("%s: the VM runner was killed by signal %d", i->name, WTERMSIG(status));

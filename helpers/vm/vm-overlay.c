@@ -23,7 +23,7 @@ static struct archive *disk_writer(void) {
 
 /* Copies every entry of a (tar or disk) reader below dest, keeping its path:
  * "etc/x" and "/etc/x" both land in dest/etc/x. */
-static int copy_entries(const VmInstance *i, const char *what, struct archive *a, const char *dest) {
+static int copy_entries(const VmInstance *i, const char *what, struct archive *a, bool disk, const char *dest) {
         struct archive *w = disk_writer();
         struct archive_entry *e;
         int r = 0;
@@ -39,7 +39,7 @@ static int copy_entries(const VmInstance *i, const char *what, struct archive *a
                                             archive_error_string(a));
                         break;
                 }
-                if (archive_read_disk_can_descend(a) > 0)
+                if (disk && archive_read_disk_can_descend(a) > 0)
                         (void) archive_read_disk_descend(a);
                 p = path_join(dest, archive_entry_pathname(e));
                 archive_entry_set_pathname(e, p);
@@ -81,7 +81,7 @@ static int extract_tar(const VmInstance *i, const char *tar, const char *dest) {
                 r = log_error_errno(SYNTHETIC_ERRNO(-EIO), "%s: include tar %s: %s", i->name, tar,
                                     archive_error_string(a));
         else
-                r = copy_entries(i, tar, a, dest);
+                r = copy_entries(i, tar, a, false, dest);
         archive_read_free(a);
         return r;
 }
@@ -96,7 +96,7 @@ static int copy_path(const VmInstance *i, const char *path, const char *dest) {
                 r = log_error_errno(SYNTHETIC_ERRNO(-ENOENT), "%s: include path %s: %s", i->name, path,
                                     archive_error_string(a));
         else
-                r = copy_entries(i, path, a, dest);
+                r = copy_entries(i, path, a, true, dest);
         archive_read_free(a);
         return r;
 }
