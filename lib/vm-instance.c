@@ -4,6 +4,7 @@
 #include "names.h"
 #include "paths.h"
 #include "spawn.h"
+#include "strv.h"
 #include "vm-instance.h"
 
 VmInstance *vm_instance_free(VmInstance *i) {
@@ -56,6 +57,7 @@ static int pick_vmm(VmInstance *i) {
 
 int vm_instance_load(const char *name, VmInstance **ret) {
         _cleanup_(vm_instance_freep) VmInstance *i = NULL;
+        FlakeDiagnostics diag = {};
         const char *at;
         int r;
 
@@ -71,11 +73,21 @@ int vm_instance_load(const char *name, VmInstance **ret) {
         r = flake_config_load(&i->config, false);
         if (r < 0)
                 return r;
-        r = flake_load(i->config.flakes_dir, i->app, &i->flake, NULL);
+        r = flake_load(i->config.flakes_dir, i->app, &i->flake, &diag);
         if (r == -ENOENT)
                 return log_error_errno(r, "%s: no flake '%s' registered in %s", name, i->app, i->config.flakes_dir);
-        if (r < 0)
-                return log_error_errno(r, "%s: the flake '%s' cannot be loaded", name, i->app);
+        if (r < 0) {
+                /* One line: the first problem; the rest is at debug level. */
+                STRV_FOREACH(e, diag.errors)
+                        log_debug("%s", *e);
+                if (diag.errors && diag.errors[0])
+                        log_error_errno(r, "%s: %s", name, diag.errors[0]);
+                else
+                        log_error_errno(r, "%s: the flake '%s' cannot be loaded: %m", name, i->app);
+                flake_diagnostics_done(&diag);
+                return r;
+        }
+        flake_diagnostics_done(&diag);
         if (i->flake->engine != FLAKE_ENGINE_FIRECRACKER)
                 return log_error_errno(SYNTHETIC_ERRNO(-EMEDIUMTYPE), "%s: '%s' is not a VM flake", name, i->app);
         r = pick_vmm(i);

@@ -63,8 +63,12 @@ static void report_runner_failure(const VmInstance *i, bool via_bus) {
                 e = strchr(p, '\n');
                 if (e)
                         *e = 0;
-                if (startswith(p, "flake-vm: "))
-                        line = p + strlen("flake-vm: ");
+                /* The console may share the line (no newline at its end). */
+                const char *m = strstr(p, "flake-vm: ");
+                while (m && strstr(m + 1, "flake-vm: "))
+                        m = strstr(m + 1, "flake-vm: ");
+                if (m)
+                        line = m + strlen("flake-vm: ");
         }
         if (line)
                 log_error("%s", line);
