@@ -29,14 +29,14 @@ trap vm_cleanup EXIT
 
 # register NAME RESUME(true|false) [extra YAML lines for vm.runtime...]
 register() {
-        local name=$1 resume=$2 vmm=${VMM:-qemu}
+        local name=$1 resume=$2 vmm=${VMM-qemu}
         cat > "$FLAKES_DIR/$name.yaml" <<EOY
 vm:
   name: flake-test
   target_app_path: ${TARGET:-/bin/sh}
   host_app_path: $T/bin/$name
   runtime:
-    vmm: $vmm
+$([ -n "$vmm" ] && echo "    vmm: $vmm")
     resume: $resume
     firecracker:
       boot_args: ["init=${INIT:-/usr/sbin/sci}", "console=ttyS0", "root=/dev/vda", "acpi=off", "quiet", "panic=-1"]
