@@ -91,6 +91,9 @@ install -m 0755 "$sci" "$rf/usr/sbin/sci"
 echo 'root:x:0:0:root:/root:/bin/sh' > "$rf/etc/passwd"
 echo 'root:x:0:' > "$rf/etc/group"
 echo 'flake-test-image' > "$rf/etc/flake-test-image"
+# For bench/vm-launch.sh: the trivial command as init, then power-off.
+printf '#!/bin/sh\necho hello\nexec poweroff -f\n' > "$rf/usr/sbin/bench-init"
+chmod 755 "$rf/usr/sbin/bench-init"
 mke2fs -q -t ext4 -d "$rf" "$work/rootfs" 16M
 
 cp "$kernel" "$work/kernel"
