@@ -12,16 +12,7 @@ static const char * const engine_names[_FLAKE_ENGINE_MAX] = {
         [FLAKE_ENGINE_FIRECRACKER] = "firecracker",
 };
 
-const char *flake_engine_to_string(FlakeEngine e) {
-        return e >= 0 && e < _FLAKE_ENGINE_MAX ? engine_names[e] : NULL;
-}
-
-FlakeEngine flake_engine_from_string(const char *s) {
-        for (size_t i = 0; i < _FLAKE_ENGINE_MAX; i++)
-                if (streq_ptr(s, engine_names[i]))
-                        return (FlakeEngine) i;
-        return _FLAKE_ENGINE_INVALID;
-}
+DEFINE_STRING_TABLE_LOOKUP(flake_engine, FlakeEngine, engine_names, _FLAKE_ENGINE_INVALID);
 
 const char *flake_engine_pilot(FlakeEngine e) {
         return e == FLAKE_ENGINE_PODMAN ? "podman-pilot" : "firecracker-pilot";
@@ -156,7 +147,7 @@ static void check_unknown_keys(Checker *c, const YamlNode *n, const char *prefix
 }
 
 static void store_key(Checker *c, Flake *f, const KeySpec *s, const YamlNode *n) {
-        void *field = (char *) f + s->offset;
+        void *field = s->offset == NOT_STORED ? NULL : (char *) f + s->offset;
         const char *str;
         unsigned long long u;
         char **list = NULL;

@@ -519,7 +519,7 @@ static int emit(yaml_emitter_t *em, yaml_event_t *e) {
 
 static int emit_scalar(yaml_emitter_t *em, const char *v, bool quoted) {
         yaml_event_t e;
-        yaml_scalar_event_initialize(&e, NULL, NULL, (yaml_char_t *) v, -1, !quoted, !quoted,
+        yaml_scalar_event_initialize(&e, NULL, NULL, (yaml_char_t *) v, -1, !quoted, 1,
                                      quoted ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE);
         return emit(em, &e);
 }

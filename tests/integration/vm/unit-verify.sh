@@ -6,7 +6,7 @@ require systemd-analyze
 
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-sed "s|@LIBEXECDIR@|$FLAKE_BUILD_ROOT/helpers/vm|g" "$FLAKE_SOURCE_ROOT/units/flake-vm@.service.in" > "$dir/flake-vm@.service"
+sed "s|@libexecdir@|$FLAKE_BUILD_ROOT/helpers/vm|g" "$FLAKE_SOURCE_ROOT/units/flake-vm@.service.in" > "$dir/flake-vm@.service"
 check "template verifies" systemd-analyze verify --man=no "$dir/flake-vm@.service"
 cp "$dir/flake-vm@.service" "$dir/flake-vm@mybash.service"
 check "instance verifies" systemd-analyze verify --man=no "$dir/flake-vm@mybash.service"
