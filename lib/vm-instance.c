@@ -18,6 +18,7 @@ VmInstance *vm_instance_free(VmInstance *i) {
         free(i->lock_path);
         free(i->log_path);
         free(i->pid_path);
+        free(i->runner_pid_path);
         free(i->ready_path);
         free(i->agent_socket);
         free(i->serial_socket);
@@ -98,6 +99,7 @@ int vm_instance_load(const char *name, VmInstance **ret) {
         i->lock_path = xasprintf("%s.lock", i->runtime_dir);
         i->log_path = xasprintf("%s.log", i->runtime_dir);
         i->pid_path = path_join(i->runtime_dir, "vmm.pid");
+        i->runner_pid_path = path_join(i->runtime_dir, "runner.pid");
         i->ready_path = path_join(i->runtime_dir, "ready");
         i->agent_socket = path_join(i->runtime_dir, "agent.sock");
         i->serial_socket = path_join(i->runtime_dir, "serial.sock");

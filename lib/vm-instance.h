@@ -7,6 +7,7 @@
  *
  *   RUNTIME/vm/INSTANCE/          0700, removed when the VM ends
  *       vmm.pid                   the VMM's pid
+ *       runner.pid                the runner's pid (SIGTERM stops the VM)
  *       ready                     exists once the guest agent answered
  *       agent.sock                QEMU: the runner's session socket
  *       serial.sock               QEMU: the agent's virtio-serial port
@@ -33,6 +34,7 @@ typedef struct VmInstance {
         char *lock_path;
         char *log_path;
         char *pid_path;
+        char *runner_pid_path;
         char *ready_path;
         char *agent_socket;
         char *serial_socket;

@@ -190,8 +190,13 @@ int main(int argc, char *argv[]) {
 
         /* One-shot: sci powers the VM off after the session; wait for the
          * teardown so that the next call finds the instance free. */
-        if (!i->flake->resume)
+        if (!i->flake->resume) {
                 vm_stop(i, 10000);
+                /* The console log of a runner we spawned: kept only when
+                 * something went wrong. */
+                if (status < PILOT_EXIT_LOST && !getenv("PILOT_DEBUG"))
+                        (void) unlink(i->log_path);
+        }
         else if (args.remove)
                 vm_stop(i, 0);
 

@@ -106,6 +106,8 @@ static int open_bus(void) {
         return r;
 }
 
+/* -ENOENT when the manager has no such unit (e.g. a user manager: the
+ * unit is installed for the system manager only); logged otherwise. */
 static int unit_call(const VmInstance *i, const char *method) {
         _cleanup_free_ char *u = unit_name(i);
         sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -113,7 +115,10 @@ static int unit_call(const VmInstance *i, const char *method) {
 
         r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
                                "org.freedesktop.systemd1.Manager", method, &e, NULL, "ss", u, "replace");
-        if (r < 0)
+        if (r < 0 && sd_bus_error_has_name(&e, "org.freedesktop.systemd1.NoSuchUnit")) {
+                log_debug("%s: %s: %s", i->name, u, e.message);
+                r = -ENOENT;
+        } else if (r < 0)
                 log_error("%s: %s %s failed: %s", i->name, method, u, e.message ?: strerror(-r));
         sd_bus_error_free(&e);
         return r;
@@ -196,14 +201,20 @@ int vm_start(VmInstance *i) {
         uint64_t deadline;
         const char *e = getenv("FLAKE_VM_AGENT_TIMEOUT");
         unsigned timeout_s = e && atoi(e) > 0 ? (unsigned) atoi(e) : 60;
-        bool via_bus = open_bus() >= 0;
+        bool via_bus = open_bus() >= 0, seen_start = false;
         int r;
 
         if (via_bus) {
                 r = unit_call(i, "StartUnit");
-                if (r < 0)
+                if (r == -ENOENT) {
+                        /* No flake-vm@ for this manager: run it ourselves. */
+                        sd_bus_flush_close_unref(bus);
+                        bus = NULL;
+                        via_bus = false;
+                } else if (r < 0)
                         return PILOT_EXIT_VMM;
-        } else {
+        }
+        if (!via_bus) {
                 r = spawn_runner(i);
                 if (r < 0)
                         return PILOT_EXIT_VMM;
@@ -218,8 +229,12 @@ int vm_start(VmInstance *i) {
                 if (via_bus) {
                         _cleanup_free_ char *state = NULL;
                         int status = 0;
-                        if (unit_state(i, &state, &status) >= 0 &&
-                            (streq(state, "failed") || streq(state, "inactive"))) {
+                        /* Right after StartUnit the unit may still be
+                         * "inactive" with its job queued: only an
+                         * "inactive" after "activating" means it ended. */
+                        if (unit_state(i, &state, &status) >= 0 && streq(state, "activating"))
+                                seen_start = true;
+                        if (state && (streq(state, "failed") || (seen_start && streq(state, "inactive")))) {
                                 report_runner_failure(i, true);
                                 return runner_status_to_exit(i, status);
                         }
@@ -267,17 +282,17 @@ void vm_stop(VmInstance *i, unsigned wait_ms) {
         if (runner_gone(i))
                 return;
 
-        if (open_bus() >= 0) {
-                (void) unit_call(i, "StopUnit");
-        } else {
+        /* Our own runner, or the unit, or a runner another pilot started. */
+        if (runner_pid > 0)
+                (void) kill(runner_pid, SIGTERM);
+        else if (open_bus() < 0 || unit_call(i, "StopUnit") == -ENOENT) {
                 _cleanup_free_ char *pid = NULL;
                 pid_t p = runner_pid;
 
-                if (p <= 0 && read_full_file(i->pid_path, &pid, NULL) >= 0) {
-                        /* A runner started by another pilot: stop its VMM;
-                         * the runner cleans up and exits. */
+                if (p <= 0 && read_full_file(i->runner_pid_path, &pid, NULL) >= 0)
+                        /* A runner started by another pilot: it stops its
+                         * VMM, cleans up and exits. */
                         p = (pid_t) atoi(pid);
-                }
                 if (p > 0)
                         (void) kill(p, SIGTERM);
         }

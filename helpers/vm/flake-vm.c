@@ -509,6 +509,10 @@ static int verb_run(const char *name) {
                 return EXIT_FAILURE;
         }
 
+        pid = xasprintf("%d\n", (int) getpid());
+        (void) write_file_atomic(i->runner_pid_path, pid, strlen(pid), 0644);
+        free(TAKE_PTR(pid));
+
         sigemptyset(&mask);
         sigaddset(&mask, SIGCHLD);
         sigaddset(&mask, SIGTERM);
