@@ -33,6 +33,11 @@ typedef struct Args {
         bool remove;               /* %remove: stop a resume VM afterwards */
 } Args;
 
+static void args_done(Args *a) {
+        free(a->instance);
+        strv_free(a->argv);
+}
+
 static int parse_args(const char *app, int argc, char *argv[], Args *ret) {
         _cleanup_free_ char *instance = xstrdup(app);
         _cleanup_strv_free_ char **rest = NULL;
@@ -117,7 +122,7 @@ int main(int argc, char *argv[]) {
         _cleanup_strv_free_ char **cmd = NULL, **env = NULL;
         _cleanup_close_ int start_lock = -EBADF, fd = -EBADF;
         AgentClientFailure failure;
-        Args args = {};
+        _cleanup_(args_done) Args args = {};
         char msg[256] = {};
         int r, status = 0;
 
@@ -200,7 +205,5 @@ int main(int argc, char *argv[]) {
         else if (args.remove)
                 vm_stop(i, 0);
 
-        free(args.instance);
-        strv_free(args.argv);
         return status;
 }
