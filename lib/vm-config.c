@@ -144,7 +144,9 @@ char **vm_qemu_argv(const VmSpec *s, const char *qemu_binary) {
         /* Console to our stdout (the journal under flake-vm@); no monitor,
          * no signals from a terminal. */
         strv_extend(&a, "-chardev");
-        strv_extend(&a, "file,id=console,path=/dev/stdout");
+        /* Serial mode: the console is the program's terminal; Ctrl-C is a
+         * byte for the guest, not a signal for QEMU. */
+        strv_extend(&a, s->console_stdio ? "stdio,id=console,signal=off" : "file,id=console,path=/dev/stdout");
         strv_extend(&a, "-serial");
         strv_extend(&a, "chardev:console");
         strv_extend(&a, "-kernel");

@@ -8,6 +8,7 @@
  *   eth0      the instance's TAP       agent     vsock (Firecracker) or the
  *                                                virtio-serial port (QEMU) */
 
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef enum VmmKind {
@@ -33,6 +34,7 @@ typedef struct VmSpec {
         const char *vsock_uds;        /* Firecracker */
         const char *serial_socket;    /* QEMU: the agent's virtio-serial port */
         const char *qemu_accel;       /* QEMU: "-accel" value, e.g. "kvm" or "tcg" */
+        bool console_stdio;           /* QEMU: the console is our stdin/stdout (serial mode) */
 } VmSpec;
 
 #define VM_GUEST_CID 3

@@ -31,6 +31,7 @@ typedef struct Args {
         char *instance;            /* app + every @NAME, as in the original */
         char **argv;               /* for the program */
         bool remove;               /* %remove: stop a resume VM afterwards */
+        bool serial;               /* %serial: the original serial-console protocol */
 } Args;
 
 static void args_done(Args *a) {
@@ -41,7 +42,7 @@ static void args_done(Args *a) {
 static int parse_args(const char *app, int argc, char *argv[], Args *ret) {
         _cleanup_free_ char *instance = xstrdup(app);
         _cleanup_strv_free_ char **rest = NULL;
-        bool remove = false, verbatim = false;
+        bool remove = false, serial = false, verbatim = false;
 
         for (int k = 1; k < argc; k++) {
                 const char *a = argv[k];
@@ -65,6 +66,8 @@ static int parse_args(const char *app, int argc, char *argv[], Args *ret) {
                 } else if (a[0] == '%') {
                         if (streq(a, "%remove"))
                                 remove = true;
+                        else if (streq(a, "%serial"))
+                                serial = true;
                         else if (streq(a, "%progress") || streq(a, "%interactive") || startswith(a, "%port:") ||
                                  streq(a, "%ignore_sync_error") || streq(a, "%ignore_missing_volume_path"))
                                 log_debug("%s: pilot option %s has no effect on VM flakes", app, a);
@@ -77,6 +80,7 @@ static int parse_args(const char *app, int argc, char *argv[], Args *ret) {
         ret->instance = TAKE_PTR(instance);
         ret->argv = TAKE_PTR(rest);
         ret->remove = remove;
+        ret->serial = serial;
         return 0;
 }
 
@@ -144,6 +148,28 @@ int main(int argc, char *argv[]) {
                                            strv_length(i->flake->include_path) > 0)) {
                 log_error("%s: includes need an overlay (overlay_size)", i->name);
                 return PILOT_EXIT_CONFIG;
+        }
+
+        if (args.serial) {
+                /* Images whose init only speaks the original protocol: the
+                 * command goes on the kernel command line (run=...), the VM
+                 * console is the caller's terminal, the VMM's exit status is
+                 * ours. The runner does it in the foreground. */
+                _cleanup_free_ char *runner = vm_runner_path();
+                _cleanup_strv_free_ char **a = NULL;
+
+                if (vm_is_running(i)) {
+                        log_error("%s: instance in use, consider an @NAME argument", i->name);
+                        return PILOT_EXIT_CONFIG;
+                }
+                strv_extend(&a, "flake-vm");
+                strv_extend(&a, "serial");
+                strv_extend(&a, i->name);
+                strv_extend(&a, i->flake->target_app_path ?: i->app);
+                strv_extend_strv(&a, args.argv);
+                execv(runner, a);
+                log_error_errno(-errno, "%s: cannot run %s: %m", i->name, runner);
+                return PILOT_EXIT_VMM;
         }
 
         start_lock = lock_start(i);

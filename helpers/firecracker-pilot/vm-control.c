@@ -151,7 +151,7 @@ static int unit_state(const VmInstance *i, char **ret_state, int *ret_status) {
         return 0;
 }
 
-static char *runner_path(void) {
+char *vm_runner_path(void) {
         const char *d = flake_path(FLAKE_PATH_LIBEXECDIR);
         char *p = path_join(d, "flake-vm");
 
@@ -163,7 +163,7 @@ static char *runner_path(void) {
 }
 
 static int spawn_runner(VmInstance *i) {
-        _cleanup_free_ char *runner = runner_path();
+        _cleanup_free_ char *runner = vm_runner_path();
         _cleanup_close_ int log_fd = -EBADF;
         pid_t pid;
         int r;

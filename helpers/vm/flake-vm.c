@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -101,7 +102,9 @@ static char *firecracker_id(const char *name) {
         return id;
 }
 
-static int build_vmm_argv(const VmInstance *i, const char *binary, char ***ret) {
+/* serial_argv: NULL for the agent; else the original serial protocol, with
+ * run="<serial_argv>" and the console as the program's terminal. */
+static int build_vmm_argv(const VmInstance *i, const char *binary, char * const *serial_argv, char ***ret) {
         _cleanup_free_ char *cmdline = NULL, *tap = tap_if_present(i), *json = NULL, *err = NULL;
         _cleanup_strv_free_ char **args = strv_copy(i->flake->boot_args);
         const char *accel = qemu_accel();
@@ -110,7 +113,8 @@ static int build_vmm_argv(const VmInstance *i, const char *binary, char ***ret) 
                 .boot_args = args,
                 .pilot_debug = getenv("PILOT_DEBUG") != NULL,
                 .overlay = i->overlay_path != NULL,
-                .agent = true,
+                .agent = !serial_argv,
+                .run_argv = serial_argv,
                 .keep_console = true,
                 /* Distribution kernels find QEMU microvm's virtio-mmio
                  * devices only through ACPI. */
@@ -126,17 +130,32 @@ static int build_vmm_argv(const VmInstance *i, const char *binary, char ***ret) 
                 .vcpu_count = i->flake->vcpu_count,
                 .tap = tap,
                 .vsock_uds = i->vsock_socket,
-                .serial_socket = i->serial_socket,
+                .serial_socket = serial_argv ? NULL : i->serial_socket,
                 .qemu_accel = accel,
+                .console_stdio = serial_argv != NULL,
         };
+        struct winsize ws;
         int r;
+
+        if (serial_argv) {
+                /* As the original: the caller's terminal, told at boot. */
+                b.term = getenv("TERM");
+                if (isatty(STDIN_FILENO) && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) {
+                        b.rows = ws.ws_row;
+                        b.cols = ws.ws_col;
+                }
+        }
 
         /* sci learns the mode from the command line; registration writes
          * sci_resume=1 there, a hand-written flake may only have the key. */
-        if (i->flake->resume && !strv_contains(args, "sci_resume=1"))
+        if (!serial_argv && i->flake->resume && !strv_contains(args, "sci_resume=1"))
                 strv_extend(&args, "sci_resume=1");
         b.boot_args = args;
         cmdline = vm_boot_args_build(&b);
+        if (!cmdline)
+                return log_error_errno(SYNTHETIC_ERRNO(-EINVAL),
+                                       "%s: an argument contains '\"' or a newline, which a kernel command line cannot carry",
+                                       i->name);
         if (i->vmm == VMM_QEMU && qemu_uses_tcg(accel)) {
                 /* Without it microvm boots hang at random under TCG. */
                 char *t = xasprintf("%s tsc_early_khz=2400000", cmdline);
@@ -173,7 +192,7 @@ static int build_vmm_argv(const VmInstance *i, const char *binary, char ***ret) 
 
 /* Like spawn_async(), but the VMM must not inherit our blocked signals
  * (SIGTERM is how it is stopped). stdin is /dev/null, stdout/stderr ours. */
-static int spawn_vmm(char **argv, pid_t *ret) {
+static int spawn_vmm(char **argv, bool keep_stdin, pid_t *ret) {
         pid_t pid = fork();
 
         if (pid < 0)
@@ -185,11 +204,13 @@ static int spawn_vmm(char **argv, pid_t *ret) {
                 sigemptyset(&none);
                 (void) sigprocmask(SIG_SETMASK, &none, NULL);
                 (void) signal(SIGPIPE, SIG_DFL);
-                if (fd < 0 || dup2(fd, STDIN_FILENO) < 0)
-                        _exit(127);
-                /* Its own process group: a Ctrl-C meant for a foreground
-                 * runner is handled by the runner, not by the VMM. */
-                (void) setpgid(0, 0);
+                if (!keep_stdin) {
+                        if (fd < 0 || dup2(fd, STDIN_FILENO) < 0)
+                                _exit(127);
+                        /* Its own process group: a Ctrl-C meant for a
+                         * foreground runner is the runner's business. */
+                        (void) setpgid(0, 0);
+                }
                 execvp(argv[0], argv);
                 _exit(127);
         }
@@ -472,7 +493,7 @@ static void stop_vmm(Runner *r) {
         }
 }
 
-static int verb_run(const char *name) {
+static int verb_run(const char *name, char * const *serial_argv) {
         _cleanup_(vm_instance_freep) VmInstance *i = NULL;
         _cleanup_strv_free_ char **argv = NULL;
         _cleanup_free_ char *binary = NULL, *pid = NULL;
@@ -526,7 +547,7 @@ static int verb_run(const char *name) {
                 ret = EXIT_CONFIG;
                 goto out;
         }
-        if (build_vmm_argv(i, binary, &argv) < 0) {
+        if (build_vmm_argv(i, binary, serial_argv, &argv) < 0) {
                 ret = EXIT_CONFIG;
                 goto out;
         }
@@ -536,7 +557,7 @@ static int verb_run(const char *name) {
                 _cleanup_free_ char *j = strv_join(argv, " ");
                 log_debug("%s: %s", name, j);
         }
-        k = spawn_vmm(argv, &r.vmm);
+        k = spawn_vmm(argv, serial_argv != NULL, &r.vmm);
         if (k < 0) {
                 log_error_errno(k, "%s: cannot start %s: %m", name, binary);
                 ret = EXIT_VMM_FAILED;
@@ -545,6 +566,15 @@ static int verb_run(const char *name) {
         pid = xasprintf("%d\n", (int) r.vmm);
         (void) write_file_atomic(i->pid_path, pid, strlen(pid), 0644);
         log_info("%s: started %s (pid %d)", name, vmm_kind_to_string(i->vmm), (int) r.vmm);
+
+        if (serial_argv) {
+                /* The original protocol: the VMM is the program's terminal
+                 * and its exit status is ours. */
+                runner_loop(&r);
+                if (r.vmm_exited)
+                        ret = WIFEXITED(r.vmm_status) ? WEXITSTATUS(r.vmm_status) : 128 + WTERMSIG(r.vmm_status);
+                goto out;
+        }
 
         k = wait_for_agent(&r);
         if (k < 0) {
@@ -624,11 +654,18 @@ static int verb_cleanup(const char *name) {
 int main(int argc, char *argv[]) {
         log_setup("flake-vm", sd_booted() > 0 && getenv("JOURNAL_STREAM") ? LOG_TARGET_JOURNAL : LOG_TARGET_STDERR);
 
+        if (argc >= 4 && streq(argv[1], "serial")) {
+                /* The caller's terminal is the guest console: only
+                 * problems are ours to print. */
+                if (!getenv("PILOT_DEBUG"))
+                        log_set_max_level(LOG_WARNING);
+                return verb_run(argv[2], argv + 3);
+        }
         if (argc != 3 || (!streq(argv[1], "run") && !streq(argv[1], "cleanup"))) {
-                fprintf(stderr, "usage: flake-vm run|cleanup INSTANCE\n");
+                fprintf(stderr, "usage: flake-vm run|cleanup INSTANCE | flake-vm serial INSTANCE PROGRAM [ARG...]\n");
                 return EXIT_CONFIG;
         }
         if (streq(argv[1], "run"))
-                return verb_run(argv[2]);
+                return verb_run(argv[2], NULL);
         return verb_cleanup(argv[2]);
 }

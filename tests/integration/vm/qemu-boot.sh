@@ -83,4 +83,14 @@ out=$("$O" @second -c 'ls /root; echo fresh'); rc=$?
 assert_eq "one-shot @NAME instance: a fresh VM, the overlay was discarded" "0 fresh" "$rc $out"
 check_fails "one-shot @NAME: nothing left behind" test -e "$FLAKE_RUNTIME_DIR/vm/osh@second"
 
+# --- serial compatibility: the original protocol (run=... on the console) --
+out=$("$O" %serial -c 'echo [$1]; echo [$2]' sh 'a b' --dashes </dev/null); rc=$?
+assert_contains "serial mode: the command ran on the console, words kept" "$out" "[a b]"
+assert_contains "serial mode: dashes survive the kernel command line" "$out" "[--dashes]"
+assert_eq "serial mode: the VMM's status, as in the original" 0 "$rc"
+check_fails "serial mode: nothing left behind" test -e "$FLAKE_RUNTIME_DIR/vm/osh"
+out=$("$O" %serial -c 'echo "quoted"' 2>&1 </dev/null); rc=$?
+assert_contains "serial mode: a double quote cannot be carried, said so" "$out" "osh: an argument contains"
+assert_eq "serial mode: refused without a boot" 2 "$rc"
+
 finish
