@@ -14,7 +14,7 @@ e2fsprogs libext2fs-dev cpio xz-utils bc openssl
 nftables libnftables-dev iproute2 iptables
 qemu-system-x86 linux-image-amd64
 debootstrap systemd-container
-python3-jsonschema
+python3-jsonschema python3-yaml libjson-c-dev
 "
 
 missing=""

@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: MIT */
+/* firecracker-pilot: runs a VM flake's program as if it were local
+ * (firecracker-pilot(8)). Flakes are symlinks to this binary; the app name
+ * is the link's name.
+ *
+ *   app [@NAME...] [%option...] [ARG...] [-- ARG...]
+ *
+ * The pilot makes sure the instance's VM runs (flake-vm@.service, or the
+ * runner spawned directly), opens a session with the guest agent, relays
+ * stdio, window size and signals, and exits with the program's status. */
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "agent-client.h"
+#include "agent-protocol.h"
+#include "fileio.h"
+#include "log.h"
+#include "names.h"
+#include "strv.h"
+#include "vm-control.h"
+#include "vm-instance.h"
+
+static int close_fd(int fd) {
+        if (fd >= 0)
+                close(fd);
+        return -EBADF;
+}
+
+typedef struct Args {
+        char *instance;            /* app + every @NAME, as in the original */
+        char **argv;               /* for the program */
+        bool remove;               /* %remove: stop a resume VM afterwards */
+        bool serial;               /* %serial: the original serial-console protocol */
+} Args;
+
+static void args_done(Args *a) {
+        free(a->instance);
+        strv_free(a->argv);
+}
+
+static int parse_args(const char *app, int argc, char *argv[], Args *ret) {
+        _cleanup_free_ char *instance = xstrdup(app);
+        _cleanup_strv_free_ char **rest = NULL;
+        bool remove = false, serial = false, verbatim = false;
+
+        for (int k = 1; k < argc; k++) {
+                const char *a = argv[k];
+
+                if (verbatim) {
+                        strv_extend(&rest, a);
+                        continue;
+                }
+                if (streq(a, "--")) {
+                        /* Everything after is the program's, even @x and %x
+                         * (the original could not pass those at all). */
+                        verbatim = true;
+                } else if (a[0] == '@') {
+                        if (!flake_instance_name_is_valid(a))
+                                return log_error_errno(SYNTHETIC_ERRNO(-EINVAL),
+                                                       "%s: invalid instance name '%s' (letters, digits, @=_-, at most 64)",
+                                                       app, a);
+                        char *t = xasprintf("%s%s", instance, a);
+                        free(instance);
+                        instance = t;
+                } else if (a[0] == '%') {
+                        if (streq(a, "%remove"))
+                                remove = true;
+                        else if (streq(a, "%serial"))
+                                serial = true;
+                        else if (streq(a, "%progress") || streq(a, "%interactive") || startswith(a, "%port:") ||
+                                 streq(a, "%ignore_sync_error") || streq(a, "%ignore_missing_volume_path"))
+                                log_debug("%s: pilot option %s has no effect on VM flakes", app, a);
+                        else
+                                return log_error_errno(SYNTHETIC_ERRNO(-EINVAL), "%s: unknown pilot option '%s'",
+                                                       app, a);
+                } else
+                        strv_extend(&rest, a);
+        }
+        ret->instance = TAKE_PTR(instance);
+        ret->argv = TAKE_PTR(rest);
+        ret->remove = remove;
+        ret->serial = serial;
+        return 0;
+}
+
+/* Serialises starting an instance between concurrent pilots. */
+static int lock_start(const VmInstance *i) {
+        _cleanup_free_ char *p = xasprintf("%s.start", i->runtime_dir);
+        int fd, r;
+
+        r = mkdir_parents(p, 0755);
+        if (r < 0)
+                return r;
+        fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return -errno;
+        if (flock(fd, LOCK_EX) < 0) {
+                r = -errno;
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
+static int connect_agent(const VmInstance *i) {
+        int fd, r;
+
+        if (i->vmm == VMM_QEMU)
+                fd = agent_connect_unix(i->agent_socket);
+        else
+                fd = agent_connect_vsock_uds(i->vsock_socket, AGENT_VSOCK_PORT, 5000);
+        if (fd < 0)
+                return log_error_errno(fd, "%s: cannot connect to the guest agent: %m", i->name);
+        r = agent_client_handshake(fd, 10000);
+        if (r < 0) {
+                close(fd);
+                return log_error_errno(r, "%s: the guest agent does not answer: %m", i->name);
+        }
+        return fd;
+}
+
+int main(int argc, char *argv[]) {
+        _cleanup_(vm_instance_freep) VmInstance *i = NULL;
+        _cleanup_free_ char *app = NULL, *term = NULL;
+        _cleanup_strv_free_ char **cmd = NULL, **env = NULL;
+        _cleanup_close_ int start_lock = -EBADF, fd = -EBADF;
+        AgentClientFailure failure;
+        _cleanup_(args_done) Args args = {};
+        char msg[256] = {};
+        int r, status = 0;
+
+        log_setup("firecracker-pilot", LOG_TARGET_STDERR | LOG_TARGET_JOURNAL);
+        log_set_console_level(LOG_ERR);
+
+        app = path_basename(argv[0]);
+        if (streq(app, "firecracker-pilot")) {
+                log_error("firecracker-pilot: run it through a flake (a symlink named after the app), see firecracker-pilot(8)");
+                return PILOT_EXIT_CONFIG;
+        }
+        if (parse_args(app, argc, argv, &args) < 0)
+                return PILOT_EXIT_CONFIG;
+        log_set_context(app, "firecracker", args.instance);
+
+        if (vm_instance_load(args.instance, &i) < 0)
+                return PILOT_EXIT_CONFIG;
+        if (i->flake->overlay_size == 0 && (strv_length(i->flake->include_tar) > 0 ||
+                                           strv_length(i->flake->include_path) > 0)) {
+                log_error("%s: includes need an overlay (overlay_size)", i->name);
+                return PILOT_EXIT_CONFIG;
+        }
+
+        if (args.serial) {
+                /* Images whose init only speaks the original protocol: the
+                 * command goes on the kernel command line (run=...), the VM
+                 * console is the caller's terminal, the VMM's exit status is
+                 * ours. The runner does it in the foreground. */
+                _cleanup_free_ char *runner = vm_runner_path();
+                _cleanup_strv_free_ char **a = NULL;
+
+                if (vm_is_running(i)) {
+                        log_error("%s: instance in use, consider an @NAME argument", i->name);
+                        return PILOT_EXIT_CONFIG;
+                }
+                strv_extend(&a, "flake-vm");
+                strv_extend(&a, "serial");
+                strv_extend(&a, i->name);
+                strv_extend(&a, i->flake->target_app_path ?: i->app);
+                strv_extend_strv(&a, args.argv);
+                execv(runner, a);
+                log_error_errno(-errno, "%s: cannot run %s: %m", i->name, runner);
+                return PILOT_EXIT_VMM;
+        }
+
+        start_lock = lock_start(i);
+        if (start_lock < 0) {
+                log_error_errno(start_lock, "%s: cannot lock the instance: %m", i->name);
+                return PILOT_EXIT_CONFIG;
+        }
+        if (vm_is_running(i)) {
+                if (!i->flake->resume) {
+                        log_error("%s: instance in use by another call, consider an @NAME argument", i->name);
+                        return PILOT_EXIT_CONFIG;
+                }
+                /* A resume VM that is still booting: wait for it. */
+                while (access(i->ready_path, F_OK) < 0 && vm_is_running(i))
+                        usleep(20 * 1000);
+        }
+        if (!vm_is_running(i)) {
+                r = vm_start(i);
+                if (r != 0)
+                        return r;
+        }
+        start_lock = close_fd(start_lock);
+
+        fd = connect_agent(i);
+        if (fd < 0) {
+                if (!i->flake->resume)
+                        vm_stop(i, 0);
+                return PILOT_EXIT_AGENT;
+        }
+
+        strv_extend(&cmd, i->flake->target_app_path ?: i->app);
+        strv_extend_strv(&cmd, args.argv);
+        if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) && getenv("TERM"))
+                strv_consume(&env, xasprintf("TERM=%s", getenv("TERM")));
+
+        r = agent_client_run(fd, cmd, env, &failure, &status, msg, sizeof(msg));
+        fd = close_fd(fd);
+        if (r < 0) {
+                log_error_errno(r, "%s: session failed: %m", i->name);
+                status = PILOT_EXIT_LOST;
+        } else if (failure == AGENT_CLIENT_LOST) {
+                log_error("%s: the VM went away during the session", i->name);
+                status = PILOT_EXIT_LOST;
+        } else if (failure == AGENT_CLIENT_EXEC_FAILED) {
+                log_error("%s: %s", i->name, msg);
+                status = status == ENOENT ? 127 : 126;
+        } else
+                log_debug("%s: %s exited with status %d", i->name, cmd[0], status);
+
+        /* One-shot: sci powers the VM off after the session; wait for the
+         * teardown so that the next call finds the instance free. */
+        if (!i->flake->resume) {
+                vm_stop(i, 10000);
+                /* The console log of a runner we spawned: kept only when
+                 * something went wrong. */
+                if (status < PILOT_EXIT_LOST && !getenv("PILOT_DEBUG"))
+                        (void) unlink(i->log_path);
+        }
+        else if (args.remove)
+                vm_stop(i, 0);
+
+        return status;
+}

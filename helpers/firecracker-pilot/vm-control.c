@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: MIT */
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <systemd/sd-bus.h>
+#include <time.h>
+
+#include "fileio.h"
+#include "log.h"
+#include "names.h"
+#include "paths.h"
+#include "vm-control.h"
+
+/* flake-vm's exit statuses (flake-vm@.service(8)). */
+#define RUNNER_EXIT_CONFIG 2
+#define RUNNER_EXIT_NO_VMM 3
+#define RUNNER_EXIT_NO_AGENT 4
+#define RUNNER_EXIT_VMM_FAILED 5
+
+static sd_bus *bus = NULL;
+static pid_t runner_pid = 0;
+
+static uint64_t now_ms(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+bool vm_is_running(const VmInstance *i) {
+        _cleanup_close_ int fd = open(i->lock_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+
+        if (fd < 0)
+                return false;
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+                return errno == EWOULDBLOCK;
+        (void) flock(fd, LOCK_UN);
+        return false;
+}
+
+static char *unit_name(const VmInstance *i) {
+        return unit_name_build("flake-vm", i->name, ".service");
+}
+
+/* The runner logged why it failed; the caller of the pilot should see that
+ * one line too. Under systemd it is in the unit's journal. */
+static void report_runner_failure(const VmInstance *i, bool via_bus) {
+        _cleanup_free_ char *log = NULL, *u = NULL;
+        const char *line = NULL;
+
+        if (via_bus) {
+                u = unit_name(i);
+                log_error("%s: the VM did not start, see: journalctl -u %s", i->name, u);
+                return;
+        }
+        if (read_full_file(i->log_path, &log, NULL) < 0) {
+                log_error("%s: the VM did not start", i->name);
+                return;
+        }
+        for (char *p = log, *e; p && *p; p = e ? e + 1 : NULL) {
+                e = strchr(p, '\n');
+                if (e)
+                        *e = 0;
+                /* The console may share the line (no newline at its end). */
+                const char *m = strstr(p, "flake-vm: ");
+                while (m && strstr(m + 1, "flake-vm: "))
+                        m = strstr(m + 1, "flake-vm: ");
+                if (m)
+                        line = m + strlen("flake-vm: ");
+        }
+        if (line)
+                log_error("%s", line);
+        else
+                log_error("%s: the VM did not start, see %s", i->name, i->log_path);
+}
+
+static int runner_status_to_exit(const VmInstance *i, int status) {
+        switch (status) {
+        case RUNNER_EXIT_CONFIG:
+                return PILOT_EXIT_CONFIG;
+        case RUNNER_EXIT_NO_VMM:
+        case RUNNER_EXIT_VMM_FAILED:
+                return PILOT_EXIT_VMM;
+        case RUNNER_EXIT_NO_AGENT:
+                return PILOT_EXIT_AGENT;
+        default:
+                log_error("%s: the VM runner failed (status %d)", i->name, status);
+                return PILOT_EXIT_VMM;
+        }
+}
+
+static int open_bus(void) {
+        int r;
+
+        if (bus)
+                return 0;
+        if (getenv("FLAKE_NO_SYSTEMD"))
+                return -ENOMEDIUM;
+        r = geteuid() == 0 ? sd_bus_open_system(&bus) : sd_bus_open_user(&bus);
+        if (r < 0) {
+                log_debug_errno(r, "no service manager bus, running the VM without systemd: %m");
+                bus = NULL;
+        }
+        return r;
+}
+
+/* -ENOENT when the manager has no such unit (e.g. a user manager: the
+ * unit is installed for the system manager only); logged otherwise. */
+static int unit_call(const VmInstance *i, const char *method) {
+        _cleanup_free_ char *u = unit_name(i);
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                               "org.freedesktop.systemd1.Manager", method, &e, NULL, "ss", u, "replace");
+        if (r < 0 && sd_bus_error_has_name(&e, "org.freedesktop.systemd1.NoSuchUnit")) {
+                log_debug("%s: %s: %s", i->name, u, e.message);
+                r = -ENOENT;
+        } else if (r < 0)
+                log_error("%s: %s %s failed: %s", i->name, method, u, e.message ?: strerror(-r));
+        sd_bus_error_free(&e);
+        return r;
+}
+
+/* The unit's state and, once it ended, the runner's exit status. */
+static int unit_state(const VmInstance *i, char **ret_state, int *ret_status) {
+        _cleanup_free_ char *u = unit_name(i), *path = NULL;
+        sd_bus_message *reply = NULL;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        const char *p;
+        int r, status = 0;
+
+        r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                               "org.freedesktop.systemd1.Manager", "LoadUnit", &e, &reply, "s", u);
+        if (r >= 0 && sd_bus_message_read(reply, "o", &p) >= 0)
+                path = xstrdup(p);
+        sd_bus_message_unref(reply);
+        sd_bus_error_free(&e);
+        if (!path)
+                return -EIO;
+        r = sd_bus_get_property_string(bus, "org.freedesktop.systemd1", path, "org.freedesktop.systemd1.Unit",
+                                       "ActiveState", NULL, ret_state);
+        if (r < 0)
+                return r;
+        (void) sd_bus_get_property_trivial(bus, "org.freedesktop.systemd1", path,
+                                           "org.freedesktop.systemd1.Service", "ExecMainStatus", NULL, 'i',
+                                           &status);
+        *ret_status = status;
+        return 0;
+}
+
+char *vm_runner_path(void) {
+        const char *d = flake_path(FLAKE_PATH_LIBEXECDIR);
+        char *p = path_join(d, "flake-vm");
+
+        if (access(p, X_OK) == 0)
+                return p;
+        free(p);
+        /* A build tree keeps it in its own directory. */
+        return xasprintf("%s/vm/flake-vm", d);
+}
+
+static int spawn_runner(VmInstance *i) {
+        _cleanup_free_ char *runner = vm_runner_path();
+        _cleanup_close_ int log_fd = -EBADF;
+        pid_t pid;
+        int r;
+
+        r = mkdir_parents(i->log_path, 0755);
+        if (r < 0)
+                return log_error_errno(r, "%s: cannot create %s: %m", i->name, i->log_path);
+        log_fd = open(i->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (log_fd < 0)
+                return log_error_errno(-errno, "%s: cannot open %s: %m", i->name, i->log_path);
+
+        pid = fork();
+        if (pid < 0)
+                return log_error_errno(-errno, "%s: fork: %m", i->name);
+        if (pid == 0) {
+                int null = open("/dev/null", O_RDONLY);
+                sigset_t none;
+
+                sigemptyset(&none);
+                (void) sigprocmask(SIG_SETMASK, &none, NULL);
+                /* Its own session: the VM outlives a caller's Ctrl-C, and
+                 * its console goes to the log file, never the terminal. */
+                (void) setsid();
+                if (null < 0 || dup2(null, 0) < 0 || dup2(log_fd, 1) < 0 || dup2(log_fd, 2) < 0)
+                        _exit(127);
+                execl(runner, "flake-vm", "run", i->name, (char *) NULL);
+                _exit(127);
+        }
+        runner_pid = pid;
+        log_debug("%s: started %s run %s (pid %d), console in %s", i->name, runner, i->name, (int) pid, i->log_path);
+        return 0;
+}
+
+int vm_start(VmInstance *i) {
+        uint64_t deadline;
+        const char *e = getenv("FLAKE_VM_AGENT_TIMEOUT");
+        unsigned timeout_s = e && atoi(e) > 0 ? (unsigned) atoi(e) : 60;
+        bool via_bus = open_bus() >= 0, seen_start = false;
+        int r;
+
+        if (via_bus) {
+                r = unit_call(i, "StartUnit");
+                if (r == -ENOENT) {
+                        /* No flake-vm@ for this manager: run it ourselves. */
+                        sd_bus_flush_close_unref(bus);
+                        bus = NULL;
+                        via_bus = false;
+                } else if (r < 0)
+                        return PILOT_EXIT_VMM;
+        }
+        if (!via_bus) {
+                r = spawn_runner(i);
+                if (r < 0)
+                        return PILOT_EXIT_VMM;
+        }
+
+        /* The runner has its own (equal) deadline for the agent; ours only
+         * guards against a runner that hangs. */
+        deadline = now_ms() + (timeout_s + 15) * 1000ULL;
+        for (;;) {
+                if (access(i->ready_path, F_OK) == 0)
+                        return 0;
+                if (via_bus) {
+                        _cleanup_free_ char *state = NULL;
+                        int status = 0;
+                        /* Right after StartUnit the unit may still be
+                         * "inactive" with its job queued: only an
+                         * "inactive" after "activating" means it ended. */
+                        if (unit_state(i, &state, &status) >= 0 && streq(state, "activating"))
+                                seen_start = true;
+                        if (state && (streq(state, "failed") || (seen_start && streq(state, "inactive")))) {
+                                report_runner_failure(i, true);
+                                return runner_status_to_exit(i, status);
+                        }
+                } else {
+                        int status;
+                        pid_t p = waitpid(runner_pid, &status, WNOHANG);
+                        if (p == runner_pid) {
+                                runner_pid = 0;
+                                report_runner_failure(i, false);
+                                if (WIFEXITED(status))
+                                        return runner_status_to_exit(i, WEXITSTATUS(status));
+                                log_error("%s: the VM runner was killed by signal %d", i->name, WTERMSIG(status));
+                                return PILOT_EXIT_VMM;
+                        }
+                }
+                if (now_ms() > deadline) {
+                        log_error("%s: the VM did not become ready within %u s", i->name, timeout_s + 15);
+                        vm_stop(i, 0);
+                        return PILOT_EXIT_AGENT;
+                }
+                usleep(10 * 1000);
+        }
+}
+
+static bool runner_gone(const VmInstance *i) {
+        if (runner_pid > 0) {
+                int status;
+                if (waitpid(runner_pid, &status, WNOHANG) == runner_pid) {
+                        runner_pid = 0;
+                        return true;
+                }
+                return false;
+        }
+        return !vm_is_running(i);
+}
+
+void vm_stop(VmInstance *i, unsigned wait_ms) {
+        uint64_t deadline = now_ms() + wait_ms;
+
+        while (!runner_gone(i)) {
+                if (now_ms() >= deadline)
+                        break;
+                usleep(10 * 1000);
+        }
+        if (runner_gone(i))
+                return;
+
+        /* Our own runner, or the unit, or a runner another pilot started. */
+        if (runner_pid > 0)
+                (void) kill(runner_pid, SIGTERM);
+        else if (open_bus() < 0 || unit_call(i, "StopUnit") == -ENOENT) {
+                _cleanup_free_ char *pid = NULL;
+                pid_t p = runner_pid;
+
+                if (p <= 0 && read_full_file(i->runner_pid_path, &pid, NULL) >= 0)
+                        /* A runner started by another pilot: it stops its
+                         * VMM, cleans up and exits. */
+                        p = (pid_t) atoi(pid);
+                if (p > 0)
+                        (void) kill(p, SIGTERM);
+        }
+        deadline = now_ms() + 20000;
+        while (!runner_gone(i) && now_ms() < deadline)
+                usleep(10 * 1000);
+}

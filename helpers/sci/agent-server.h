@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+
+typedef enum AgentTransport {
+        AGENT_TRANSPORT_SERIAL,   /* a virtio-serial port: sessions multiplexed */
+        AGENT_TRANSPORT_VSOCK,    /* AF_VSOCK port 52: one session per connection */
+        AGENT_TRANSPORT_UNIX,     /* a Unix socket (test mode): like vsock */
+} AgentTransport;
+
+typedef struct AgentServerConfig {
+        AgentTransport transport;
+        const char *path;         /* serial device or Unix socket path */
+        bool resume;              /* serve forever; else end after one session */
+} AgentServerConfig;
+
+/* Runs the agent until it is done: after the first session in one-shot mode,
+ * never in resume mode (unless the transport fails). Also reaps every child,
+ * adopted orphans included (sci is PID 1). SIGCHLD must be blocked. Returns 0
+ * or a negative errno. */
+int agent_server_run(const AgentServerConfig *c);
+
+/* Finds /dev/vportNpM for the virtio-serial port with the given name (udev
+ * does not run in a sci guest, so /dev/virtio-ports/ may not exist). */
+int agent_find_serial_port(const char *name, char **ret);

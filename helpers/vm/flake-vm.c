@@ -1,0 +1,671 @@
+/* SPDX-License-Identifier: MIT */
+/* flake-vm: runs the VMM of one VM flake instance (flake-vm@.service(8)).
+ *
+ *   flake-vm run INSTANCE       prepare, boot, serve, clean up
+ *   flake-vm cleanup INSTANCE   remove what a killed runner left behind
+ *
+ * The console goes to stdout (the journal under systemd). Under QEMU the
+ * runner owns the agent's virtio-serial port and multiplexes sessions from
+ * agent.sock onto it; under Firecracker pilots talk to the hybrid vsock
+ * socket directly. "ready" appears (and READY=1 is sent to systemd) once
+ * the guest agent has answered. */
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+
+#include "agent-client.h"
+#include "agent-protocol.h"
+#include "fileio.h"
+#include "log.h"
+#include "names.h"
+#include "spawn.h"
+#include "strv.h"
+#include "vm-bootargs.h"
+#include "vm-instance.h"
+#include "vm-overlay.h"
+
+/* Exit statuses (flake-vm@.service(8)). */
+#define EXIT_CONFIG 2        /* bad instance, flake, kernel, rootfs, overlay */
+#define EXIT_NO_VMM 3        /* the VMM is not installed */
+#define EXIT_NO_AGENT 4      /* the guest agent did not answer in time */
+#define EXIT_VMM_FAILED 5    /* the VMM failed or crashed */
+
+#define CLIENTS_MAX 64
+
+static uint64_t now_ms(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+static unsigned agent_timeout_ms(void) {
+        const char *e = getenv("FLAKE_VM_AGENT_TIMEOUT");
+        unsigned s = e ? (unsigned) atoi(e) : 0;
+
+        /* A TCG boot of a distribution kernel takes ~10 s on our CI. */
+        return (s > 0 ? s : 60) * 1000;
+}
+
+static void cleanup_instance(const VmInstance *i) {
+        /* One-shot overlays live in the runtime dir and go with it. */
+        (void) rm_rf(i->runtime_dir);
+}
+
+static int check_images(const VmInstance *i) {
+        const Flake *f = i->flake;
+        const char *what[] = { "kernel", f->kernel_image_path, "rootfs", f->rootfs_image_path,
+                               "initrd", f->initrd_path };
+
+        for (size_t k = 0; k < ELEMENTSOF(what); k += 2)
+                if (what[k + 1] && access(what[k + 1], R_OK) < 0)
+                        return log_error_errno(-errno, "%s: %s image %s: %m", i->name, what[k], what[k + 1]);
+        return 0;
+}
+
+static bool qemu_uses_tcg(const char *accel) {
+        return streq(accel, "tcg");
+}
+
+static const char *qemu_accel(void) {
+        const char *e = getenv("FLAKE_QEMU_ACCEL");
+
+        if (e)
+                return e;
+        return access("/dev/kvm", R_OK | W_OK) == 0 ? "kvm" : "tcg";
+}
+
+static char *tap_if_present(const VmInstance *i) {
+        _cleanup_free_ char *tap = tap_name_for_instance(i->name), *p = NULL;
+
+        /* The TAP belongs to flake-tap@ (network flakes); without it the VM
+         * simply has no network device. */
+        p = xasprintf("/sys/class/net/%s", tap);
+        return access(p, F_OK) == 0 ? TAKE_PTR(tap) : NULL;
+}
+
+static char *firecracker_id(const char *name) {
+        char *id = xstrndup(name, 64);
+
+        for (char *p = id; *p; p++)
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
+                        *p = '-';
+        return id;
+}
+
+/* serial_argv: NULL for the agent; else the original serial protocol, with
+ * run="<serial_argv>" and the console as the program's terminal. */
+static int build_vmm_argv(const VmInstance *i, const char *binary, char * const *serial_argv, char ***ret) {
+        _cleanup_free_ char *cmdline = NULL, *tap = tap_if_present(i), *json = NULL, *err = NULL;
+        _cleanup_strv_free_ char **args = strv_copy(i->flake->boot_args);
+        const char *accel = qemu_accel();
+        char *drop_qemu[] = { (char *) "acpi=off", NULL };
+        VmBootArgs b = {
+                .boot_args = args,
+                .pilot_debug = getenv("PILOT_DEBUG") != NULL,
+                .overlay = i->overlay_path != NULL,
+                .agent = !serial_argv,
+                .run_argv = serial_argv,
+                .keep_console = true,
+                /* Distribution kernels find QEMU microvm's virtio-mmio
+                 * devices only through ACPI. */
+                .drop = i->vmm == VMM_QEMU ? drop_qemu : NULL,
+        };
+        VmSpec s = {
+                .kernel = i->flake->kernel_image_path,
+                .initrd = i->flake->initrd_path,
+                .rootfs = i->flake->rootfs_image_path,
+                .overlay = i->overlay_path,
+                .cache_type = i->flake->cache_type,
+                .mem_size_mib = i->flake->mem_size_mib,
+                .vcpu_count = i->flake->vcpu_count,
+                .tap = tap,
+                .vsock_uds = i->vsock_socket,
+                .serial_socket = serial_argv ? NULL : i->serial_socket,
+                .qemu_accel = accel,
+                .console_stdio = serial_argv != NULL,
+        };
+        struct winsize ws;
+        int r;
+
+        if (serial_argv) {
+                /* As the original: the caller's terminal, told at boot. */
+                b.term = getenv("TERM");
+                if (isatty(STDIN_FILENO) && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) {
+                        b.rows = ws.ws_row;
+                        b.cols = ws.ws_col;
+                }
+        }
+
+        /* sci learns the mode from the command line; registration writes
+         * sci_resume=1 there, a hand-written flake may only have the key. */
+        if (!serial_argv && i->flake->resume && !strv_contains(args, "sci_resume=1"))
+                strv_extend(&args, "sci_resume=1");
+        b.boot_args = args;
+        cmdline = vm_boot_args_build(&b);
+        if (!cmdline)
+                return log_error_errno(SYNTHETIC_ERRNO(-EINVAL),
+                                       "%s: an argument contains '\"' or a newline, which a kernel command line cannot carry",
+                                       i->name);
+        if (i->vmm == VMM_QEMU && qemu_uses_tcg(accel)) {
+                /* Without it microvm boots hang at random under TCG. */
+                char *t = xasprintf("%s tsc_early_khz=2400000", cmdline);
+                free(cmdline);
+                cmdline = t;
+        }
+        s.boot_args = cmdline;
+        r = vm_spec_validate(&s, &err);
+        if (r < 0)
+                return log_error_errno(r, "%s: %s", i->name, err);
+
+        if (i->vmm == VMM_QEMU) {
+                *ret = vm_qemu_argv(&s, binary);
+                return 0;
+        }
+
+        r = vm_firecracker_config(&s, &json);
+        if (r < 0)
+                return log_error_errno(r, "%s: cannot generate the Firecracker configuration: %m", i->name);
+        r = write_file_atomic(i->config_path, json, strlen(json), 0600);
+        if (r < 0)
+                return log_error_errno(r, "%s: cannot write %s: %m", i->name, i->config_path);
+        _cleanup_free_ char *id = firecracker_id(i->name);
+        char **a = NULL;
+        strv_extend(&a, binary);
+        strv_extend(&a, "--no-api");
+        strv_extend(&a, "--id");
+        strv_extend(&a, id);
+        strv_extend(&a, "--config-file");
+        strv_extend(&a, i->config_path);
+        *ret = a;
+        return 0;
+}
+
+/* Like spawn_async(), but the VMM must not inherit our blocked signals
+ * (SIGTERM is how it is stopped). stdin is /dev/null, stdout/stderr ours. */
+static int spawn_vmm(char **argv, bool keep_stdin, pid_t *ret) {
+        pid_t pid = fork();
+
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                sigset_t none;
+                int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+                sigemptyset(&none);
+                (void) sigprocmask(SIG_SETMASK, &none, NULL);
+                (void) signal(SIGPIPE, SIG_DFL);
+                if (!keep_stdin) {
+                        if (fd < 0 || dup2(fd, STDIN_FILENO) < 0)
+                                _exit(127);
+                        /* Its own process group: a Ctrl-C meant for a
+                         * foreground runner is the runner's business. */
+                        (void) setpgid(0, 0);
+                }
+                execvp(argv[0], argv);
+                _exit(127);
+        }
+        *ret = pid;
+        return 0;
+}
+
+typedef struct Client {
+        int fd;
+        uint32_t session;          /* on the shared port */
+        uint32_t peer_session;     /* what the pilot calls it */
+        bool greeted;
+        AgentDecoder dec;
+} Client;
+
+typedef struct Runner {
+        VmInstance *inst;
+        pid_t vmm;
+        int vmm_status;
+        bool vmm_exited;
+        int signal_fd;
+        int serial_fd;
+        int listen_fd;
+        AgentDecoder serial_dec;
+        Client *clients[CLIENTS_MAX];
+        uint32_t next_session;
+        bool stopping;
+} Runner;
+
+static void runner_check_signals(Runner *r) {
+        struct signalfd_siginfo si;
+
+        while (read(r->signal_fd, &si, sizeof(si)) == sizeof(si)) {
+                if (si.ssi_signo == SIGCHLD) {
+                        int status;
+                        pid_t p;
+                        while ((p = waitpid(-1, &status, WNOHANG)) > 0)
+                                if (p == r->vmm) {
+                                        r->vmm_exited = true;
+                                        r->vmm_status = status;
+                                }
+                } else if (!r->stopping) {
+                        log_info("%s: stopping the VM (signal %d)", r->inst->name, (int) si.ssi_signo);
+                        r->stopping = true;
+                        if (!r->vmm_exited)
+                                (void) kill(r->vmm, SIGTERM);
+                }
+        }
+}
+
+static int connect_unix_retry(const char *path, Runner *r, uint64_t deadline) {
+        for (;;) {
+                int fd = agent_connect_unix(path);
+                if (fd >= 0)
+                        return fd;
+                runner_check_signals(r);
+                if (r->vmm_exited || r->stopping)
+                        return -ECHILD;
+                if (now_ms() > deadline)
+                        return -ETIMEDOUT;
+                usleep(20 * 1000);
+        }
+}
+
+/* Waits for the guest agent's HELLO: QEMU through the serial port (kept
+ * open: it is ours), Firecracker through a probe connection. */
+static int wait_for_agent(Runner *r) {
+        uint64_t deadline = now_ms() + agent_timeout_ms();
+        int k;
+
+        if (r->inst->vmm == VMM_QEMU) {
+                k = connect_unix_retry(r->inst->serial_socket, r, deadline);
+                if (k < 0)
+                        return k;
+                r->serial_fd = k;
+                for (;;) {
+                        k = agent_client_handshake(r->serial_fd, 200);
+                        if (k >= 0)
+                                return 0;
+                        if (k != -ETIMEDOUT)
+                                return k;
+                        runner_check_signals(r);
+                        if (r->vmm_exited || r->stopping)
+                                return -ECHILD;
+                        if (now_ms() > deadline)
+                                return -ETIMEDOUT;
+                }
+        }
+
+        for (;;) {
+                int fd = agent_connect_vsock_uds(r->inst->vsock_socket, AGENT_VSOCK_PORT, 1000);
+                if (fd >= 0) {
+                        k = agent_client_handshake(fd, 1000);
+                        close(fd);
+                        if (k >= 0)
+                                return 0;
+                        if (k == -EPROTO || k == -EPROTONOSUPPORT)
+                                return k;
+                }
+                runner_check_signals(r);
+                if (r->vmm_exited || r->stopping)
+                        return -ECHILD;
+                if (now_ms() > deadline)
+                        return -ETIMEDOUT;
+                usleep(100 * 1000);
+        }
+}
+
+static int listen_unix(const char *path) {
+        struct sockaddr_un a = { .sun_family = AF_UNIX };
+        _cleanup_close_ int fd = -EBADF;
+
+        if (strlen(path) >= sizeof(a.sun_path))
+                return -ENAMETOOLONG;
+        strcpy(a.sun_path, path);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return -errno;
+        (void) unlink(path);
+        if (bind(fd, (struct sockaddr *) &a, sizeof(a)) < 0 || listen(fd, 32) < 0)
+                return -errno;
+        return TAKE_FD(fd);
+}
+
+static void client_close(Runner *r, Client *c, bool tell_guest) {
+        if (tell_guest && r->serial_fd >= 0)
+                /* The caller is gone: hang up on its program. */
+                (void) agent_send_signal(r->serial_fd, c->session, SIGHUP);
+        for (size_t k = 0; k < CLIENTS_MAX; k++)
+                if (r->clients[k] == c)
+                        r->clients[k] = NULL;
+        close(c->fd);
+        free(c);
+}
+
+static void client_accept(Runner *r) {
+        int fd = accept4(r->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        Client *c;
+
+        if (fd < 0)
+                return;
+        for (size_t k = 0; k < CLIENTS_MAX; k++) {
+                if (r->clients[k])
+                        continue;
+                c = xmalloc(sizeof(*c));
+                *c = (Client) { .fd = fd, .session = ++r->next_session };
+                if (r->next_session == 0)
+                        c->session = r->next_session = 1;
+                agent_decoder_init(&c->dec);
+                r->clients[k] = c;
+                (void) agent_send_hello(fd);
+                return;
+        }
+        close(fd);
+}
+
+static void client_read(Runner *r, Client *c) {
+        uint8_t *p;
+        size_t space;
+        AgentFrame f;
+        ssize_t n;
+        int k;
+
+        agent_decoder_space(&c->dec, &p, &space);
+        n = read(c->fd, p, space);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return;
+        if (n <= 0) {
+                client_close(r, c, true);
+                return;
+        }
+        agent_decoder_advance(&c->dec, (size_t) n);
+        while ((k = agent_decoder_next(&c->dec, &f)) > 0) {
+                if (f.type == AGENT_HELLO) {
+                        c->greeted = true;
+                        continue;
+                }
+                /* The pilot's session id is its own business; on the shared
+                 * port the session is the one we assigned. */
+                c->peer_session = f.session;
+                if (agent_write_frame(r->serial_fd, f.type, c->session, f.payload, f.length) < 0)
+                        log_debug("%s: writing to the agent port failed", r->inst->name);
+        }
+        if (k < 0) {
+                log_debug("%s: dropping a pilot connection that sent garbage", r->inst->name);
+                client_close(r, c, true);
+        }
+}
+
+static int serial_read(Runner *r) {
+        uint8_t *p;
+        size_t space;
+        AgentFrame f;
+        ssize_t n;
+        int k;
+
+        agent_decoder_space(&r->serial_dec, &p, &space);
+        n = read(r->serial_fd, p, space);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return 0;
+        if (n <= 0)
+                return -ECONNRESET;
+        agent_decoder_advance(&r->serial_dec, (size_t) n);
+        while ((k = agent_decoder_next(&r->serial_dec, &f)) > 0) {
+                Client *c = NULL;
+
+                for (size_t j = 0; j < CLIENTS_MAX; j++)
+                        if (r->clients[j] && r->clients[j]->session == f.session)
+                                c = r->clients[j];
+                if (!c)
+                        continue;
+                if (agent_write_frame(c->fd, f.type, c->peer_session, f.payload, f.length) < 0 ||
+                    f.type == AGENT_EXIT || f.type == AGENT_ERROR)
+                        client_close(r, c, false);
+        }
+        return k < 0 ? k : 0;
+}
+
+static void runner_loop(Runner *r) {
+        while (!r->vmm_exited) {
+                struct pollfd pfd[3 + CLIENTS_MAX];
+                Client *owner[3 + CLIENTS_MAX] = {};
+                size_t n = 0;
+
+                pfd[n++] = (struct pollfd) { .fd = r->signal_fd, .events = POLLIN };
+                if (r->serial_fd >= 0)
+                        pfd[n++] = (struct pollfd) { .fd = r->serial_fd, .events = POLLIN };
+                if (r->listen_fd >= 0 && !r->stopping)
+                        pfd[n++] = (struct pollfd) { .fd = r->listen_fd, .events = POLLIN };
+                for (size_t k = 0; k < CLIENTS_MAX; k++)
+                        if (r->clients[k]) {
+                                owner[n] = r->clients[k];
+                                pfd[n++] = (struct pollfd) { .fd = r->clients[k]->fd, .events = POLLIN };
+                        }
+
+                if (poll(pfd, n, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return;
+                }
+                for (size_t k = 0; k < n; k++) {
+                        if (!pfd[k].revents)
+                                continue;
+                        if (pfd[k].fd == r->signal_fd)
+                                runner_check_signals(r);
+                        else if (pfd[k].fd == r->serial_fd) {
+                                if (serial_read(r) < 0) {
+                                        /* QEMU closed the port: it is
+                                         * exiting; SIGCHLD follows. */
+                                        close(r->serial_fd);
+                                        r->serial_fd = -1;
+                                }
+                        } else if (pfd[k].fd == r->listen_fd)
+                                client_accept(r);
+                        else if (owner[k]) {
+                                bool alive = false;
+                                for (size_t j = 0; j < CLIENTS_MAX; j++)
+                                        alive = alive || r->clients[j] == owner[k];
+                                if (alive)
+                                        client_read(r, owner[k]);
+                        }
+                }
+        }
+}
+
+static void stop_vmm(Runner *r) {
+        uint64_t deadline = now_ms() + 5000;
+
+        if (r->vmm <= 0 || r->vmm_exited)
+                return;
+        (void) kill(r->vmm, SIGTERM);
+        while (!r->vmm_exited && now_ms() < deadline) {
+                usleep(20 * 1000);
+                runner_check_signals(r);
+        }
+        if (!r->vmm_exited) {
+                (void) kill(r->vmm, SIGKILL);
+                (void) waitpid(r->vmm, &r->vmm_status, 0);
+                r->vmm_exited = true;
+        }
+}
+
+static int verb_run(const char *name, char * const *serial_argv) {
+        _cleanup_(vm_instance_freep) VmInstance *i = NULL;
+        _cleanup_strv_free_ char **argv = NULL;
+        _cleanup_free_ char *binary = NULL, *pid = NULL;
+        _cleanup_close_ int lock_fd = -EBADF;
+        Runner r = { .serial_fd = -1, .listen_fd = -1, .signal_fd = -1 };
+        sigset_t mask;
+        int k, ret = EXIT_SUCCESS;
+
+        k = vm_instance_load(name, &i);
+        if (k < 0)
+                return EXIT_CONFIG;
+        r.inst = i;
+        log_set_context(i->app, "firecracker", i->name);
+
+        if (check_images(i) < 0)
+                return EXIT_CONFIG;
+        if (vm_instance_vmm_binary(i, &binary) < 0)
+                return EXIT_NO_VMM;
+
+        k = mkdir_parents(i->runtime_dir, 0755);
+        if (k < 0) {
+                log_error_errno(k, "%s: cannot create the runtime directory: %m", name);
+                return EXIT_FAILURE;
+        }
+        lock_fd = open(i->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (lock_fd < 0 || flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
+                log_error("%s: the VM is already running", name);
+                return EXIT_FAILURE;
+        }
+        /* Whatever a crashed runner left is stale now. */
+        cleanup_instance(i);
+        if (mkdir(i->runtime_dir, 0700) < 0) {
+                log_error_errno(-errno, "%s: cannot create %s: %m", name, i->runtime_dir);
+                return EXIT_FAILURE;
+        }
+
+        pid = xasprintf("%d\n", (int) getpid());
+        (void) write_file_atomic(i->runner_pid_path, pid, strlen(pid), 0644);
+        free(TAKE_PTR(pid));
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        (void) sigprocmask(SIG_BLOCK, &mask, NULL);
+        r.signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        (void) signal(SIGPIPE, SIG_IGN);
+
+        if (vm_overlay_prepare(i) < 0) {
+                ret = EXIT_CONFIG;
+                goto out;
+        }
+        if (build_vmm_argv(i, binary, serial_argv, &argv) < 0) {
+                ret = EXIT_CONFIG;
+                goto out;
+        }
+
+        /* The VMM gets our stdout/stderr: the console, to the journal. */
+        if (log_get_max_level() >= LOG_DEBUG) {
+                _cleanup_free_ char *j = strv_join(argv, " ");
+                log_debug("%s: %s", name, j);
+        }
+        k = spawn_vmm(argv, serial_argv != NULL, &r.vmm);
+        if (k < 0) {
+                log_error_errno(k, "%s: cannot start %s: %m", name, binary);
+                ret = EXIT_VMM_FAILED;
+                goto out;
+        }
+        pid = xasprintf("%d\n", (int) r.vmm);
+        (void) write_file_atomic(i->pid_path, pid, strlen(pid), 0644);
+        log_info("%s: started %s (pid %d)", name, vmm_kind_to_string(i->vmm), (int) r.vmm);
+
+        if (serial_argv) {
+                /* The original protocol: the VMM is the program's terminal
+                 * and its exit status is ours. */
+                runner_loop(&r);
+                if (r.vmm_exited)
+                        ret = WIFEXITED(r.vmm_status) ? WEXITSTATUS(r.vmm_status) : 128 + WTERMSIG(r.vmm_status);
+                goto out;
+        }
+
+        k = wait_for_agent(&r);
+        if (k < 0) {
+                if (r.stopping)
+                        goto out;
+                if (k == -ETIMEDOUT) {
+                        log_error("%s: the guest agent did not answer within %u s (does the image run sci as init?)",
+                                  name, agent_timeout_ms() / 1000);
+                        ret = EXIT_NO_AGENT;
+                } else if (k == -ECHILD) {
+                        log_error("%s: %s exited during boot (status %d)", name, vmm_kind_to_string(i->vmm),
+                                  WIFEXITED(r.vmm_status) ? WEXITSTATUS(r.vmm_status) : 128 + WTERMSIG(r.vmm_status));
+                        ret = EXIT_VMM_FAILED;
+                } else {
+                        log_error_errno(k, "%s: the guest does not speak the agent protocol: %m", name);
+                        ret = EXIT_NO_AGENT;
+                }
+                goto out;
+        }
+
+        if (i->vmm == VMM_QEMU) {
+                r.listen_fd = listen_unix(i->agent_socket);
+                if (r.listen_fd < 0) {
+                        log_error_errno(r.listen_fd, "%s: cannot listen on %s: %m", name, i->agent_socket);
+                        ret = EXIT_FAILURE;
+                        goto out;
+                }
+        }
+        (void) write_file_atomic(i->ready_path, "", 0, 0644);
+        (void) sd_notify(false, "READY=1");
+        log_info("%s: the guest agent is ready", name);
+
+        runner_loop(&r);
+        if (r.vmm_exited && !r.stopping) {
+                bool clean = WIFEXITED(r.vmm_status) && WEXITSTATUS(r.vmm_status) == 0;
+                if (clean)
+                        log_info("%s: the VM powered off", name);
+                else {
+                        log_error("%s: %s ended with status %d", name, vmm_kind_to_string(i->vmm),
+                                  WIFEXITED(r.vmm_status) ? WEXITSTATUS(r.vmm_status) : 128 + WTERMSIG(r.vmm_status));
+                        ret = EXIT_VMM_FAILED;
+                }
+        }
+out:
+        (void) sd_notify(false, "STOPPING=1");
+        stop_vmm(&r);
+        for (size_t k2 = 0; k2 < CLIENTS_MAX; k2++)
+                if (r.clients[k2])
+                        client_close(&r, r.clients[k2], false);
+        if (r.serial_fd >= 0)
+                close(r.serial_fd);
+        if (r.listen_fd >= 0)
+                close(r.listen_fd);
+        if (r.signal_fd >= 0)
+                close(r.signal_fd);
+        cleanup_instance(i);
+        (void) unlink(i->lock_path);
+        return ret;
+}
+
+static int verb_cleanup(const char *name) {
+        _cleanup_(vm_instance_freep) VmInstance *i = NULL;
+        _cleanup_close_ int lock_fd = -EBADF;
+
+        if (vm_instance_load(name, &i) < 0)
+                return EXIT_CONFIG;
+        lock_fd = open(i->lock_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+        if (lock_fd >= 0 && flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
+                log_error("%s: the VM is still running", name);
+                return EXIT_FAILURE;
+        }
+        cleanup_instance(i);
+        (void) unlink(i->lock_path);
+        return EXIT_SUCCESS;
+}
+
+int main(int argc, char *argv[]) {
+        log_setup("flake-vm", sd_booted() > 0 && getenv("JOURNAL_STREAM") ? LOG_TARGET_JOURNAL : LOG_TARGET_STDERR);
+
+        if (argc >= 4 && streq(argv[1], "serial")) {
+                /* The caller's terminal is the guest console: only
+                 * problems are ours to print. */
+                if (!getenv("PILOT_DEBUG"))
+                        log_set_max_level(LOG_WARNING);
+                return verb_run(argv[2], argv + 3);
+        }
+        if (argc != 3 || (!streq(argv[1], "run") && !streq(argv[1], "cleanup"))) {
+                fprintf(stderr, "usage: flake-vm run|cleanup INSTANCE | flake-vm serial INSTANCE PROGRAM [ARG...]\n");
+                return EXIT_CONFIG;
+        }
+        if (streq(argv[1], "run"))
+                return verb_run(argv[2], NULL);
+        return verb_cleanup(argv[2]);
+}

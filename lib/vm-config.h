@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* What a VMM is told to run for one VM flake instance: Firecracker's
+ * config file (JSON, schema FullVmConfiguration of its API) or QEMU microvm's
+ * command line. Same images, same agent, same devices:
+ *   /dev/vda  rootfs, read-only        /dev/vdb  overlay (optional)
+ *   eth0      the instance's TAP       agent     vsock (Firecracker) or the
+ *                                                virtio-serial port (QEMU) */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef enum VmmKind {
+        VMM_FIRECRACKER,
+        VMM_QEMU,
+        _VMM_MAX,
+        _VMM_INVALID = -22,
+} VmmKind;
+
+const char *vmm_kind_to_string(VmmKind k);
+VmmKind vmm_kind_from_string(const char *s);
+
+typedef struct VmSpec {
+        const char *kernel;
+        const char *initrd;           /* may be NULL */
+        const char *rootfs;
+        const char *overlay;          /* may be NULL */
+        const char *cache_type;       /* overlay drive: "Writeback" (default) or "Unsafe" */
+        const char *boot_args;
+        uint64_t mem_size_mib;        /* 0: default */
+        uint64_t vcpu_count;          /* 0: default */
+        const char *tap;              /* may be NULL: no network */
+        const char *vsock_uds;        /* Firecracker */
+        const char *serial_socket;    /* QEMU: the agent's virtio-serial port */
+        const char *qemu_accel;       /* QEMU: "-accel" value, e.g. "kvm" or "tcg" */
+        bool console_stdio;           /* QEMU: the console is our stdin/stdout (serial mode) */
+} VmSpec;
+
+#define VM_GUEST_CID 3
+#define VM_GUEST_MAC "AA:FC:00:00:00:01"
+#define VM_DEFAULT_MEM_MIB 4096
+#define VM_DEFAULT_VCPUS 2
+
+/* -EINVAL (with a message in *ret_error, if given) for values the VMM would
+ * refuse: vcpu_count outside 1..32 or odd above 1, an unknown cache type. */
+int vm_spec_validate(const VmSpec *s, char **ret_error);
+
+/* Firecracker --config-file content. */
+int vm_firecracker_config(const VmSpec *s, char **ret_json);
+
+/* argv for qemu-system-x86_64 -M microvm (qemu_binary as argv[0]). */
+char **vm_qemu_argv(const VmSpec *s, const char *qemu_binary);

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+#include "fileio.h"
+#include "log.h"
+#include "names.h"
+#include "paths.h"
+#include "spawn.h"
+#include "strv.h"
+#include "vm-instance.h"
+
+VmInstance *vm_instance_free(VmInstance *i) {
+        if (!i)
+                return NULL;
+        free(i->name);
+        free(i->app);
+        flake_config_done(&i->config);
+        flake_free(i->flake);
+        free(i->runtime_dir);
+        free(i->lock_path);
+        free(i->log_path);
+        free(i->pid_path);
+        free(i->runner_pid_path);
+        free(i->ready_path);
+        free(i->agent_socket);
+        free(i->serial_socket);
+        free(i->vsock_socket);
+        free(i->config_path);
+        free(i->overlay_path);
+        free(i);
+        return NULL;
+}
+
+bool vm_instance_name_is_valid(const char *name) {
+        const char *at = strchr(name, '@');
+        _cleanup_free_ char *app = xstrndup(name, at ? (size_t) (at - name) : strlen(name));
+
+        if (!flake_app_name_is_valid(app))
+                return false;
+        if (at && !flake_instance_name_is_valid(at))
+                return false;
+        return strlen(name) <= FLAKE_APP_NAME_MAX + FLAKE_INSTANCE_NAME_MAX;
+}
+
+static int pick_vmm(VmInstance *i) {
+        const char *s = NULL;
+        YamlNode *n = yaml_lookup(i->flake->doc->root, "vm.runtime.vmm");
+
+        if (n && !yaml_node_is_null(n)) {
+                if (yaml_node_get_string(n, &s) < 0 || vmm_kind_from_string(s) < 0)
+                        return log_error_errno(SYNTHETIC_ERRNO(-EBADMSG),
+                                               "%s: vm.runtime.vmm must be 'firecracker' or 'qemu'", i->name);
+                i->vmm = vmm_kind_from_string(s);
+                return 0;
+        }
+        /* Firecracker where it is installed, QEMU microvm otherwise. */
+        i->vmm = find_executable("firecracker", NULL) ? VMM_FIRECRACKER : VMM_QEMU;
+        return 0;
+}
+
+int vm_instance_load(const char *name, VmInstance **ret) {
+        _cleanup_(vm_instance_freep) VmInstance *i = NULL;
+        FlakeDiagnostics diag = {};
+        const char *at;
+        int r;
+
+        if (!vm_instance_name_is_valid(name))
+                return log_error_errno(SYNTHETIC_ERRNO(-EINVAL), "%s: not a valid VM instance name", name);
+
+        i = xmalloc(sizeof(*i));
+        *i = (VmInstance) {};
+        i->name = xstrdup(name);
+        at = strchr(name, '@');
+        i->app = xstrndup(name, at ? (size_t) (at - name) : strlen(name));
+
+        r = flake_config_load(&i->config, false);
+        if (r < 0)
+                return r;
+        r = flake_load(i->config.flakes_dir, i->app, &i->flake, &diag);
+        if (r == -ENOENT)
+                return log_error_errno(r, "%s: no flake '%s' registered in %s", name, i->app, i->config.flakes_dir);
+        if (r < 0) {
+                /* One line: the first problem; the rest is at debug level. */
+                STRV_FOREACH(e, diag.errors)
+                        log_debug("%s", *e);
+                if (diag.errors && diag.errors[0])
+                        log_error_errno(r, "%s: %s", name, diag.errors[0]);
+                else
+                        log_error_errno(r, "%s: the flake '%s' cannot be loaded: %m", name, i->app);
+                flake_diagnostics_done(&diag);
+                return r;
+        }
+        flake_diagnostics_done(&diag);
+        if (i->flake->engine != FLAKE_ENGINE_FIRECRACKER)
+                return log_error_errno(SYNTHETIC_ERRNO(-EMEDIUMTYPE), "%s: '%s' is not a VM flake", name, i->app);
+        r = pick_vmm(i);
+        if (r < 0)
+                return r;
+
+        i->runtime_dir = xasprintf("%s/vm/%s", flake_path(FLAKE_PATH_RUNTIME_DIR), name);
+        i->lock_path = xasprintf("%s.lock", i->runtime_dir);
+        i->log_path = xasprintf("%s.log", i->runtime_dir);
+        i->pid_path = path_join(i->runtime_dir, "vmm.pid");
+        i->runner_pid_path = path_join(i->runtime_dir, "runner.pid");
+        i->ready_path = path_join(i->runtime_dir, "ready");
+        i->agent_socket = path_join(i->runtime_dir, "agent.sock");
+        i->serial_socket = path_join(i->runtime_dir, "serial.sock");
+        i->vsock_socket = path_join(i->runtime_dir, "vsock.sock");
+        i->config_path = path_join(i->runtime_dir, "config.json");
+        if (i->flake->overlay_size > 0) {
+                if (i->flake->resume)
+                        i->overlay_path = xasprintf("%s/storage/%s.ext2",
+                                                    flake_path(FLAKE_PATH_FIRECRACKER_DIR), name);
+                else
+                        i->overlay_path = path_join(i->runtime_dir, "overlay.ext2");
+        }
+
+        *ret = TAKE_PTR(i);
+        return 0;
+}
+
+int vm_instance_vmm_binary(const VmInstance *i, char **ret) {
+        const char *b;
+
+        if (i->vmm == VMM_FIRECRACKER)
+                b = "firecracker";
+        else
+                b = getenv("FLAKE_QEMU") ?: "qemu-system-x86_64";
+        if (!find_executable(b, ret))
+                return log_error_errno(SYNTHETIC_ERRNO(-ENOENT), "%s: the VMM %s is not installed", i->name, b);
+        return 0;
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* One VM flake instance ("app" or "app@id"): its flake, its VMM and the
+ * files the runner (flake-vm) and the pilot share, all in one private
+ * runtime directory:
+ *
+ *   RUNTIME/vm/INSTANCE/          0700, removed when the VM ends
+ *       vmm.pid                   the VMM's pid
+ *       runner.pid                the runner's pid (SIGTERM stops the VM)
+ *       ready                     exists once the guest agent answered
+ *       agent.sock                QEMU: the runner's session socket
+ *       serial.sock               QEMU: the agent's virtio-serial port
+ *       vsock.sock                Firecracker: the hybrid vsock socket
+ *       config.json               Firecracker: its configuration
+ *       overlay.ext2              one-shot overlay (discarded)
+ *   RUNTIME/vm/INSTANCE.lock      held by the runner while it runs
+ *   RUNTIME/vm/INSTANCE.log       console, when no systemd runs the VM
+ *
+ * Resume instances keep their overlay in FIRECRACKER_DIR/storage/. */
+
+#include "config.h"
+#include "flake.h"
+#include "vm-config.h"
+
+typedef struct VmInstance {
+        char *name;                /* "app" or "app@id" */
+        char *app;
+        FlakeConfig config;
+        Flake *flake;
+        VmmKind vmm;
+
+        char *runtime_dir;
+        char *lock_path;
+        char *log_path;
+        char *pid_path;
+        char *runner_pid_path;
+        char *ready_path;
+        char *agent_socket;
+        char *serial_socket;
+        char *vsock_socket;
+        char *config_path;
+        char *overlay_path;        /* NULL without overlay_size */
+} VmInstance;
+
+VmInstance *vm_instance_free(VmInstance *i);
+DEFINE_TRIVIAL_CLEANUP_FUNC(VmInstance *, vm_instance_free);
+
+/* Checks an instance name: a valid app name, then optionally "@id" parts
+ * that are valid @NAME arguments. */
+bool vm_instance_name_is_valid(const char *name);
+
+/* Loads the instance: validates the name, loads the flake of its app from
+ * the flakes dir (a firecracker flake), picks the VMM. Logs one line naming
+ * the instance on failure: -EINVAL bad name, -ENOENT no such flake,
+ * -EBADMSG malformed flake, -EMEDIUMTYPE not a VM flake. */
+int vm_instance_load(const char *name, VmInstance **ret);
+
+/* The VMM binary: firecracker from PATH, or FLAKE_QEMU / qemu-system-x86_64.
+ * -ENOENT (logged) if it is not installed. */
+int vm_instance_vmm_binary(const VmInstance *i, char **ret);

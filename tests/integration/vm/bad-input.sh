@@ -1,0 +1,52 @@
+#!/bin/bash
+# Bad input to VM flakes: one line naming the instance and what failed, a
+# distinct exit status, and nothing left behind. Only the last case boots.
+. "$FLAKE_SOURCE_ROOT/tests/lib.sh"
+. "$FLAKE_SOURCE_ROOT/tests/integration/vm/vm-env.sh"
+
+# run_bad NAME EXPECTED_STATUS EXPECTED_TEXT ARGS...
+run_bad() {
+        local name=$1 want=$2 text=$3
+        shift 3
+        out=$("$T/bin/$name" "$@" 2>&1 >/dev/null); rc=$?
+        assert_eq "$name: exit status $want" "$want" "$rc"
+        assert_contains "$name: message names it" "$out" "$text"
+        assert_eq "$name: a single line" 1 "$(printf '%s\n' "$out" | wc -l)"
+        check_fails "$name: nothing left in the runtime dir" test -e "$FLAKE_RUNTIME_DIR/vm/$name"
+        check_fails "$name: no overlay left" test -e "$FLAKE_FIRECRACKER_DIR/storage/$name.ext2"
+}
+
+KERNEL=$T/nokernel register nokernel false
+run_bad nokernel 125 "nokernel: kernel image $T/nokernel"
+
+ROOTFS=$T/norootfs register norootfs false
+run_bad norootfs 125 "norootfs: rootfs image $T/norootfs"
+
+register novmm false
+FLAKE_QEMU=/nonexistent/qemu run_bad novmm 123 "novmm: the VMM /nonexistent/qemu is not installed"
+
+OVERLAY=20kb register smallovl false
+run_bad smallovl 125 "smallovl: overlay size"
+
+OVERLAY=lots register badsize false
+run_bad badsize 125 "overlay_size"
+
+VMM=bochs register badvmm false
+run_bad badvmm 125 "badvmm: vm.runtime.vmm must be"
+
+register okname false
+run_bad okname 125 "invalid instance name" '@bad/name'
+run_bad okname 125 "unknown pilot option '%frobnicate'" %frobnicate
+
+INCLUDE_TAR="[$T/missing.tar]" OVERLAY=8MiB register badtar false
+run_bad badtar 125 "badtar: include tar $T/missing.tar"
+
+check_fails "the pilot refuses to run as itself" "$PILOT"
+
+# An image whose init does not speak the agent protocol (a shell as init):
+# the deadline applies, the VM is stopped, nothing is left.
+INIT=/bin/sh register noagent false
+FLAKE_VM_AGENT_TIMEOUT=8 run_bad noagent 124 "noagent: the guest agent did not answer within 8 s"
+check_fails "noagent: no VMM left running" pgrep -f "flake-vm run noagent"
+
+finish

@@ -1,0 +1,68 @@
+#!/bin/bash
+# The Firecracker path, end to end, against tests/integration/vm/fake-firecracker
+# (a stand-in VMM: Firecracker's command line, its config schema, its hybrid
+# vsock handshake, with the real sci agent code as the guest).
+. "$FLAKE_SOURCE_ROOT/tests/lib.sh"
+. "$FLAKE_SOURCE_ROOT/tests/integration/vm/vm-env.sh"
+require python3
+
+python3 -c 'import jsonschema, yaml' 2>/dev/null ||
+        { echo "Bail out! python3-jsonschema and python3-yaml are needed"; exit 1; }
+
+mkdir -p "$T/fcbin"
+ln -s "$FLAKE_SOURCE_ROOT/tests/integration/vm/fake-firecracker" "$T/fcbin/firecracker"
+export PATH="$T/fcbin:$PATH"
+export FAKE_FIRECRACKER_LOG=$T/configs.jsonl
+
+# The stand-in itself refuses what Firecracker refuses.
+echo '{"boot-source": {"kernel_image_path": "/k"}, "drives": [], "bogus": 1}' > "$T/bad.json"
+check_fails "stand-in: unknown top-level key refused" firecracker --no-api --config-file "$T/bad.json"
+echo '{"boot-source": {"kernel_image_path": "/k"}, "drives": [{"drive_id": "r"}]}' > "$T/bad2.json"
+out=$(firecracker --no-api --config-file "$T/bad2.json" 2>&1)
+assert_contains "stand-in: schema violations are named" "$out" "is_root_device"
+check_fails "stand-in: the API socket mode is not supported" firecracker --api-sock /x
+
+# With firecracker on PATH and no vm.runtime.vmm, Firecracker is chosen.
+VMM= OVERLAY=8MiB register fsh true
+check_fails "no vmm key in the flake" grep -q vmm: "$FLAKES_DIR/fsh.yaml"
+F=$T/bin/fsh
+out=$("$F" -c 'echo out; echo err >&2; exit 9' 2>"$T/err"); rc=$?
+assert_eq "firecracker: exit status" 9 "$rc"
+assert_eq "firecracker: stdout" "out" "$out"
+assert_eq "firecracker: stderr separate" "err" "$(cat "$T/err")"
+check "firecracker: config.json generated" test -s "$FLAKE_RUNTIME_DIR/vm/fsh/config.json"
+check "firecracker: vsock socket is the transport" test -S "$FLAKE_RUNTIME_DIR/vm/fsh/vsock.sock"
+cfg=$(head -n1 "$T/configs.jsonl")
+assert_contains "config: read-only root drive" "$cfg" '"drive_id": "rootfs", "path_on_host": "'"$VM_IMAGE"'/rootfs", "is_root_device": true, "is_read_only": true'
+assert_contains "config: overlay drive" "$cfg" '"drive_id": "overlay"'
+assert_contains "config: vsock" "$cfg" '"guest_cid": 3, "uds_path": "'"$FLAKE_RUNTIME_DIR"'/vm/fsh/vsock.sock"'
+assert_contains "config: boot args keep acpi=off and carry the overlay" "$cfg" 'overlay_root=/dev/vdb init=/usr/sbin/sci console=ttyS0 root=/dev/vda acpi=off'
+assert_contains "config: resume mode for sci" "$cfg" "sci_resume=1 run=vsock"
+assert_contains "config: machine" "$cfg" '"vcpu_count": 1, "mem_size_mib": 256'
+
+out=$(seq 1 5000 | "$F" -c 'wc -l')
+assert_eq "firecracker: stdin streams" 5000 "$(echo $out)"
+
+"$F" -c 'sleep 2; echo one' > "$T/c1" &
+p1=$!
+out2=$("$F" -c 'echo two')
+wait $p1
+assert_eq "firecracker: concurrent sessions" "one two" "$(cat "$T/c1") $out2"
+
+"$F" -c 'sleep 30' &
+p=$!
+sleep 1
+kill -INT $p
+wait $p; rc=$?
+assert_eq "firecracker: SIGINT reaches the app" 130 "$rc"
+
+"$F" %remove -c true
+for i in $(seq 50); do [ -e "$FLAKE_RUNTIME_DIR/vm/fsh" ] || break; sleep 0.1; done
+check_fails "firecracker: %remove stops the resume VM and cleans up" test -e "$FLAKE_RUNTIME_DIR/vm/fsh"
+
+VMM=firecracker register fone false
+out=$("$T/bin/fone" -c 'echo once'); rc=$?
+assert_eq "firecracker one-shot: status and output" "0 once" "$rc $out"
+check_fails "firecracker one-shot: nothing left behind" test -e "$FLAKE_RUNTIME_DIR/vm/fone"
+
+finish

@@ -1,0 +1,96 @@
+#!/bin/bash
+# Real VM flakes under QEMU microvm (TCG): Debian's kernel, the test
+# initramfs, an ext4 rootfs with sci. Boots are shared between checks:
+# one resume VM for most behaviour, one-shot VMs for teardown.
+. "$FLAKE_SOURCE_ROOT/tests/lib.sh"
+. "$FLAKE_SOURCE_ROOT/tests/integration/vm/vm-env.sh"
+
+# Includes: a tar and a host path, written into the overlay.
+mkdir -p "$T/inc/opt/tarred" "$T/hostdir"
+echo "from tar" > "$T/inc/opt/tarred/file"
+tar -C "$T/inc" -cf "$T/inc.tar" opt
+echo "from host path" > "$T/hostdir/note"
+
+OVERLAY=32MiB INCLUDE_TAR="[$T/inc.tar]" INCLUDE_PATH="[$T/hostdir]" register rsh true
+R=$T/bin/rsh
+
+# --- resume VM: one boot for the session behaviour -------------------------
+out=$("$R" -c 'echo out; echo err >&2; exit 7' 2>"$T/err"); rc=$?
+assert_eq "exit status of the app" 7 "$rc"
+assert_eq "stdout arrives on stdout" "out" "$out"
+assert_eq "stderr arrives on stderr" "err" "$(cat "$T/err")"
+check "runner and agent socket exist while the resume VM runs" test -S "$FLAKE_RUNTIME_DIR/vm/rsh/agent.sock"
+
+out=$(seq 1 20000 | "$R" -c 'wc -l')
+assert_eq "stdin streams into the app" "20000" "$(echo $out)"
+out=$(printf 'a\nb\n' | "$R" -c 'while read l; do echo "<$l>"; done')
+assert_eq "stdin line by line" "$(printf '<a>\n<b>')" "$out"
+
+out=$("$R" -- -c 'echo "$0" "$@"' @x %y --z)
+assert_eq "@ and % arguments after -- reach the app" "@x %y --z" "$out"
+
+"$R" -c 'echo persisted > /root/state' >/dev/null
+out=$("$R" -c 'cat /root/state; cat /proc/mounts | grep -c " / overlay"')
+assert_eq "overlay writes persist across sessions of a resume VM" "$(printf 'persisted\n1')" "$out"
+out=$("$R" -c "cat /opt/tarred/file $T/hostdir/note")
+assert_eq "includes (tar and host path) are in the overlay" "$(printf 'from tar\nfrom host path')" "$out"
+
+start=$(date +%s%N)
+"$R" -c 'sleep 3; echo one' > "$T/c1" &
+p1=$!
+"$R" -c 'sleep 3; echo two' > "$T/c2" &
+p2=$!
+wait $p1; r1=$?
+wait $p2; r2=$?
+elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+assert_eq "concurrent session 1" "0 one" "$r1 $(cat "$T/c1")"
+assert_eq "concurrent session 2" "0 two" "$r2 $(cat "$T/c2")"
+check "the two sessions ran concurrently (${elapsed} ms < 5500)" test "$elapsed" -lt 5500
+
+"$R" -c 'sleep 30' &
+p=$!
+sleep 2
+kill -TERM $p
+wait $p; rc=$?
+assert_eq "SIGTERM reaches the app, status 128+15" 143 "$rc"
+
+out=$(script -qec "$R -c 'test -t 0 && echo tty; stty size'" /dev/null </dev/null | tr -d '\r')
+assert_contains "a terminal caller gets a pty session" "$out" "tty"
+
+out=$("$R" -c 'exec /no/such/program' 2>&1); rc=$?
+assert_eq "a missing program gives 127" 127 "$rc"
+
+# VMM crash mid-session: the pilot reports it, the runner cleans up.
+"$R" -c 'sleep 30' 2>"$T/crash" &
+p=$!
+sleep 2
+kill -KILL "$(cat "$FLAKE_RUNTIME_DIR/vm/rsh/vmm.pid")"
+wait $p; rc=$?
+assert_eq "a VMM crash mid-session gives 122" 122 "$rc"
+assert_contains "the crash is named" "$(cat "$T/crash")" "rsh: the VM went away"
+for i in $(seq 50); do [ -e "$FLAKE_RUNTIME_DIR/vm/rsh" ] || break; sleep 0.1; done
+check_fails "nothing left in the runtime dir after the crash" test -e "$FLAKE_RUNTIME_DIR/vm/rsh"
+check "the resume overlay is kept" test -s "$FLAKE_FIRECRACKER_DIR/storage/rsh.ext2"
+
+# --- one-shot VMs: a fresh VM per call, torn down after --------------------
+OVERLAY=16MiB register osh false
+O=$T/bin/osh
+out=$(echo data | "$O" -c 'cat; echo scratch > /root/x; ls /root'); rc=$?
+assert_eq "one-shot: status and output" "0 $(printf 'data\nx')" "$rc $out"
+check_fails "one-shot: runtime dir (sockets, overlay) removed" test -e "$FLAKE_RUNTIME_DIR/vm/osh"
+check_fails "one-shot: no runner left" pgrep -f "flake-vm run osh"
+out=$("$O" @second -c 'ls /root; echo fresh'); rc=$?
+assert_eq "one-shot @NAME instance: a fresh VM, the overlay was discarded" "0 fresh" "$rc $out"
+check_fails "one-shot @NAME: nothing left behind" test -e "$FLAKE_RUNTIME_DIR/vm/osh@second"
+
+# --- serial compatibility: the original protocol (run=... on the console) --
+out=$("$O" %serial -c 'echo [$1]; echo [$2]' sh 'a b' --dashes </dev/null); rc=$?
+assert_contains "serial mode: the command ran on the console, words kept" "$out" "[a b]"
+assert_contains "serial mode: dashes survive the kernel command line" "$out" "[--dashes]"
+assert_eq "serial mode: the VMM's status, as in the original" 0 "$rc"
+check_fails "serial mode: nothing left behind" test -e "$FLAKE_RUNTIME_DIR/vm/osh"
+out=$("$O" %serial -c 'echo "quoted"' 2>&1 </dev/null); rc=$?
+assert_contains "serial mode: a double quote cannot be carried, said so" "$out" "osh: an argument contains"
+assert_eq "serial mode: refused without a boot" 2 "$rc"
+
+finish

@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: MIT */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent-protocol.h"
+
+/* Frames written to a pipe come back unchanged through the decoder, even
+ * when fed one byte at a time. */
+static void test_roundtrip_bytewise(void **state) {
+        static AgentDecoder d;
+        uint8_t buf[256];
+        AgentFrame f;
+        int p[2];
+        ssize_t n;
+
+        assert_int_equal(pipe(p), 0);
+        assert_int_equal(agent_send_hello(p[1]), 0);
+        assert_int_equal(agent_write_frame(p[1], AGENT_STDOUT, 7, "hello", 5), 0);
+        assert_int_equal(agent_send_exit(p[1], 7, AGENT_EXIT_SIGNAL, 15), 0);
+        assert_int_equal(agent_write_frame(p[1], AGENT_STDIN, 7, NULL, 0), 0);
+        close(p[1]);
+        n = read(p[0], buf, sizeof(buf));
+        close(p[0]);
+        assert_int_equal(n, 12 + 4 + 12 + 5 + 12 + 5 + 12);
+
+        agent_decoder_init(&d);
+        int seen = 0;
+        for (ssize_t i = 0; i < n; i++) {
+                assert_int_equal(agent_decoder_feed(&d, buf + i, 1), 1);
+                for (;;) {
+                        int r = agent_decoder_next(&d, &f);
+                        assert_true(r >= 0);
+                        if (r == 0)
+                                break;
+                        seen++;
+                        if (seen == 1) {
+                                uint16_t lo, hi;
+                                assert_int_equal(agent_parse_hello(&f, &lo, &hi), 0);
+                                assert_int_equal(lo, AGENT_PROTOCOL_VERSION);
+                        } else if (seen == 2) {
+                                assert_int_equal(f.type, AGENT_STDOUT);
+                                assert_int_equal(f.session, 7);
+                                assert_memory_equal(f.payload, "hello", 5);
+                        } else if (seen == 3) {
+                                AgentExitKind k;
+                                uint32_t v;
+                                assert_int_equal(agent_parse_exit(&f, &k, &v), 0);
+                                assert_int_equal(k, AGENT_EXIT_SIGNAL);
+                                assert_int_equal(v, 15);
+                        } else {
+                                assert_int_equal(f.type, AGENT_STDIN);
+                                assert_int_equal(f.length, 0);
+                        }
+                }
+        }
+        assert_int_equal(seen, 4);
+}
+
+static void test_bad_headers(void **state) {
+        static AgentDecoder d;
+        uint8_t h[AGENT_HEADER_SIZE];
+        AgentFrame f;
+
+        agent_decoder_init(&d);
+        agent_decoder_feed(&d, "X", 1);
+        assert_int_equal(agent_decoder_next(&d, &f), -EBADMSG);
+
+        agent_decoder_init(&d);
+        agent_decoder_feed(&d, "FA\x02", 3);
+        assert_int_equal(agent_decoder_next(&d, &f), -EPROTONOSUPPORT);
+
+        agent_decoder_init(&d);
+        agent_header_encode(h, AGENT_STDOUT, 1, AGENT_PAYLOAD_MAX + 1);
+        agent_decoder_feed(&d, h, sizeof(h));
+        assert_int_equal(agent_decoder_next(&d, &f), -EBADMSG);
+
+        agent_decoder_init(&d);
+        agent_header_encode(h, 0, 1, 0);
+        agent_decoder_feed(&d, h, sizeof(h));
+        assert_int_equal(agent_decoder_next(&d, &f), -EBADMSG);
+
+        agent_decoder_init(&d);
+        agent_header_encode(h, _AGENT_FRAME_TYPE_MAX, 1, 0);
+        agent_decoder_feed(&d, h, sizeof(h));
+        assert_int_equal(agent_decoder_next(&d, &f), -EBADMSG);
+
+        /* A partial header is not an error yet. */
+        agent_decoder_init(&d);
+        agent_decoder_feed(&d, "FA\x01", 3);
+        assert_int_equal(agent_decoder_next(&d, &f), 0);
+}
+
+static void test_max_payload(void **state) {
+        static AgentDecoder d;
+        static uint8_t frame[AGENT_FRAME_MAX];
+        AgentFrame f;
+
+        agent_header_encode(frame, AGENT_STDERR, 3, AGENT_PAYLOAD_MAX);
+        memset(frame + AGENT_HEADER_SIZE, 'x', AGENT_PAYLOAD_MAX);
+        agent_decoder_init(&d);
+        assert_int_equal(agent_decoder_feed(&d, frame, sizeof(frame)), sizeof(frame));
+        /* The buffer is full: nothing more fits until the frame is taken. */
+        assert_int_equal(agent_decoder_feed(&d, "F", 1), 0);
+        assert_int_equal(agent_decoder_next(&d, &f), 1);
+        assert_int_equal(f.length, AGENT_PAYLOAD_MAX);
+        assert_int_equal(agent_decoder_next(&d, &f), 0);
+        assert_int_equal(agent_decoder_feed(&d, "F", 1), 1);
+}
+
+static void test_exec_roundtrip(void **state) {
+        char *argv[] = { (char *) "/bin/echo", (char *) "-n", (char *) "", (char *) "a b", NULL };
+        char *envp[] = { (char *) "TERM=xterm", NULL };
+        AgentExec e = { .flags = AGENT_EXEC_TTY, .rows = 24, .cols = 80, .argv = argv, .envp = envp }, out = {};
+        uint8_t *buf;
+        size_t size;
+        AgentFrame f;
+
+        assert_int_equal(agent_exec_encode(&e, &buf, &size), 0);
+        f = (AgentFrame) { .type = AGENT_EXEC, .session = 1, .length = (uint32_t) size, .payload = buf };
+        assert_int_equal(agent_exec_parse(&f, &out), 0);
+        assert_int_equal(out.flags, AGENT_EXEC_TTY);
+        assert_int_equal(out.rows, 24);
+        assert_int_equal(out.cols, 80);
+        assert_string_equal(out.argv[0], "/bin/echo");
+        assert_string_equal(out.argv[2], "");
+        assert_string_equal(out.argv[3], "a b");
+        assert_null(out.argv[4]);
+        assert_string_equal(out.envp[0], "TERM=xterm");
+        assert_null(out.envp[1]);
+        agent_exec_done(&out);
+
+        /* Trailing garbage, a missing NUL, a count larger than the payload,
+         * an environment entry without '=', unknown flags. */
+        buf[size - 1] = 'x';
+        assert_int_equal(agent_exec_parse(&f, &out), -EBADMSG);
+        buf[size - 1] = 0;
+        f.length = (uint32_t) size + 0;
+        buf[8] = 2;
+        assert_int_equal(agent_exec_parse(&f, &out), -EBADMSG);
+        buf[8] = 1;
+        buf[7] = 0xff;
+        assert_int_equal(agent_exec_parse(&f, &out), -EBADMSG);
+        buf[7] = 0;
+        buf[0] = 0x80;
+        assert_int_equal(agent_exec_parse(&f, &out), -EBADMSG);
+        buf[0] = 0;
+        memcpy(buf + size - 11, "TERMxxterm", 10);
+        assert_int_equal(agent_exec_parse(&f, &out), -EBADMSG);
+        free(buf);
+
+        char *empty[] = { (char *) "", NULL };
+        e.argv = empty;
+        assert_int_equal(agent_exec_encode(&e, &buf, &size), -EINVAL);
+}
+
+static void test_exec_too_big(void **state) {
+        char *big = malloc(AGENT_PAYLOAD_MAX);
+        char *argv[] = { big, NULL };
+        AgentExec e = { .argv = argv };
+        uint8_t *buf;
+        size_t size;
+
+        memset(big, 'a', AGENT_PAYLOAD_MAX - 1);
+        big[AGENT_PAYLOAD_MAX - 1] = 0;
+        assert_int_equal(agent_exec_encode(&e, &buf, &size), -E2BIG);
+        free(big);
+}
+
+static void test_small_parsers(void **state) {
+        uint8_t p[5] = { AGENT_EXIT_STATUS, 0, 0, 1, 0 };
+        AgentFrame f = { .type = AGENT_EXIT, .length = 5, .payload = p };
+        AgentExitKind k;
+        uint32_t v;
+        char msg[8];
+        int err;
+
+        assert_int_equal(agent_parse_exit(&f, &k, &v), -EBADMSG);  /* status 256 */
+        p[3] = 0;
+        p[4] = 42;
+        assert_int_equal(agent_parse_exit(&f, &k, &v), 0);
+        assert_int_equal(v, 42);
+        p[0] = 7;
+        assert_int_equal(agent_parse_exit(&f, &k, &v), -EBADMSG);
+        f.length = 4;
+        assert_int_equal(agent_parse_exit(&f, &k, &v), -EBADMSG);
+
+        uint8_t e[] = { 0, 0, 0, 2, 'n', 'o', '\n', 'p', 'e', '!', '!', '!', '!' };
+        f = (AgentFrame) { .type = AGENT_ERROR, .length = sizeof(e), .payload = e };
+        assert_int_equal(agent_parse_error(&f, &err, msg, sizeof(msg)), 0);
+        assert_int_equal(err, ENOENT);
+        assert_string_equal(msg, "no?pe!!");
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_roundtrip_bytewise),
+                cmocka_unit_test(test_bad_headers),
+                cmocka_unit_test(test_max_payload),
+                cmocka_unit_test(test_exec_roundtrip),
+                cmocka_unit_test(test_exec_too_big),
+                cmocka_unit_test(test_small_parsers),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
