@@ -21,6 +21,7 @@ static const Verb podman_verbs[] = {
 static const Verb firecracker_verbs[] = {
         { "register", verb_firecracker_register, "register a VM application" },
         { "remove",   verb_firecracker_remove,   "remove a registration (or all of a VM image)" },
+        { "show",     verb_firecracker_show,     "list VM instances" },
         { "pull",     verb_firecracker_pull,     "fetch a VM image into the image registry" },
         { "network",  verb_firecracker_network,  "network settings of VM flakes (init add remove show)" },
 };

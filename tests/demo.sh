@@ -8,7 +8,7 @@ BUILD=${BUILD:-build}
 CTL=$PWD/$BUILD/ctl/flake-ctl
 ROOT=$(mktemp -d /tmp/flake-demo.XXXXXX)
 trap 'rm -rf "$ROOT"' EXIT
-export FLAKE_ROOT=$ROOT FLAKE_BINDIR=$PWD/$BUILD/helpers
+export FLAKE_ROOT=$ROOT FLAKE_BINDIR=$PWD/$BUILD/tests/bin FLAKE_LIBEXECDIR=$PWD/$BUILD/tests/bin
 
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 
