@@ -109,6 +109,8 @@ char **podman_argv(const PodmanContext *p, char * const *args) {
 int podman_wait(const PodmanContext *p, char * const *args, SpawnFlags flags, char **ret_stdout) {
         _cleanup_strv_free_ char **argv = podman_argv(p, args);
 
+        if (ret_stdout)
+                flags |= SPAWN_CAPTURE_STDOUT;
         return spawn_wait(argv, p->env, flags, ret_stdout);
 }
 

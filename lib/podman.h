@@ -41,7 +41,8 @@ int podman_context_init(PodmanContext *p, const char *storage_conf, const char *
 /* The complete argv for "podman args...": sudo prefix included. */
 char **podman_argv(const PodmanContext *p, char * const *args);
 
-/* spawn_wait()/spawn_async() for podman args... */
+/* spawn_wait()/spawn_async() for podman args...; with ret_stdout, podman's
+ * stdout is captured. */
 int podman_wait(const PodmanContext *p, char * const *args, SpawnFlags flags, char **ret_stdout);
 int podman_async(const PodmanContext *p, char * const *args, SpawnFlags flags, pid_t *ret_pid);
 
