@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "flake.h"
+#include "table.h"
 
 /* Exit statuses of flake-ctl (flake-ctl(8), EXIT STATUS). */
 #define CTL_EXIT_FAILURE 1
@@ -20,7 +21,9 @@ typedef struct Ctl {
 } Ctl;
 
 /* Returns a negative errno on failure (already logged), -EINVAL for usage
- * errors (the caller exits with status 2), >= 0 on success. */
+ * errors only (the caller exits with status 2), >= 0 on success. Verbs must
+ * therefore map their own EINVAL failures to another errno (see
+ * ctl_failure()) so a bad file is not reported as a usage error. */
 typedef int (*CtlVerb)(Ctl *ctl, int argc, char *argv[]);
 
 int verb_init(Ctl *ctl, int argc, char *argv[]);
@@ -31,11 +34,24 @@ int verb_podman_remove(Ctl *ctl, int argc, char *argv[]);
 int verb_podman_show(Ctl *ctl, int argc, char *argv[]);
 int verb_podman_pull(Ctl *ctl, int argc, char *argv[]);
 int verb_podman_load(Ctl *ctl, int argc, char *argv[]);
+int verb_podman_stop(Ctl *ctl, int argc, char *argv[]);
 int verb_firecracker_register(Ctl *ctl, int argc, char *argv[]);
 int verb_firecracker_remove(Ctl *ctl, int argc, char *argv[]);
 int verb_firecracker_show(Ctl *ctl, int argc, char *argv[]);
 int verb_firecracker_pull(Ctl *ctl, int argc, char *argv[]);
 int verb_firecracker_network(Ctl *ctl, int argc, char *argv[]);
 
+/* Loads the system or user configuration according to ctl->user (which is
+ * dropped for root, as the original tool does). */
+int ctl_load_config(Ctl *ctl);
+
+/* Parses a --format argument (usage error if unknown). */
+int ctl_parse_format(const char *arg, OutputFormat *ret);
+
 /* A usage error: logs the message and returns -EINVAL (exit status 2). */
 int ctl_usage_error(const char *fmt, ...) _printf_(1, 2);
+
+/* Maps a failure to a non-usage return (-EINVAL becomes -EBADMSG). */
+static inline int ctl_failure(int r) {
+        return r == -EINVAL ? -EBADMSG : r;
+}

@@ -12,16 +12,7 @@ static const char * const engine_names[_FLAKE_ENGINE_MAX] = {
         [FLAKE_ENGINE_FIRECRACKER] = "firecracker",
 };
 
-const char *flake_engine_to_string(FlakeEngine e) {
-        return e >= 0 && e < _FLAKE_ENGINE_MAX ? engine_names[e] : NULL;
-}
-
-FlakeEngine flake_engine_from_string(const char *s) {
-        for (size_t i = 0; i < _FLAKE_ENGINE_MAX; i++)
-                if (streq_ptr(s, engine_names[i]))
-                        return (FlakeEngine) i;
-        return _FLAKE_ENGINE_INVALID;
-}
+DEFINE_STRING_TABLE_LOOKUP(flake_engine, FlakeEngine, engine_names, _FLAKE_ENGINE_INVALID);
 
 const char *flake_engine_pilot(FlakeEngine e) {
         return e == FLAKE_ENGINE_PODMAN ? "podman-pilot" : "firecracker-pilot";
@@ -128,33 +119,44 @@ static void problem(char ***list, const char *fallback_file, const YamlNode *n, 
 #define ERROR(c, n, ...) problem(&(c)->diag->errors, (c)->path, (n), __VA_ARGS__)
 #define WARN(c, n, ...) problem(&(c)->diag->warnings, (c)->path, (n), __VA_ARGS__)
 
-static const KeySpec *find_spec(const Checker *c, const char *path) {
+/* The spec of prefix.key (or of key at the top, prefix NULL), compared in
+ * place: this runs for every key of every flake. */
+static const KeySpec *find_spec(const Checker *c, const char *prefix, const char *key) {
+        size_t pl = prefix ? strlen(prefix) : 0;
+
         for (size_t t = 0; t < ELEMENTSOF(c->specs); t++)
-                for (size_t i = 0; i < c->n_specs[t]; i++)
-                        if (streq(c->specs[t][i].path, path))
+                for (size_t i = 0; i < c->n_specs[t]; i++) {
+                        const char *p = c->specs[t][i].path;
+                        if (prefix && (strncmp(p, prefix, pl) != 0 || p[pl] != '.'))
+                                continue;
+                        if (streq(p + (prefix ? pl + 1 : 0), key))
                                 return &c->specs[t][i];
+                }
         return NULL;
 }
 
 /* Warns about keys of a section that no spec knows. */
 static void check_unknown_keys(Checker *c, const YamlNode *n, const char *prefix) {
         for (size_t i = 0; i < n->n_items; i++) {
-                _cleanup_free_ char *p = prefix ? xasprintf("%s.%s", prefix, n->keys[i]) : xstrdup(n->keys[i]);
-                const KeySpec *s = find_spec(c, p);
+                const KeySpec *s = find_spec(c, prefix, n->keys[i]);
 
                 if (!s) {
                         /* The original writes "vm: ~" into container flakes and
                          * vice versa; a null section of the other engine is fine. */
-                        if (!prefix && (streq(p, "vm") || streq(p, "container")) && yaml_node_is_null(n->items[i]))
+                        if (!prefix && (streq(n->keys[i], "vm") || streq(n->keys[i], "container")) &&
+                            yaml_node_is_null(n->items[i]))
                                 continue;
-                        WARN(c, n->items[i], "unknown key '%s', ignoring", p);
+                        if (prefix)
+                                WARN(c, n->items[i], "unknown key '%s.%s', ignoring", prefix, n->keys[i]);
+                        else
+                                WARN(c, n->items[i], "unknown key '%s', ignoring", n->keys[i]);
                 } else if (s->kind == KEY_SECTION && n->items[i]->type == YAML_NODE_MAPPING)
-                        check_unknown_keys(c, n->items[i], p);
+                        check_unknown_keys(c, n->items[i], s->path);
         }
 }
 
 static void store_key(Checker *c, Flake *f, const KeySpec *s, const YamlNode *n) {
-        void *field = (char *) f + s->offset;
+        void *field = s->offset == NOT_STORED ? NULL : (char *) f + s->offset;
         const char *str;
         unsigned long long u;
         char **list = NULL;

@@ -104,6 +104,19 @@ static inline int negative_errno(void) {
                 _r_ < 0 ? negative_errno() : _r_; \
         })
 
+/* name_to_string()/name_from_string() over a table of names indexed by an
+ * enum whose invalid value is _INVALID (-EINVAL), as in systemd. */
+#define DEFINE_STRING_TABLE_LOOKUP(name, type, table, invalid)         \
+        const char *name##_to_string(type v) {                          \
+                return v >= 0 && (size_t) v < ELEMENTSOF(table) ? table[v] : NULL; \
+        }                                                               \
+        type name##_from_string(const char *s) {                        \
+                for (size_t i = 0; s && i < ELEMENTSOF(table); i++)     \
+                        if (table[i] && streq(s, table[i]))             \
+                                return (type) i;                        \
+                return invalid;                                         \
+        }
+
 /* Abort on allocation failure: like systemd's tools we do not try to limp on
  * after ENOMEM in small command line programs; this keeps every call site
  * free of unreachable error paths. */

@@ -78,3 +78,14 @@ const char *flake_user_config_path(void) {
                 p = !isempty(e) ? xstrdup(e) : path_join(flake_home_dir(), ".config/flakes.yml");
         return p;
 }
+
+char *flake_vm_registry_dir(bool user) {
+        if (user)
+                return path_join(flake_home_dir(), ".config/flakes/firecracker");
+        return xstrdup(flake_path(FLAKE_PATH_FIRECRACKER_DIR));
+}
+
+char *flake_vm_image_dir(bool user, const char *name) {
+        _cleanup_free_ char *r = flake_vm_registry_dir(user), *images = path_join(r, "images");
+        return path_join(images, name);
+}

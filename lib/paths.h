@@ -41,3 +41,9 @@ char *flake_pilot_path(const char *pilot);
 const char *flake_home_dir(void);
 /* ~/.config/flakes.yml (FLAKE_USER_CONFIG overrides). Static storage. */
 const char *flake_user_config_path(void);
+
+/* The VM image registry: FIRECRACKER_DIR (system) or
+ * ~/.config/flakes/firecracker (user). New strings. */
+char *flake_vm_registry_dir(bool user);
+/* <registry>/images/<name> */
+char *flake_vm_image_dir(bool user, const char *name);

@@ -157,13 +157,27 @@ YamlNode *yaml_mapping_ensure(YamlNode *n, const char *key) {
         return v;
 }
 
-YamlNode *yaml_lookup(const YamlNode *root, const char *path) {
-        _cleanup_free_ char *p = xstrdup(path);
-        const YamlNode *n = root;
-        char *save = NULL;
+static YamlNode *mapping_get_n(const YamlNode *n, const char *key, size_t len) {
+        if (!n || n->type != YAML_NODE_MAPPING)
+                return NULL;
+        for (size_t i = 0; i < n->n_items; i++)
+                if (strncmp(n->keys[i], key, len) == 0 && n->keys[i][len] == '\0')
+                        return n->items[i];
+        return NULL;
+}
 
-        for (char *k = strtok_r(p, ".", &save); k && n; k = strtok_r(NULL, ".", &save))
-                n = yaml_mapping_get(n, k);
+/* Walks the dotted path without copying it: the generator looks up a few
+ * dozen keys per flake, thousands of flakes at boot. */
+YamlNode *yaml_lookup(const YamlNode *root, const char *path) {
+        const YamlNode *n = root;
+
+        for (const char *p = path; n; ) {
+                size_t len = strcspn(p, ".");
+                n = mapping_get_n(n, p, len);
+                if (p[len] == '\0')
+                        break;
+                p += len + 1;
+        }
         return (YamlNode *) n;
 }
 
@@ -288,7 +302,9 @@ static int parse_children(Parser *p, YamlNode *n, yaml_event_type_t end, unsigne
                         yaml_event_delete(&e);
                         return parser_fail(p, line, col, "mapping keys must be plain strings");
                 }
-                _cleanup_free_ char *key = xstrdup((const char *) e.data.scalar.value);
+                /* libyaml allocated the text with malloc(): take it over
+                 * instead of copying (this is the hot path of loading). */
+                _cleanup_free_ char *key = (char *) TAKE_PTR(e.data.scalar.value);
                 yaml_event_delete(&e);
 
                 r = next_event(p, &e);
@@ -332,8 +348,11 @@ static int parse_node(Parser *p, yaml_event_t *e, unsigned depth, YamlNode **ret
                 anchor = e->data.scalar.anchor;
                 if (!quoted && scalar_is_null(v))
                         n = yaml_node_new(YAML_NODE_NULL);
-                else
-                        n = yaml_node_new_scalar(v, quoted);
+                else {
+                        n = yaml_node_new(YAML_NODE_SCALAR);
+                        n->value = (char *) TAKE_PTR(e->data.scalar.value);
+                        n->quoted = quoted;
+                }
                 break;
         }
         case YAML_SEQUENCE_START_EVENT:
@@ -519,7 +538,7 @@ static int emit(yaml_emitter_t *em, yaml_event_t *e) {
 
 static int emit_scalar(yaml_emitter_t *em, const char *v, bool quoted) {
         yaml_event_t e;
-        yaml_scalar_event_initialize(&e, NULL, NULL, (yaml_char_t *) v, -1, !quoted, !quoted,
+        yaml_scalar_event_initialize(&e, NULL, NULL, (yaml_char_t *) v, -1, !quoted, 1,
                                      quoted ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE);
         return emit(em, &e);
 }

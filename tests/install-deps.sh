@@ -6,11 +6,11 @@ set -eu
 packages="
 meson ninja-build pkg-config gcc clang make git ca-certificates
 libsystemd-dev libyaml-dev libssl-dev libcurl4-openssl-dev libarchive-dev
-libnl-3-dev libnl-route-3-dev libcmocka-dev libclang-rt-14-dev
-scdoc python3 systemd valgrind
+libnl-3-dev libnl-route-3-dev libcmocka-dev libclang-rt-14-dev libjson-c-dev
+scdoc python3 systemd valgrind bash-completion
 podman runc crun uidmap conmon netavark catatonit fuse-overlayfs
 docker-registry skopeo busybox-static
-e2fsprogs cpio xz-utils
+e2fsprogs libext2fs-dev cpio xz-utils bc openssl
 nftables libnftables-dev iproute2 iptables
 qemu-system-x86 linux-image-amd64
 debootstrap systemd-container

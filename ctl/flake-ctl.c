@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: MIT */
+#include <getopt.h>
+#include <stdarg.h>
+
+#include "build-config.h"
+#include "ctl.h"
+#include "log.h"
+#include "strv.h"
+
+typedef struct Verb {
+        const char *name;
+        CtlVerb run;
+        const char *summary;
+} Verb;
+
+static const Verb podman_verbs[] = {
+        { "register", verb_podman_register, "register a container application" },
+        { "remove",   verb_podman_remove,   "remove a registration (or all of a container)" },
+};
+
+static const Verb firecracker_verbs[] = {
+        { "register", verb_firecracker_register, "register a VM application" },
+        { "remove",   verb_firecracker_remove,   "remove a registration (or all of a VM image)" },
+        { "pull",     verb_firecracker_pull,     "fetch a VM image into the image registry" },
+        { "network",  verb_firecracker_network,  "network settings of VM flakes (init add remove show)" },
+};
+
+int ctl_usage_error(const char *fmt, ...) {
+        char msg[1024];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        log_error("%s", msg);
+        return -EINVAL;
+}
+
+int ctl_load_config(Ctl *ctl) {
+        /* Root's --user is ignored, as in the original tool. */
+        if (ctl->user && getuid() == 0) {
+                log_debug("--user ignored for root");
+                ctl->user = false;
+        }
+        return flake_config_load(&ctl->config, ctl->user);
+}
+
+static void help_main(void) {
+        printf("flake-ctl - manage flake applications\n\n"
+               "Usage: flake-ctl [OPTIONS] COMMAND ...\n\n"
+               "Commands:\n"
+               "  init [--user] [--force]           create the per-user setup\n"
+               "  list [--user] [--format FORMAT]   list registered flakes\n"
+               "  verify [--user] [NAME...]         check registrations, print every problem\n"
+               "  podman [--user] COMMAND ...       container flakes (register remove show pull load stop)\n"
+               "  firecracker [--user] COMMAND ...  VM flakes (register remove show pull network)\n"
+               "  help [COMMAND]                    show help\n\n"
+               "Options:\n"
+               "  -h --help     show this help\n"
+               "  -V --version  show the version\n\n"
+               "See flake-ctl(8) and flakes.yaml(5).\n");
+}
+
+static void help_engine(const char *engine, const Verb *verbs, size_t n) {
+        printf("Usage: flake-ctl %s [--user] COMMAND [OPTIONS]\n\nCommands:\n", engine);
+        for (size_t i = 0; i < n; i++)
+                printf("  %-10s %s\n", verbs[i].name, verbs[i].summary);
+        printf("\nRun 'flake-ctl %s COMMAND --help' for the options of a command.\n", engine);
+}
+
+static const Verb *find_verb(const Verb *verbs, size_t n, const char *name) {
+        for (size_t i = 0; i < n; i++)
+                if (streq(verbs[i].name, name))
+                        return &verbs[i];
+        return NULL;
+}
+
+/* "flake-ctl podman [--user] VERB ...": --user goes before the verb, as in the original. */
+static int run_engine(Ctl *ctl, const char *engine, const Verb *verbs, size_t n, int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "user", no_argument, NULL, 'u' },
+                {}
+        };
+        const Verb *v;
+        int c;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "+hu", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help_engine(engine, verbs, n);
+                        return 0;
+                case 'u':
+                        ctl->user = true;
+                        break;
+                default:
+                        return -EINVAL;
+                }
+
+        if (optind >= argc) {
+                help_engine(engine, verbs, n);
+                return ctl_usage_error("missing command after '%s'", engine);
+        }
+        if (streq(argv[optind], "help")) {
+                help_engine(engine, verbs, n);
+                return 0;
+        }
+        v = find_verb(verbs, n, argv[optind]);
+        if (!v)
+                return ctl_usage_error("unknown command '%s %s'", engine, argv[optind]);
+        return v->run(ctl, argc - optind, argv + optind);
+}
+
+static int run(Ctl *ctl, int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "help",    no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, 'V' },
+                {}
+        };
+        const char *cmd;
+        int c;
+
+        while ((c = getopt_long(argc, argv, "+hV", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help_main();
+                        return 0;
+                case 'V':
+                        printf("flake-ctl %s\n", PACKAGE_VERSION);
+                        return 0;
+                default:
+                        return -EINVAL;
+                }
+
+        if (optind >= argc) {
+                help_main();
+                return ctl_usage_error("missing command");
+        }
+        cmd = argv[optind];
+        argc -= optind;
+        argv += optind;
+
+        if (streq(cmd, "help")) {
+                if (argc > 1 && streq(argv[1], "podman"))
+                        help_engine("podman", podman_verbs, ELEMENTSOF(podman_verbs));
+                else if (argc > 1 && streq(argv[1], "firecracker"))
+                        help_engine("firecracker", firecracker_verbs, ELEMENTSOF(firecracker_verbs));
+                else
+                        help_main();
+                return 0;
+        }
+        /* Undocumented: prints a built-in template (used by the build to
+         * install /etc/flakes/<engine>-flake.yaml). */
+        if (streq(cmd, "template") && argc == 2) {
+                FlakeEngine e = flake_engine_from_string(streq(argv[1], "container") ? "podman" : argv[1]);
+                if (e < 0)
+                        return ctl_usage_error("template: unknown engine '%s'", argv[1]);
+                fputs(e == FLAKE_ENGINE_PODMAN ? flake_template_container : flake_template_firecracker, stdout);
+                return 0;
+        }
+        if (streq(cmd, "init"))
+                return verb_init(ctl, argc, argv);
+        if (streq(cmd, "list"))
+                return verb_list(ctl, argc, argv);
+        if (streq(cmd, "verify"))
+                return verb_verify(ctl, argc, argv);
+        if (streq(cmd, "podman"))
+                return run_engine(ctl, "podman", podman_verbs, ELEMENTSOF(podman_verbs), argc, argv);
+        if (streq(cmd, "firecracker"))
+                return run_engine(ctl, "firecracker", firecracker_verbs, ELEMENTSOF(firecracker_verbs), argc, argv);
+        return ctl_usage_error("unknown command '%s'", cmd);
+}
+
+int main(int argc, char *argv[]) {
+        Ctl ctl = {};
+        int r;
+
+        log_setup("flake-ctl", LOG_TARGET_STDERR);
+        r = run(&ctl, argc, argv);
+        flake_config_done(&ctl.config);
+        if (r == -EINVAL)
+                return CTL_EXIT_USAGE;
+        return r < 0 ? CTL_EXIT_FAILURE : 0;
+}

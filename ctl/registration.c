@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: MIT */
+#include <getopt.h>
+#include <pwd.h>
+#include <sys/stat.h>
+
+#include "fileio.h"
+#include "log.h"
+#include "names.h"
+#include "paths.h"
+#include "registration.h"
+#include "strv.h"
+#include "systemd-reload.h"
+
+void ctl_reload_units(Ctl *ctl) {
+        /* The registration is done either way; only the units lag behind. */
+        if (flake_systemd_reload(ctl->user) < 0)
+                log_warning("The units of this change appear after the next 'systemctl%s daemon-reload'.",
+                            ctl->user ? " --user" : "");
+}
+
+int ctl_lock_flakes_dir(Ctl *ctl) {
+        int r, fd;
+
+        r = mkdir_p(ctl->config.flakes_dir, 0755);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create flakes directory %s: %m", ctl->config.flakes_dir);
+        fd = lock_directory(ctl->config.flakes_dir);
+        if (fd < 0)
+                return log_error_errno(fd, "Failed to lock %s: %m", ctl->config.flakes_dir);
+        return fd;
+}
+
+int ctl_check_app(const char *option, const char *app, char **ret_name) {
+        _cleanup_free_ char *name = NULL;
+
+        if (!path_is_absolute(app))
+                return ctl_usage_error("%s: must be an absolute path: %s", option, app);
+        name = path_basename(app);
+        if (!flake_app_name_is_valid(name))
+                return ctl_usage_error("%s: '%s' is not a valid application name "
+                                       "(no '/', no leading '.', no spaces or control characters)", option, name);
+        if (ret_name)
+                *ret_name = TAKE_PTR(name);
+        return 0;
+}
+
+char *ctl_caller_name(void) {
+        struct passwd *pw = getpwuid(getuid());
+        return pw ? xstrdup(pw->pw_name) : xasprintf("%u", (unsigned) getuid());
+}
+
+void yaml_set_string(YamlNode *mapping, const char *key, const char *value) {
+        yaml_mapping_set(mapping, key, value ? yaml_node_new_scalar(value, false) : yaml_node_new(YAML_NODE_NULL));
+}
+
+void yaml_set_bool(YamlNode *mapping, const char *key, bool value) {
+        yaml_mapping_set(mapping, key, yaml_node_new_scalar(value ? "true" : "false", false));
+}
+
+int ctl_add_include(char ***list, const char *option, const char *value) {
+        if (!path_is_absolute(value))
+                return ctl_usage_error("%s: must be an absolute path: %s", option, value);
+        strv_extend(list, value);
+        return 0;
+}
+
+int ctl_load_template(FlakeEngine engine, YamlDocument **ret) {
+        const char *file = engine == FLAKE_ENGINE_PODMAN ? "container-flake.yaml" : "firecracker-flake.yaml";
+        const char *builtin = engine == FLAKE_ENGINE_PODMAN ? flake_template_container : flake_template_firecracker;
+        _cleanup_free_ char *path = path_join(flake_path(FLAKE_PATH_TEMPLATE_DIR), file);
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        r = yaml_document_load(path, ret, &error);
+        if (r == -ENOENT)
+                r = yaml_document_load_string("(built-in template)", builtin, strlen(builtin), ret, &error);
+        if (r < 0)
+                return log_error_errno(r, "Template: %s", error);
+        if (!(*ret)->root || (*ret)->root->type != YAML_NODE_MAPPING) {
+                yaml_document_free(*ret);
+                return log_error_errno(SYNTHETIC_ERRNO(EBADMSG), "Template %s: expected a mapping", path);
+        }
+        return 0;
+}
+
+static int check_pilot_link(const char *link_path, FlakeEngine engine) {
+        _cleanup_free_ char *pilot = flake_pilot_path(flake_engine_pilot(engine));
+        char target[4096];
+        ssize_t n;
+
+        n = readlink(link_path, target, sizeof(target) - 1);
+        if (n < 0) {
+                if (errno == EINVAL)
+                        return log_error_errno(SYNTHETIC_ERRNO(EEXIST), "%s is not a symlink to %s; use --force to remove it anyway",
+                                               link_path, pilot);
+                return log_error_errno(errno, "%s: %m; use --force to remove the registration anyway", link_path);
+        }
+        target[n] = 0;
+        if (!streq(target, pilot))
+                return log_error_errno(SYNTHETIC_ERRNO(EEXIST), "Symlink %s points to %s, not to %s; use --force to remove it anyway",
+                                       link_path, target, pilot);
+        return 0;
+}
+
+int ctl_remove_app(Ctl *ctl, FlakeEngine engine, const char *app, bool force) {
+        _cleanup_free_ char *name = path_basename(app), *link_path = flake_root_path(app);
+        _cleanup_free_ char *yaml = flake_yaml_path(ctl->config.flakes_dir, name);
+        _cleanup_free_ char *dropins = flake_dropin_dir(ctl->config.flakes_dir, name);
+        int r;
+
+        if (!force) {
+                _cleanup_(flake_freep) Flake *f = NULL;
+                FlakeDiagnostics diag = {};
+
+                if (!path_exists(yaml))
+                        return log_error_errno(SYNTHETIC_ERRNO(ENOENT), "No registration found for %s (%s); use --force to remove leftovers",
+                                               app, yaml);
+                r = flake_load(ctl->config.flakes_dir, name, &f, &diag);
+                flake_diagnostics_done(&diag);
+                if (r >= 0 && f->engine != engine)
+                        return log_error_errno(SYNTHETIC_ERRNO(EMEDIUMTYPE), "%s is a %s flake, not a %s flake",
+                                               app, flake_engine_to_string(f->engine), flake_engine_to_string(engine));
+                r = check_pilot_link(link_path, engine);
+                if (r < 0)
+                        return r;
+        }
+
+        /* The command goes first, so a partial removal never leaves a link
+         * to a pilot without a registration behind it. */
+        if (unlink(link_path) < 0 && errno != ENOENT) {
+                if (errno != EISDIR || !force)
+                        return log_error_errno(errno, "Failed to remove %s: %m", link_path);
+                r = rm_rf(link_path);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to remove %s: %m", link_path);
+        }
+        if (unlink(yaml) < 0 && errno != ENOENT)
+                return log_error_errno(errno, "Failed to remove %s: %m", yaml);
+        r = rm_rf(dropins);
+        if (r < 0)
+                return log_error_errno(r, "Failed to remove %s: %m", dropins);
+        return 0;
+}
+
+int ctl_remove_by_image(Ctl *ctl, FlakeEngine engine, const char *image) {
+        _cleanup_strv_free_ char **names = NULL;
+        int r, n = 0, first_error = 0;
+
+        r = flake_list_names(ctl->config.flakes_dir, &names);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read %s: %m", ctl->config.flakes_dir);
+
+        STRV_FOREACH(name, names) {
+                _cleanup_(flake_freep) Flake *f = NULL;
+                FlakeDiagnostics diag = {};
+
+                r = flake_load(ctl->config.flakes_dir, *name, &f, &diag);
+                flake_diagnostics_done(&diag);
+                if (r < 0 || f->engine != engine || !streq_ptr(f->image, image))
+                        continue;
+                if (!f->host_app_path) {
+                        log_warning("%s: no host_app_path, cannot find its command; skipping", f->path);
+                        continue;
+                }
+                r = ctl_remove_app(ctl, engine, f->host_app_path, false);
+                if (r < 0) {
+                        if (first_error == 0)
+                                first_error = r;
+                        continue;
+                }
+                log_info("Removed %s", f->host_app_path);
+                n++;
+        }
+        return first_error < 0 ? first_error : n;
+}
+
+/* Parses what we are about to write with the same code that will read it,
+ * so a registration we write always loads. */
+static int check_document(const char *yaml_path, const char *name, const char *text) {
+        _cleanup_(flake_freep) Flake *f = NULL;
+        FlakeDiagnostics diag = {};
+        YamlDocument *doc = NULL;
+        int r;
+
+        r = yaml_document_load_string(yaml_path, text, strlen(text), &doc, NULL);
+        if (r >= 0)
+                r = flake_from_document(doc, name, yaml_path, &f, &diag);
+        if (r < 0) {
+                STRV_FOREACH(e, diag.errors)
+                        log_error("Generated registration is invalid: %s", *e);
+                if (!diag.errors)
+                        log_error("Generated registration is invalid YAML");
+        }
+        flake_diagnostics_done(&diag);
+        return r;
+}
+
+int ctl_register(Ctl *ctl, FlakeEngine engine, const char *app, bool force, YamlDocument *doc) {
+        _cleanup_free_ char *name = path_basename(app), *link_path = flake_root_path(app);
+        _cleanup_free_ char *yaml = flake_yaml_path(ctl->config.flakes_dir, name);
+        _cleanup_free_ char *dropins = flake_dropin_dir(ctl->config.flakes_dir, name);
+        _cleanup_free_ char *pilot = flake_pilot_path(flake_engine_pilot(engine));
+        _cleanup_free_ char *text = NULL;
+        _cleanup_close_ int lock = -EBADF;
+        bool created_dropins = false;
+        int r;
+
+        lock = ctl_lock_flakes_dir(ctl);
+        if (lock < 0)
+                return lock;
+        if (force) {
+                r = ctl_remove_app(ctl, engine, app, true);
+                if (r < 0)
+                        return r;
+        }
+        if (path_exists(link_path))
+                return log_error_errno(SYNTHETIC_ERRNO(EEXIST), "App path %s already exists", link_path);
+        if (path_exists(yaml))
+                return log_error_errno(SYNTHETIC_ERRNO(EEXIST),
+                                       "A flake named '%s' is already registered (%s); use --force to replace it",
+                                       name, yaml);
+
+        r = yaml_document_dump(doc, &text);
+        if (r < 0)
+                return log_error_errno(r, "Failed to serialise the registration: %m");
+        r = check_document(yaml, name, text);
+        if (r < 0)
+                return r;
+
+        r = write_file_atomic(yaml, text, strlen(text), 0644);
+        if (r < 0)
+                return log_error_errno(r, "Failed to write %s: %m", yaml);
+
+        if (mkdir(dropins, 0755) >= 0)
+                created_dropins = true;
+        else if (errno != EEXIST) {
+                r = log_error_errno(errno, "Failed to create %s: %m", dropins);
+                goto rollback;
+        }
+
+        r = mkdir_parents(link_path, 0755);
+        if (r < 0) {
+                log_error_errno(r, "Failed to create the parent directory of %s: %m", link_path);
+                goto rollback;
+        }
+        if (symlink(pilot, link_path) < 0) {
+                r = log_error_errno(errno, "Failed to create %s: %m", link_path);
+                goto rollback;
+        }
+        ctl_reload_units(ctl);
+        return 0;
+
+rollback:
+        (void) unlink(yaml);
+        if (created_dropins)
+                (void) rmdir(dropins);
+        return r;
+}
+
+int ctl_verb_remove(Ctl *ctl, int argc, char *argv[], FlakeEngine engine, CtlPurgeImage purge) {
+        /* --container for podman, --vm for firecracker */
+        const char *image_option = engine == FLAKE_ENGINE_PODMAN ? "container" : "vm";
+        const struct option options[] = {
+                { "help",       no_argument,       NULL, 'h' },
+                { "app",        required_argument, NULL, 'a' },
+                { image_option, required_argument, NULL, 'i' },
+                { "force",      no_argument,       NULL, 'f' },
+                {}
+        };
+        _cleanup_close_ int lock = -EBADF;
+        const char *app = NULL, *image = NULL;
+        bool force = false;
+        int c, r;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        printf("Usage: flake-ctl %s [--user] remove (--app PATH | --%s NAME) [--force]\n\n"
+                               "  --app PATH   remove the registration of this command\n"
+                               "  --%-10s remove every registration of this image, and the image\n"
+                               "  --force      with --app: remove whatever is left, without checks\n",
+                               flake_engine_to_string(engine), image_option, image_option);
+                        return 0;
+                case 'a': app = optarg; break;
+                case 'i': image = optarg; break;
+                case 'f': force = true; break;
+                default:
+                        return -EINVAL;
+                }
+        if (optind < argc)
+                return ctl_usage_error("remove: unexpected argument '%s'", argv[optind]);
+        if (!!app == !!image)
+                return ctl_usage_error("remove: exactly one of --app or --%s is required", image_option);
+        if (app) {
+                r = ctl_check_app("--app", app, NULL);
+                if (r < 0)
+                        return r;
+        }
+        if (image && engine == FLAKE_ENGINE_FIRECRACKER && !flake_app_name_is_valid(image))
+                return ctl_usage_error("--vm: '%s' is not a valid image name", image);
+
+        r = ctl_load_config(ctl);
+        if (r < 0)
+                return ctl_failure(r);
+        lock = ctl_lock_flakes_dir(ctl);
+        if (lock < 0)
+                return ctl_failure(lock);
+
+        if (app) {
+                r = ctl_remove_app(ctl, engine, app, force);
+                if (r < 0)
+                        return ctl_failure(r);
+                log_info("Removed %s", app);
+        } else {
+                r = ctl_remove_by_image(ctl, engine, image);
+                if (r > 0)
+                        ctl_reload_units(ctl);
+                if (r < 0)
+                        return ctl_failure(r);
+                return ctl_failure(purge(ctl, image));
+        }
+        ctl_reload_units(ctl);
+        return 0;
+}

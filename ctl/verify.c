@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+#include <getopt.h>
+
+#include "build-config.h"
+#include "ctl.h"
+#include "fileio.h"
+#include "flake-units.h"
+#include "log.h"
+#include "names.h"
+#include "paths.h"
+#include "strv.h"
+
+/* Checks beyond the schema: what the flake refers to must exist. */
+static void check_references(const Flake *f, FlakeDiagnostics *diag) {
+        _cleanup_free_ char *pilot = flake_pilot_path(flake_engine_pilot(f->engine));
+
+        if (f->host_app_path) {
+                _cleanup_free_ char *link = flake_root_path(f->host_app_path);
+                char target[4096];
+                ssize_t n = readlink(link, target, sizeof(target) - 1);
+
+                if (n < 0)
+                        strv_consume(&diag->errors, xasprintf("%s: command %s is missing or not a symlink", f->path, link));
+                else {
+                        target[n] = 0;
+                        if (!streq(target, pilot))
+                                strv_consume(&diag->warnings, xasprintf("%s: command %s points to %s, not to %s",
+                                                                        f->path, link, target, pilot));
+                        else if (access(pilot, X_OK) < 0)
+                                strv_consume(&diag->errors, xasprintf("%s: the pilot %s is not installed",
+                                                                      f->path, pilot));
+                }
+        }
+
+        const char *vm_files[] = { f->rootfs_image_path, f->kernel_image_path, f->initrd_path };
+        /* Paths inside a registration are used as written, also under
+         * FLAKE_ROOT (which only moves the project's own locations). */
+        for (size_t i = 0; i < ELEMENTSOF(vm_files); i++)
+                if (vm_files[i] && !path_exists(vm_files[i]))
+                        strv_consume(&diag->errors, xasprintf("%s: image file %s does not exist", f->path, vm_files[i]));
+        STRV_FOREACH(t, f->include_tar)
+                if (!path_exists(*t))
+                        strv_consume(&diag->errors, xasprintf("%s: include tar %s does not exist", f->path, *t));
+        STRV_FOREACH(p, f->include_path)
+                if (!path_exists(*p))
+                        strv_consume(&diag->errors, xasprintf("%s: include path %s does not exist", f->path, *p));
+}
+
+/* What the generator would make of the flake: the same code, so that a
+ * flake it would skip fails here too, and "why is my unit missing" has an
+ * answer. With show, the files are listed. */
+static void check_units(Ctl *ctl, const Flake *f, bool show, FlakeDiagnostics *diag) {
+        const FlakeUnitsContext uc = {
+                .user = ctl->user,
+                .unit_dir = ctl->user ? USERUNITDIR : UNITDIR,
+                .generator = "flake-ctl verify",
+        };
+        FlakeUnits units = {};
+
+        if (flake_units_build(&uc, f, &units, diag) < 0)
+                return;
+        for (size_t i = 0; show && i < units.n_files; i++)
+                printf("  %s%s%s\n", units.files[i].path,
+                       units.files[i].target ? " -> " : "", strempty(units.files[i].target));
+        flake_units_done(&units);
+}
+
+/* Prints every problem of one flake; returns the number of errors. */
+static size_t verify_one(Ctl *ctl, const char *name, bool show_units) {
+        _cleanup_(flake_freep) Flake *f = NULL;
+        FlakeDiagnostics diag = {};
+        size_t n_errors;
+        int r;
+
+        if (!flake_app_name_is_valid(name)) {
+                printf("%s: not a valid flake name\n", name);
+                return 1;
+        }
+        r = flake_load(ctl->config.flakes_dir, name, &f, &diag);
+        if (r == -ENOENT) {
+                _cleanup_free_ char *p = flake_yaml_path(ctl->config.flakes_dir, name);
+                strv_consume(&diag.errors, xasprintf("%s: no such registration", p));
+        } else if (r >= 0) {
+                check_references(f, &diag);
+                check_units(ctl, f, show_units, &diag);
+        }
+
+        STRV_FOREACH(w, diag.warnings)
+                printf("warning: %s\n", *w);
+        STRV_FOREACH(e, diag.errors)
+                printf("error: %s\n", *e);
+        n_errors = strv_length(diag.errors);
+        if (n_errors == 0 && f)
+                printf("%s: ok (%s)\n", name, flake_engine_to_string(f->engine));
+        flake_diagnostics_done(&diag);
+        return n_errors;
+}
+
+int verb_verify(Ctl *ctl, int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "user", no_argument, NULL, 'u' },
+                { "units", no_argument, NULL, 'U' },
+                {}
+        };
+        _cleanup_strv_free_ char **names = NULL;
+        size_t n_bad = 0, n = 0;
+        bool show_units = false;
+        int c, r;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "hu", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        printf("Usage: flake-ctl verify [--user] [--units] [NAME...]\n\n"
+                               "Check registrations (all, or the named ones) and print every problem\n"
+                               "with its file and line, including those that make flake-generator skip\n"
+                               "a flake. Exit status 1 if any flake has an error.\n\n"
+                               "  --units   also list the unit files the generator makes of each flake\n");
+                        return 0;
+                case 'u':
+                        ctl->user = true;
+                        break;
+                case 'U':
+                        show_units = true;
+                        break;
+                default:
+                        return -EINVAL;
+                }
+
+        r = ctl_load_config(ctl);
+        if (r < 0)
+                return ctl_failure(r);
+
+        if (optind < argc)
+                names = strv_copy(argv + optind);
+        else {
+                r = flake_list_names(ctl->config.flakes_dir, &names);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to read %s: %m", ctl->config.flakes_dir);
+        }
+
+        STRV_FOREACH(name, names) {
+                n++;
+                if (verify_one(ctl, *name, show_units) > 0)
+                        n_bad++;
+        }
+        printf("%zu flake(s) checked in %s, %zu with errors\n", n, ctl->config.flakes_dir, n_bad);
+        return n_bad > 0 ? -EBADMSG : 0;
+}

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "progress.h"
+
+#define USEC_PER_SEC 1000000ULL
+#define TTY_INTERVAL_USEC (USEC_PER_SEC / 10)
+#define PLAIN_INTERVAL_USEC (5 * USEC_PER_SEC)
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static void format_bytes(char *buf, size_t n, double v) {
+        static const char * const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+        size_t u = 0;
+
+        while (v >= 1024 && u < ELEMENTSOF(units) - 1) {
+                v /= 1024;
+                u++;
+        }
+        snprintf(buf, n, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+}
+
+static void format_duration(char *buf, size_t n, double secs) {
+        unsigned long s = secs < 0 ? 0 : (unsigned long) (secs + 0.5);
+
+        if (s >= 3600)
+                snprintf(buf, n, "%lu:%02lu:%02lu", s / 3600, s / 60 % 60, s % 60);
+        else
+                snprintf(buf, n, "%lu:%02lu", s / 60, s % 60);
+}
+
+void progress_init(Progress *p, const char *label, bool quiet) {
+        *p = (Progress) {
+                .label = label,
+                .enabled = !quiet,
+                .tty = isatty(STDERR_FILENO) > 0,
+                .start_usec = now_usec(),
+        };
+        p->last_usec = p->start_usec;
+}
+
+static unsigned terminal_columns(void) {
+        struct winsize ws = {};
+
+        if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) < 0 || ws.ws_col < 40)
+                return 80;
+        return ws.ws_col;
+}
+
+static void draw(Progress *p, uint64_t t) {
+        double elapsed = (double) (t - p->start_usec) / USEC_PER_SEC;
+        double rate = elapsed > 0 ? (double) p->now_bytes / elapsed : 0;
+        char now[32], total[32], speed[32], eta[32] = "--:--";
+
+        format_bytes(now, sizeof(now), (double) p->now_bytes);
+        format_bytes(total, sizeof(total), (double) p->total_bytes);
+        format_bytes(speed, sizeof(speed), rate);
+        if (p->total_bytes > 0 && rate > 0 && p->now_bytes <= p->total_bytes)
+                format_duration(eta, sizeof(eta), (double) (p->total_bytes - p->now_bytes) / rate);
+
+        if (!p->tty) {
+                if (p->total_bytes > 0)
+                        fprintf(stderr, "%s: %s of %s (%u%%), %s/s, ETA %s\n", p->label, now, total,
+                                (unsigned) (p->now_bytes * 100 / p->total_bytes), speed, eta);
+                else
+                        fprintf(stderr, "%s: %s, %s/s\n", p->label, now, speed);
+                return;
+        }
+
+        char info[128];
+        unsigned cols = terminal_columns(), width;
+        int n;
+
+        if (p->total_bytes > 0)
+                n = snprintf(info, sizeof(info), " %s/%s %s/s ETA %s", now, total, speed, eta);
+        else
+                n = snprintf(info, sizeof(info), " %s %s/s", now, speed);
+        /* label, space, [bar], info; the bar gets what is left (at least 10) */
+        width = cols > strlen(p->label) + (unsigned) n + 14 ? cols - (unsigned) strlen(p->label) - (unsigned) n - 4 : 10;
+        if (width > 50)
+                width = 50;
+
+        fprintf(stderr, "\r%s [", p->label);
+        unsigned filled = p->total_bytes > 0 ? (unsigned) ((double) p->now_bytes / (double) p->total_bytes * width) : 0;
+        for (unsigned i = 0; i < width; i++)
+                fputc(i < filled ? '#' : (p->total_bytes > 0 ? '-' : ' '), stderr);
+        fprintf(stderr, "]%s\033[K", info);
+        fflush(stderr);
+        p->drawn = true;
+}
+
+void progress_update(Progress *p, uint64_t now_bytes, uint64_t total_bytes) {
+        uint64_t t;
+
+        p->now_bytes = now_bytes;
+        if (total_bytes > 0)
+                p->total_bytes = total_bytes;
+        if (!p->enabled)
+                return;
+        t = now_usec();
+        if (t - p->last_usec < (p->tty ? TTY_INTERVAL_USEC : PLAIN_INTERVAL_USEC))
+                return;
+        p->last_usec = t;
+        draw(p, t);
+}
+
+void progress_done(Progress *p, bool success) {
+        uint64_t t = now_usec();
+
+        if (!p->enabled)
+                return;
+        if (success) {
+                double elapsed = (double) (t - p->start_usec) / USEC_PER_SEC;
+                char now[32], speed[32];
+
+                if (p->tty) {
+                        p->total_bytes = p->now_bytes;
+                        draw(p, t);
+                        fputc('\n', stderr);
+                        return;
+                }
+                format_bytes(now, sizeof(now), (double) p->now_bytes);
+                format_bytes(speed, sizeof(speed), elapsed > 0 ? (double) p->now_bytes / elapsed : 0);
+                fprintf(stderr, "%s: %s in %.1f s (%s/s)\n", p->label, now, elapsed, speed);
+        } else if (p->drawn)
+                fputc('\n', stderr);
+}

@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: MIT */
+#include <ctype.h>
+#include <stdarg.h>
+
+#include "flake-units.h"
+#include "log.h"
+#include "names.h"
+#include "strv.h"
+
+/* systemd refuses unit names of 256 bytes and more (UNIT_NAME_MAX). */
+#define UNIT_NAME_MAX 256
+
+typedef struct Settings {
+        bool pull_at_boot;
+        bool start_at_boot;
+        char **service;         /* "Key=value" lines for [Service] */
+        const YamlNode *limits_node;    /* first limit, for warnings */
+        const YamlNode *start_node;
+        const YamlNode *pull_node;
+} Settings;
+
+static void settings_done(Settings *s) {
+        s->service = strv_free(s->service);
+}
+
+static void problem(char ***list, const char *fallback_file, const YamlNode *n, const char *fmt, ...)
+        _printf_(4, 5);
+static void problem(char ***list, const char *fallback_file, const YamlNode *n, const char *fmt, ...) {
+        _cleanup_free_ char *msg = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(&msg, fmt, ap) < 0)
+                abort();
+        va_end(ap);
+        if (n && n->file && n->line > 0)
+                strv_consume(list, xasprintf("%s:%u: %s", n->file, n->line, msg));
+        else
+                strv_consume(list, xasprintf("%s: %s", fallback_file, msg));
+}
+
+/* ---- value checks: catch typos here, with file and line, rather than as a
+ * unit that systemd loads with a warning buried in the journal ---- */
+
+static const char *skip_number(const char *p, bool allow_fraction) {
+        const char *s = p;
+
+        while (isdigit((unsigned char) *p))
+                p++;
+        if (p == s)
+                return NULL;
+        if (allow_fraction && *p == '.') {
+                p++;
+                if (!isdigit((unsigned char) *p))
+                        return NULL;
+                while (isdigit((unsigned char) *p))
+                        p++;
+        }
+        return p;
+}
+
+static bool is_percent(const char *v) {
+        const char *p = skip_number(v, true);
+        return p && streq(p, "%");
+}
+
+static bool is_uint(const char *v) {
+        const char *p = skip_number(v, false);
+        return p && *p == 0;
+}
+
+/* "2G", "512M", "1073741824", "50%", "infinity" (MemoryMax= and friends). */
+static bool valid_memory(const char *v) {
+        const char *p;
+
+        if (streq(v, "infinity") || is_percent(v))
+                return true;
+        p = skip_number(v, true);
+        if (!p)
+                return false;
+        return *p == 0 || (strchr("KMGTPE", *p) && p[1] == 0);
+}
+
+static bool valid_cpu_quota(const char *v) {
+        return is_percent(v);
+}
+
+static bool valid_weight(const char *v) {
+        return is_uint(v) && strlen(v) <= 5 && atoi(v) >= 1 && atoi(v) <= 10000;
+}
+
+static bool valid_cpu_weight(const char *v) {
+        return streq(v, "idle") || valid_weight(v);
+}
+
+static bool valid_tasks(const char *v) {
+        return streq(v, "infinity") || is_uint(v) || is_percent(v);
+}
+
+static bool valid_nice(const char *v) {
+        const char *p = v[0] == '-' || v[0] == '+' ? v + 1 : v;
+        return is_uint(p) && strlen(p) <= 2 && atoi(v) >= -20 && atoi(v) <= 19;
+}
+
+typedef struct LimitSpec {
+        const char *key;        /* YAML key, spelled as the unit setting */
+        bool (*valid)(const char *v);
+        const char *expected;
+} LimitSpec;
+
+static const LimitSpec limit_specs[] = {
+        { "MemoryMax",     valid_memory,     "a size such as 2G, a percentage or infinity" },
+        { "MemoryHigh",    valid_memory,     "a size such as 2G, a percentage or infinity" },
+        { "MemorySwapMax", valid_memory,     "a size such as 2G, a percentage or infinity" },
+        { "CPUQuota",      valid_cpu_quota,  "a percentage such as 150%" },
+        { "CPUWeight",     valid_cpu_weight, "a number from 1 to 10000, or idle" },
+        { "TasksMax",      valid_tasks,      "a number, a percentage or infinity" },
+        { "IOWeight",      valid_weight,     "a number from 1 to 10000" },
+        { "Nice",          valid_nice,       "a number from -20 to 19" },
+};
+
+static const LimitSpec *find_limit(const char *key) {
+        for (size_t i = 0; i < ELEMENTSOF(limit_specs); i++)
+                if (streq(limit_specs[i].key, key))
+                        return &limit_specs[i];
+        return NULL;
+}
+
+static void parse_bool_setting(const Flake *f, FlakeDiagnostics *diag, const YamlNode *v,
+                               const char *key, bool *ret) {
+        int r = yaml_node_get_bool(v, ret);
+        if (r == -EINVAL)
+                problem(&diag->errors, f->path, v, "systemd.%s: expected true or false", key);
+}
+
+static void parse_settings(const Flake *f, FlakeDiagnostics *diag, Settings *s) {
+        const YamlNode *n = f->doc ? yaml_mapping_get(f->doc->root, "systemd") : NULL;
+
+        if (yaml_node_is_null(n))
+                return;
+        if (n->type != YAML_NODE_MAPPING) {
+                problem(&diag->errors, f->path, n, "systemd: expected a mapping of unit settings, got a %s",
+                        yaml_type_to_string(n->type));
+                return;
+        }
+
+        for (size_t i = 0; i < n->n_items; i++) {
+                const char *key = n->keys[i], *value;
+                const YamlNode *v = n->items[i];
+                const LimitSpec *spec;
+
+                if (streq(key, "pull_at_boot")) {
+                        parse_bool_setting(f, diag, v, key, &s->pull_at_boot);
+                        s->pull_node = v;
+                        continue;
+                }
+                if (streq(key, "start_at_boot")) {
+                        parse_bool_setting(f, diag, v, key, &s->start_at_boot);
+                        s->start_node = v;
+                        continue;
+                }
+
+                spec = find_limit(key);
+                if (!spec) {
+                        problem(&diag->warnings, f->path, v, "systemd.%s: unknown setting, ignoring", key);
+                        continue;
+                }
+                if (yaml_node_is_null(v))
+                        continue;
+                if (yaml_node_get_string(v, &value) < 0 || !spec->valid(value)) {
+                        problem(&diag->errors, f->path, v, "systemd.%s: expected %s", key, spec->expected);
+                        continue;
+                }
+                if (!s->limits_node)
+                        s->limits_node = v;
+                strv_consume(&s->service, xasprintf("%s=%s", key, value));
+        }
+}
+
+/* Description= and SourcePath= expand specifiers: a '%' in an app name or a
+ * path must reach systemd as "%%". */
+static char *escape_specifiers(const char *s) {
+        char *r = xmalloc(strlen(s) * 2 + 1), *p = r;
+
+        for (; *s; s++) {
+                if (*s == '%')
+                        *p++ = '%';
+                *p++ = *s;
+        }
+        *p = 0;
+        return r;
+}
+
+static void add_file(FlakeUnits *u, char *path, char *content, char *target) {
+        u->files = xrealloc(u->files, (u->n_files + 1) * sizeof(FlakeUnitFile));
+        u->files[u->n_files++] = (FlakeUnitFile) {
+                .path = path,
+                .content = content,
+                .target = target,
+        };
+}
+
+static void add_dropin(const FlakeUnitsContext *ctx, FlakeUnits *u, const Flake *f,
+                       const char *unit, const char *what, char * const *unit_lines,
+                       char * const *service_lines) {
+        _cleanup_free_ char *source = escape_specifiers(f->path);
+        _cleanup_free_ char *name = escape_specifiers(f->name);
+        _cleanup_free_ char *body = NULL, *units = NULL, *service = NULL;
+
+        units = strv_join(unit_lines, "\n");
+        if (strv_length(service_lines) == 0)
+                service = xstrdup("");
+        else {
+                _cleanup_free_ char *l = strv_join(service_lines, "\n");
+                service = xasprintf("\n[Service]\n%s\n", l);
+        }
+        body = xasprintf("# Automatically generated by %s\n"
+                         "\n"
+                         "[Unit]\n"
+                         "SourcePath=%s\n"
+                         "Description=%s of flake %s\n"
+                         "%s%s"
+                         "%s",
+                         ctx->generator, source, what, name,
+                         units, isempty(units) ? "" : "\n",
+                         service);
+        add_file(u, xasprintf("%s.d/%s", unit, FLAKE_UNITS_DROPIN), TAKE_PTR(body), NULL);
+}
+
+static void add_wants(const FlakeUnitsContext *ctx, FlakeUnits *u, const char *unit,
+                      const char *template) {
+        const char *target = ctx->user ? "default.target" : "multi-user.target";
+
+        add_file(u, xasprintf("%s.wants/%s", target, unit), NULL,
+                 xasprintf("%s/%s", ctx->unit_dir, template));
+}
+
+static void add_dependency(char ***lines, const char *unit) {
+        strv_consume(lines, xasprintf("Requires=%s", unit));
+        strv_consume(lines, xasprintf("After=%s", unit));
+}
+
+void flake_units_done(FlakeUnits *u) {
+        for (size_t i = 0; i < u->n_files; i++) {
+                free(u->files[i].path);
+                free(u->files[i].content);
+                free(u->files[i].target);
+        }
+        free(u->files);
+        *u = (FlakeUnits) {};
+}
+
+int flake_units_build(const FlakeUnitsContext *ctx, const Flake *f, FlakeUnits *ret,
+                      FlakeDiagnostics *diag) {
+        _cleanup_(settings_done) Settings s = {};
+        _cleanup_free_ char *vm = NULL, *pull = NULL, *tap = NULL;
+        _cleanup_strv_free_ char **vm_deps = NULL;
+        FlakeUnits u = {};
+        size_t n_errors = strv_length(diag->errors);
+        bool vm_flake = f->engine == FLAKE_ENGINE_FIRECRACKER;
+        bool has_pull, has_network = false;
+
+        if (!flake_app_name_is_valid(f->name)) {
+                problem(&diag->errors, f->path, NULL, "'%s' is not a valid app name", f->name);
+                return -EBADMSG;
+        }
+
+        vm = unit_name_build("flake-vm", f->name, ".service");
+        pull = unit_name_build("flake-pull", f->name, ".service");
+        tap = unit_name_build("flake-tap", f->name, ".service");
+        if (strlen(pull) >= UNIT_NAME_MAX || strlen(vm) >= UNIT_NAME_MAX) {
+                problem(&diag->errors, f->path, NULL,
+                        "app name '%s' is too long for a unit name (%s)", f->name, pull);
+                return -EBADMSG;
+        }
+
+        parse_settings(f, diag, &s);
+        if (strv_length(diag->errors) > n_errors)
+                return -EBADMSG;
+
+        /* A container flake always has images to pull; a VM flake only when
+         * it says where from (vm.pull), otherwise its image was put in place
+         * by "flake-ctl firecracker pull". */
+        if (vm_flake) {
+                has_pull = !yaml_node_is_null(yaml_lookup(f->doc->root, "vm.pull"));
+                has_network = !yaml_node_is_null(yaml_lookup(f->doc->root, "vm.runtime.network"));
+        } else
+                has_pull = true;
+
+        if (vm_flake) {
+                if (has_network) {
+                        if (ctx->user)
+                                /* A user manager cannot depend on system units;
+                                 * the TAP is the admin's business then. */
+                                problem(&diag->warnings, f->path, yaml_lookup(f->doc->root, "vm.runtime.network"),
+                                        "vm.runtime.network: the user manager cannot start %s, "
+                                        "it must be started by the system manager", tap);
+                        else {
+                                add_dependency(&vm_deps, tap);
+                                add_dropin(ctx, &u, f, tap, "TAP network", NULL, NULL);
+                        }
+                }
+                if (has_pull)
+                        add_dependency(&vm_deps, pull);
+                add_dropin(ctx, &u, f, vm, "Virtual machine", vm_deps, s.service);
+        } else if (s.limits_node)
+                problem(&diag->warnings, f->path, s.limits_node,
+                        "systemd: resource limits apply to flake-vm@ units only, ignored for a container flake");
+
+        if (has_pull)
+                add_dropin(ctx, &u, f, pull, "Image pull", NULL, NULL);
+
+        if (s.pull_at_boot) {
+                if (has_pull)
+                        add_wants(ctx, &u, pull, "flake-pull@.service");
+                else
+                        problem(&diag->warnings, f->path, s.pull_node,
+                                "systemd.pull_at_boot: the flake has no vm.pull source, ignoring");
+        }
+        if (s.start_at_boot) {
+                if (vm_flake)
+                        add_wants(ctx, &u, vm, "flake-vm@.service");
+                else
+                        problem(&diag->warnings, f->path, s.start_node,
+                                "systemd.start_at_boot: only VM flakes can be started at boot, ignoring");
+        }
+
+        *ret = u;
+        return 0;
+}

@@ -1,0 +1,57 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# --user mode, run as an unprivileged user (nobody) with its own HOME.
+. "$(dirname "$0")/common.sh"
+require setpriv
+
+U_HOME="$ROOT/home/nobody"
+mkdir -p "$U_HOME" && chown nobody: "$U_HOME"
+as_nobody() {
+        env -u FLAKE_ROOT HOME="$U_HOME" FLAKE_CONFIG="$ROOT/none.yml" \
+                setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"
+}
+check "the build is readable by nobody" as_nobody test -x "$CTL"
+
+out=$("$CTL" init --user 2>&1); rc=$?
+assert_eq "root: init --user refused" "1" "$rc"
+assert_contains "root: init explains why" "$out" "only the user setup can be created"
+
+out=$(as_nobody "$CTL" init 2>&1); rc=$?
+assert_eq "init without --user refused" "1" "$rc"
+
+out=$(as_nobody "$CTL" list --user 2>&1); rc=$?
+assert_eq "list --user before init fails" "1" "$rc"
+assert_contains "... with a hint" "$out" "run 'flake-ctl init --user'"
+
+check "init --user" as_nobody "$CTL" init --user
+check "~/.config/flakes" test -d "$U_HOME/.config/flakes/podman" -a -d "$U_HOME/.config/flakes/firecracker"
+assert_eq "~/.config/flakes.yml" "generic:
+  flakes_dir: $U_HOME/.config/flakes
+  podman_ids_dir: /tmp/flakes
+  firecracker_ids_dir: /tmp/flakes
+  podman_storage_conf: $U_HOME/.config/flakes/podman/storage.conf" "$(cat "$U_HOME/.config/flakes.yml")"
+assert_eq "user storage.conf" "[storage]
+driver = \"overlay\"
+graphroot = \"$U_HOME/.config/flakes/podman/storage\"
+runroot = \"$U_HOME/.config/flakes/podman/storage/runroot\"
+rootless_storage_path = \"$U_HOME/.config/flakes/podman/storage\"" "$(cat "$U_HOME/.config/flakes/podman/storage.conf")"
+check "files belong to the user" test "$(stat -c %U "$U_HOME/.config/flakes.yml")" = nobody
+
+echo "# edited" >> "$U_HOME/.config/flakes.yml"
+out=$(as_nobody "$CTL" init --user 2>&1)
+assert_contains "init again keeps existing files" "$out" "Keeping existing $U_HOME/.config/flakes.yml"
+assert_contains "... unchanged" "$(cat "$U_HOME/.config/flakes.yml")" "# edited"
+check "init --user --force" as_nobody "$CTL" init --user --force
+assert_not_contains "--force rewrote the file" "$(cat "$U_HOME/.config/flakes.yml")" "# edited"
+
+check "podman --user register" as_nobody "$CTL" podman --user register --container c --app "$U_HOME/bin/tool"
+check "registration in the user dir" test -f "$U_HOME/.config/flakes/tool.yaml"
+assert_contains "runas is the user" "$(cat "$U_HOME/.config/flakes/tool.yaml")" "runas: nobody"
+out=$(as_nobody "$CTL" list --user --format csv)
+assert_eq "list --user" "tool,podman,$U_HOME/bin/tool,$U_HOME/bin/tool,$U_HOME/.config/flakes/tool.yaml" "$out"
+out=$("$CTL" list --user --format csv)
+assert_eq "root's --user is ignored (system dir, empty)" "" "$out"
+check "podman --user remove" as_nobody "$CTL" podman --user remove --app "$U_HOME/bin/tool"
+check "user registration gone" test ! -e "$U_HOME/.config/flakes/tool.yaml" -a ! -e "$U_HOME/bin/tool"
+
+finish
