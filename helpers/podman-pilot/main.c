@@ -359,7 +359,7 @@ static int pilot_main(int argc, char *argv[]) {
                 /* Every one-shot launch gets its own container and cid file. */
                 uint32_t rnd = 0;
                 (void) !getrandom(&rnd, sizeof(rnd), 0);
-                files_instance = xasprintf("%s-%08x", p.instance, rnd ^ (uint32_t) getpid());
+                files_instance = xasprintf("%s@%08x", p.instance, rnd ^ (uint32_t) getpid());
         }
         p.cid_file = xasprintf("%s/%s.cid", p.meta_dir, files_instance);
 
