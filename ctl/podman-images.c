@@ -76,6 +76,9 @@ int verb_podman_pull(Ctl *ctl, int argc, char *argv[]) {
                              "Pull a container image into the flake image store.", &uri);
         if (r <= 0)
                 return r;
+        r = ctl_load_config(ctl);
+        if (r < 0)
+                return ctl_failure(r);
         r = ctl_podman_context(ctl, &p);
         if (r < 0)
                 return r;
@@ -125,6 +128,9 @@ int verb_podman_load(Ctl *ctl, int argc, char *argv[]) {
         r = find_archive(file, &archive);
         if (r < 0)
                 return r;
+        r = ctl_load_config(ctl);
+        if (r < 0)
+                return ctl_failure(r);
         r = ctl_podman_context(ctl, &p);
         if (r < 0)
                 return r;

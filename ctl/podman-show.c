@@ -119,6 +119,10 @@ int verb_podman_show(Ctl *ctl, int argc, char *argv[]) {
         if (optind < argc)
                 return ctl_usage_error("Unexpected argument '%s'", argv[optind]);
 
+        r = ctl_load_config(ctl);
+        if (r < 0)
+                return ctl_failure(r);
+
         /* One podman call for all statuses. */
         if (podman_context_init(&p, ctl->config.podman_storage_conf, geteuid() == 0 ? "root" : NULL) >= 0 &&
             podman_waitl(&p, SPAWN_NULL_STDERR, &ps, "ps", "--no-trunc", "--format", "{{.ID}}", NULL) == 0) {
@@ -166,6 +170,9 @@ int verb_podman_stop(Ctl *ctl, int argc, char *argv[]) {
                         return ctl_usage_error("Invalid instance name '%s'", instance);
         }
 
+        r = ctl_load_config(ctl);
+        if (r < 0)
+                return ctl_failure(r);
         dir = xasprintf("%s/%u", ctl->config.podman_ids_dir, (unsigned) getuid());
         cid_file = xasprintf("%s/%s.cid", dir, instance);
         lock_file = xasprintf("%s/%s.lock", dir, instance);
