@@ -87,7 +87,8 @@ int verb_podman_pull(Ctl *ctl, int argc, char *argv[]) {
 }
 
 /* The original's glob-prefix fallback: "load --oci app.tar" with no such
- * file takes the last (highest version) of app.tar* in sorted order. */
+ * file takes the highest version of app.tar*. Versions compare as versions
+ * (1.10 after 1.2), where the original sorted plain text. */
 static int find_archive(const char *file, char **ret) {
         _cleanup_free_ char *dir = NULL, *prefix = NULL;
         _cleanup_strv_free_ char **names = NULL;
@@ -105,7 +106,7 @@ static int find_archive(const char *file, char **ret) {
         if (r < 0 && r != -ENOENT)
                 return log_error_errno(r, "Cannot read %s: %m", dir);
         STRV_FOREACH(n, names)
-                if (startswith(*n, prefix))
+                if (startswith(*n, prefix) && (!best || strverscmp(*n, best) > 0))
                         best = *n;
         if (!best)
                 return log_error_errno(SYNTHETIC_ERRNO(ENOENT), "%s: no such archive (nor any %s*)", file, file);

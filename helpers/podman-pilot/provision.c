@@ -42,17 +42,16 @@ static int read_list(const char *path, char ***ret) {
         return 0;
 }
 
-/* Copies host paths into the container root at the same place. */
+/* Copies host paths into the container root at the same place. (Not with
+ * "cp --parents": with -a, coreutils 9.1 fails on parents relative to the
+ * working directory.) */
 static int sync_from_host(char * const *paths, const char *root, bool ignore_missing, const char *what) {
-        _cleanup_strv_free_ char **argv = NULL;
         size_t n = 0;
         int r;
 
-        strv_extend(&argv, "cp");
-        strv_extend(&argv, "-a");
-        strv_extend(&argv, "--parents");
-        strv_extend(&argv, "--");
         STRV_FOREACH(p, paths) {
+                _cleanup_free_ char *dest = NULL;
+
                 if (!path_is_absolute(*p)) {
                         log_warning("%s: ignoring relative path '%s'", what, *p);
                         continue;
@@ -63,17 +62,19 @@ static int sync_from_host(char * const *paths, const char *root, bool ignore_mis
                         return log_error_errno(SYNTHETIC_ERRNO(ENOENT), "%s: host path %s does not exist",
                                                what, *p);
                 }
-                strv_extend(&argv, *p);
+                dest = xasprintf("%s%s", root, *p);
+                r = mkdir_parents(dest, 0755);
+                if (r < 0)
+                        return log_error_errno(r, "%s: cannot create the parents of %s: %m", what, dest);
+                r = spawn_wait((char *[]) { (char *) "cp", (char *) "-a", (char *) "-T", (char *) "--",
+                                            *p, dest, NULL }, NULL, 0, NULL);
+                if (r != 0)
+                        return log_error_errno(r < 0 ? r : SYNTHETIC_ERRNO(EIO),
+                                               "%s: copying %s into the container failed", what, *p);
                 n++;
         }
-        if (n == 0)
-                return 0;
-        strv_consume(&argv, xasprintf("%s/", root));
-        log_info("Provisioning %zu host path(s) from %s", n, what);
-        r = spawn_wait(argv, NULL, 0, NULL);
-        if (r != 0)
-                return log_error_errno(r < 0 ? r : SYNTHETIC_ERRNO(EIO),
-                                       "Copying host paths from %s into the container failed", what);
+        if (n > 0)
+                log_info("Provisioned %zu host path(s) from %s", n, what);
         return 0;
 }
 
