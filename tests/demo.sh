@@ -13,7 +13,7 @@ done
 D=$(mktemp -d /tmp/flake-demo.XXXXXX)
 cleanup() {
         podman rm --all --force --time 0 >/dev/null 2>&1
-        podman system reset --force >/dev/null 2>&1
+        podman rmi --all --force >/dev/null 2>&1
         rm -rf "$D"
 }
 trap cleanup EXIT

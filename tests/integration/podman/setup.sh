@@ -52,7 +52,7 @@ REGISTRY_PID=
 podman_teardown() {
         podman rm --all --force --time 0 >/dev/null 2>&1
         [ -n "$REGISTRY_PID" ] && kill "$REGISTRY_PID" 2>/dev/null && wait "$REGISTRY_PID" 2>/dev/null
-        podman system reset --force >/dev/null 2>&1
+        podman rmi --all --force >/dev/null 2>&1
         rm -rf "$T"
 }
 trap podman_teardown EXIT
