@@ -16,7 +16,7 @@
 
 static void bus_unrefp(sd_bus **b) {
         if (*b)
-                sd_bus_flush_close_unref(*b);
+                sd_bus_close_unref(*b);
 }
 
 static void message_unrefp(sd_bus_message **m) {
