@@ -16,6 +16,10 @@ typedef struct Verb {
 static const Verb podman_verbs[] = {
         { "register", verb_podman_register, "register a container application" },
         { "remove",   verb_podman_remove,   "remove a registration (or all of a container)" },
+        { "show",     verb_podman_show,     "list container instances and their status" },
+        { "pull",     verb_podman_pull,     "pull an image into the flake image store" },
+        { "load",     verb_podman_load,     "load an image archive into the flake image store" },
+        { "stop",     verb_podman_stop,     "stop and remove a resumed instance" },
 };
 
 static const Verb firecracker_verbs[] = {

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/* flake-ctl podman pull|load: images into the flake image store. Pruning
+ * dangling images happens here, after a successful pull or load, and never
+ * on the pilot's launch path. */
+#include <getopt.h>
+
+#include "ctl.h"
+#include "fileio.h"
+#include "log.h"
+#include "podman.h"
+#include "strv.h"
+
+static int ctl_podman_context(Ctl *ctl, PodmanContext *ret) {
+        /* flake-ctl manages the store as the caller: rootful for root,
+         * rootless for a user's own store. */
+        int r = podman_context_init(ret, ctl->config.podman_storage_conf, geteuid() == 0 ? "root" : NULL);
+        if (r == -ENOENT)
+                return log_error_errno(r, "podman is not installed (not found in $PATH)");
+        return r;
+}
+
+/* Runs podman args, once more if it fails (registries do hiccup); unlike the
+ * original, the retry is announced. Then prunes dangling images. */
+static int podman_with_retry(const PodmanContext *p, char **args, const char *what) {
+        int r;
+
+        r = podman_wait(p, args, 0, NULL);
+        if (r > 0) {
+                log_warning("%s failed with status %d, trying once more", what, r);
+                r = podman_wait(p, args, 0, NULL);
+        }
+        if (r < 0)
+                return log_error_errno(r, "Cannot run podman: %m");
+        if (r > 0)
+                return log_error_errno(SYNTHETIC_ERRNO(EIO), "%s failed with status %d", what, r);
+        (void) podman_waitl(p, SPAWN_NULL_STDOUT, NULL, "image", "prune", "--force", NULL);
+        return 0;
+}
+
+static int parse_one_option(int argc, char *argv[], const char *opt, const char *usage, char **ret) {
+        const struct option options[] = {
+                { opt,    required_argument, NULL, 'a' },
+                { "help", no_argument,       NULL, 'h' },
+                {}
+        };
+        int c;
+
+        optind = 0;
+        *ret = NULL;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'a':
+                        *ret = optarg;
+                        break;
+                case 'h':
+                        printf("%s\n", usage);
+                        return 0;
+                default:
+                        return -EINVAL;
+                }
+        if (optind < argc)
+                return ctl_usage_error("Unexpected argument '%s'", argv[optind]);
+        if (!*ret)
+                return ctl_usage_error("--%s is required", opt);
+        return 1;
+}
+
+int verb_podman_pull(Ctl *ctl, int argc, char *argv[]) {
+        _cleanup_(podman_context_done) PodmanContext p = {};
+        _cleanup_free_ char *what = NULL;
+        char *uri;
+        int r;
+
+        r = parse_one_option(argc, argv, "uri",
+                             "Usage: flake-ctl podman pull --uri URI\n\n"
+                             "Pull a container image into the flake image store.", &uri);
+        if (r <= 0)
+                return r;
+        r = ctl_load_config(ctl);
+        if (r < 0)
+                return ctl_failure(r);
+        r = ctl_podman_context(ctl, &p);
+        if (r < 0)
+                return r;
+        what = xasprintf("podman pull %s", uri);
+        return podman_with_retry(&p, (char *[]) { (char *) "pull", uri, NULL }, what);
+}
+
+/* The original's glob-prefix fallback: "load --oci app.tar" with no such
+ * file takes the highest version of app.tar*. Versions compare as versions
+ * (1.10 after 1.2), where the original sorted plain text. */
+static int find_archive(const char *file, char **ret) {
+        _cleanup_free_ char *dir = NULL, *prefix = NULL;
+        _cleanup_strv_free_ char **names = NULL;
+        const char *slash = strrchr(file, '/');
+        const char *best = NULL;
+        int r;
+
+        if (path_exists(file)) {
+                *ret = xstrdup(file);
+                return 0;
+        }
+        dir = slash ? xstrndup(file, (size_t) (slash - file) + (slash == file)) : xstrdup(".");
+        prefix = xstrdup(slash ? slash + 1 : file);
+        r = dir_list(dir, NULL, &names);
+        if (r < 0 && r != -ENOENT)
+                return log_error_errno(r, "Cannot read %s: %m", dir);
+        STRV_FOREACH(n, names)
+                if (startswith(*n, prefix) && (!best || strverscmp(*n, best) > 0))
+                        best = *n;
+        if (!best)
+                return log_error_errno(SYNTHETIC_ERRNO(ENOENT), "%s: no such archive (nor any %s*)", file, file);
+        *ret = path_join(dir, best);
+        return 0;
+}
+
+int verb_podman_load(Ctl *ctl, int argc, char *argv[]) {
+        _cleanup_(podman_context_done) PodmanContext p = {};
+        _cleanup_free_ char *archive = NULL, *what = NULL;
+        char *file;
+        int r;
+
+        r = parse_one_option(argc, argv, "oci",
+                             "Usage: flake-ctl podman load --oci FILE\n\n"
+                             "Load an OCI or docker archive into the flake image store. Without\n"
+                             "FILE, the last of FILE* in sorted order is taken.", &file);
+        if (r <= 0)
+                return r;
+        r = find_archive(file, &archive);
+        if (r < 0)
+                return r;
+        r = ctl_load_config(ctl);
+        if (r < 0)
+                return ctl_failure(r);
+        r = ctl_podman_context(ctl, &p);
+        if (r < 0)
+                return r;
+        what = xasprintf("podman load -i %s", archive);
+        return podman_with_retry(&p, (char *[]) { (char *) "load", (char *) "-i", archive, NULL }, what);
+}

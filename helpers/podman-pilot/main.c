@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: MIT */
+/* podman-pilot: runs the program of a registered container flake. It is
+ * called through a symlink named after the app (/usr/bin/x ->
+ * podman-pilot); the registration is <flakes_dir>/<x>.yaml. */
+#include <sys/random.h>
+
+#include "config.h"
+#include "fileio.h"
+#include "flake.h"
+#include "log.h"
+#include "names.h"
+#include "pilot.h"
+#include "scope.h"
+#include "strv.h"
+
+typedef struct Pilot {
+        const char *name;
+        char *instance;             /* name + @suffix */
+        Flake *flake;
+        FlakeConfig config;
+        PodmanContext podman;
+        PilotArgs args;
+        char *meta_dir;
+        char *cid_file;
+        bool tty;
+} Pilot;
+
+static void pilot_done(Pilot *p) {
+        free(p->instance);
+        flake_free(p->flake);
+        flake_config_done(&p->config);
+        podman_context_done(&p->podman);
+        pilot_args_done(&p->args);
+        free(p->meta_dir);
+        free(p->cid_file);
+}
+
+static int load_flake(Pilot *p) {
+        FlakeDiagnostics diag = {};
+        int r;
+
+        r = flake_config_load_system(&p->config);
+        if (r < 0)
+                return log_error_errno(r, "Cannot load the flake configuration: %m");
+        r = flake_load(p->config.flakes_dir, p->name, &p->flake, &diag);
+        if (r == -ENOENT && geteuid() != 0) {
+                /* A user registration, with the user's own store. */
+                FlakeConfig user = {};
+                if (flake_config_load_user(&user) >= 0) {
+                        flake_config_done(&p->config);
+                        p->config = user;
+                        r = flake_load(p->config.flakes_dir, p->name, &p->flake, &diag);
+                }
+        }
+        flake_diagnostics_log(&diag);
+        flake_diagnostics_done(&diag);
+        if (r == -ENOENT)
+                return log_error_errno(r, "No flake registration found for '%s' in %s", p->name,
+                                       p->config.flakes_dir);
+        if (r < 0)
+                return log_error_errno(r, "Broken flake registration %s/%s.yaml", p->config.flakes_dir,
+                                       p->name);
+        if (p->flake->engine != FLAKE_ENGINE_PODMAN)
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s/%s.yaml is not a container flake",
+                                       p->config.flakes_dir, p->name);
+        if (isempty(p->flake->image))
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s/%s.yaml: container.name is not set",
+                                       p->config.flakes_dir, p->name);
+        return 0;
+}
+
+static const char *target(const Pilot *p) {
+        return isempty(p->flake->target_app_path) ? p->name : p->flake->target_app_path;
+}
+
+static bool keeps_container(const Pilot *p) {
+        return p->flake->resume || p->flake->attach;
+}
+
+/* The image podman creates the container from: the base for delta flakes. */
+static const char *image(const Pilot *p) {
+        return p->flake->base_container ?: p->flake->image;
+}
+
+static void append_tty(const Pilot *p, char ***args) {
+        strv_extend(args, "--interactive");
+        if (p->tty)
+                strv_extend(args, "--tty");
+}
+
+/* Options shared by run and create: cid file, stdio, the store policy and
+ * the registration's own options (which come later and so win). */
+static int append_create_options(const Pilot *p, char ***args, bool interactive) {
+        _cleanup_strv_free_ char **opts = NULL;
+        int r;
+
+        strv_extend(args, "--cidfile");
+        strv_extend(args, p->cid_file);
+        if (interactive)
+                append_tty(p, args);
+        /* Never pull on the hot path; a registration that wants it says
+         * --pull=newer (or missing) in runtime.podman. */
+        strv_extend(args, "--pull=never");
+        r = pilot_podman_options(p->flake, &p->args, &opts);
+        if (r < 0)
+                return r;
+        strv_extend_strv(args, opts);
+        return 0;
+}
+
+static int explain_failure(Pilot *p, int status) {
+        if (status != PODMAN_EXIT_ERROR)
+                return status;
+        /* podman's own error is already on stderr; name the usual cause. */
+        if (podman_waitl(&p->podman, SPAWN_NULL_STDOUT | SPAWN_NULL_STDERR, NULL,
+                         "image", "exists", image(p), NULL) == 1)
+                log_error("Image %s is not in the flake image store (%s); add it with "
+                          "'flake-ctl podman pull --uri %s'", image(p), p->podman.storage_conf, image(p));
+        return PILOT_EXIT_FAILURE;
+}
+
+static void remove_container(Pilot *p, const char *cid) {
+        (void) podman_waitl(&p->podman, SPAWN_NULL_STDOUT, NULL, "rm", "--force", "--time", "0", cid, NULL);
+        (void) unlink(p->cid_file);
+}
+
+/* One-shot without provisioning: one podman process, nothing else. */
+static int run_oneshot(Pilot *p) {
+        _cleanup_strv_free_ char **args = NULL;
+        int r;
+
+        strv_extend(&args, "run");
+        strv_extend(&args, "--rm");
+        r = append_create_options(p, &args, true);
+        if (r < 0)
+                return PILOT_EXIT_FAILURE;
+        if (!streq(target(p), "/")) {
+                strv_extend(&args, "--entrypoint");
+                strv_extend(&args, target(p));
+        }
+        strv_extend(&args, image(p));
+        strv_extend_strv(&args, p->args.app_args);
+
+        r = launch_podman(&p->podman, args);
+        (void) unlink(p->cid_file);
+        if (r < 0)
+                return log_error_errno(r, "Cannot run podman: %m"), PILOT_EXIT_FAILURE;
+        return r == PODMAN_EXIT_ERROR ? explain_failure(p, r) : r;
+}
+
+/* Creates (and provisions) the container of this instance; returns its ID. */
+static int create_container(Pilot *p, char **ret_cid) {
+        _cleanup_strv_free_ char **args = NULL;
+        _cleanup_free_ char *cid = NULL;
+        int r;
+
+        strv_extend(&args, "create");
+        if (!keeps_container(p))
+                strv_extend(&args, "--rm");
+        r = append_create_options(p, &args, !p->flake->resume);
+        if (r < 0)
+                return r;
+        if (p->flake->resume) {
+                if (streq(target(p), "/"))
+                        return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                               "Unknown command for resume mode, specify a target_app_path");
+                /* The container idles; each call is a podman exec. */
+                strv_extend(&args, "--init");
+                strv_extend(&args, "--entrypoint");
+                strv_extend(&args, "sleep");
+                strv_extend(&args, image(p));
+                strv_extend(&args, "4294967295d");
+        } else {
+                if (!streq(target(p), "/")) {
+                        strv_extend(&args, "--entrypoint");
+                        strv_extend(&args, target(p));
+                }
+                strv_extend(&args, image(p));
+                strv_extend_strv(&args, p->args.app_args);
+        }
+
+        log_info("Creating container for %s from %s", p->instance, image(p));
+        r = podman_wait(&p->podman, args, SPAWN_NULL_STDOUT, NULL);
+        if (r != 0) {
+                (void) unlink(p->cid_file);
+                r = explain_failure(p, r < 0 ? PODMAN_EXIT_ERROR : r);
+                return log_error_errno(SYNTHETIC_ERRNO(EIO), "Creating the container of %s failed", p->instance);
+        }
+        r = instance_read_cid(p->cid_file, &cid);
+        if (r < 0)
+                return log_error_errno(r, "podman did not write %s", p->cid_file);
+
+        if (provision_needed(p->flake)) {
+                r = provision_container(&p->podman, p->flake, &p->args, cid);
+                if (r < 0) {
+                        remove_container(p, cid);
+                        return log_error_errno(r, "Provisioning %s failed, container removed", p->instance);
+                }
+        }
+        *ret_cid = TAKE_PTR(cid);
+        return 0;
+}
+
+/* 1: running, 0: exists but stopped, -ENOENT: gone. One podman call. */
+static int container_state(Pilot *p, const char *cid) {
+        _cleanup_free_ char *out = NULL;
+        int r;
+
+        r = podman_waitl(&p->podman, SPAWN_NULL_STDERR, &out, "container", "inspect",
+                         "--format", "{{.State.Running}}", cid, NULL);
+        if (r != 0)
+                return -ENOENT;
+        return streq(podman_chomp(out), "true");
+}
+
+/* resume and attach: look up or create the instance's container under the
+ * instance lock, so concurrent launches end up with exactly one. */
+static int prepare_kept_container(Pilot *p, char **ret_cid, bool *ret_running) {
+        _cleanup_close_ int lock = -EBADF;
+        _cleanup_free_ char *cid = NULL;
+        int r, state = -ENOENT;
+
+        lock = instance_lock(p->meta_dir, p->instance);
+        if (lock < 0)
+                return lock;
+
+        r = instance_read_cid(p->cid_file, &cid);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if (cid) {
+                state = container_state(p, cid);
+                if (state == -ENOENT) {
+                        log_info("Container %.12s of %s is gone, creating a new one", cid, p->instance);
+                        (void) unlink(p->cid_file);
+                        free(cid);
+                        cid = NULL;
+                }
+        }
+        if (!cid) {
+                r = create_container(p, &cid);
+                if (r < 0)
+                        return r;
+                state = 0;
+        }
+        if (p->flake->resume && state == 0) {
+                r = podman_waitl(&p->podman, SPAWN_NULL_STDOUT, NULL, "start", cid, NULL);
+                if (r != 0) {
+                        remove_container(p, cid);
+                        return log_error_errno(SYNTHETIC_ERRNO(EIO), "Cannot start the container of %s",
+                                               p->instance);
+                }
+                state = 1;
+        }
+        *ret_running = state == 1;
+        *ret_cid = TAKE_PTR(cid);
+        return 0;
+}
+
+static int run_kept(Pilot *p) {
+        _cleanup_strv_free_ char **args = NULL;
+        _cleanup_free_ char *cid = NULL;
+        bool running = false;
+        int r;
+
+        r = prepare_kept_container(p, &cid, &running);
+        if (r < 0)
+                return PILOT_EXIT_FAILURE;
+
+        if (p->flake->resume) {
+                strv_extend(&args, "exec");
+                append_tty(p, &args);
+                strv_extend(&args, cid);
+                strv_extend(&args, target(p));
+                strv_extend_strv(&args, p->args.app_args);
+        } else if (running) {
+                strv_extend(&args, "attach");
+                strv_extend(&args, cid);
+        } else {
+                strv_extend(&args, "start");
+                strv_extend(&args, "--attach");
+                strv_extend(&args, "--interactive");
+                strv_extend(&args, cid);
+        }
+        r = launch_podman(&p->podman, args);
+        if (p->args.remove) {
+                log_info("Removing the container of %s (%%remove)", p->instance);
+                remove_container(p, cid);
+        }
+        if (r < 0)
+                return log_error_errno(r, "Cannot run podman: %m"), PILOT_EXIT_FAILURE;
+        return r;
+}
+
+/* One-shot with provisioning: create, provision, start --attach; the
+ * container was created with --rm, podman removes it at exit. */
+static int run_provisioned(Pilot *p) {
+        _cleanup_strv_free_ char **args = NULL;
+        _cleanup_free_ char *cid = NULL;
+        int r;
+
+        r = create_container(p, &cid);
+        if (r < 0)
+                return PILOT_EXIT_FAILURE;
+        strv_extend(&args, "start");
+        strv_extend(&args, "--attach");
+        strv_extend(&args, "--interactive");
+        strv_extend(&args, cid);
+        r = launch_podman(&p->podman, args);
+        (void) unlink(p->cid_file);
+        if (r < 0)
+                return log_error_errno(r, "Cannot run podman: %m"), PILOT_EXIT_FAILURE;
+        return r;
+}
+
+static int pilot_main(int argc, char *argv[]) {
+        _cleanup_(pilot_done) Pilot p = {};
+        _cleanup_free_ char *name = NULL, *unit = NULL, *files_instance = NULL;
+        int r;
+
+        if (argc < 1 || !argv[0])
+                return PILOT_EXIT_USAGE;
+        name = path_basename(argv[0]);
+        p.name = name;
+        if (streq(name, "podman-pilot") || !flake_app_name_is_valid(name)) {
+                log_error("podman-pilot runs registered flakes: call it through a flake's symlink "
+                          "(see flake-ctl podman register)");
+                return PILOT_EXIT_USAGE;
+        }
+
+        r = pilot_args_parse(argv + 1, &p.args);
+        if (r < 0)
+                return PILOT_EXIT_USAGE;
+        p.instance = xasprintf("%s%s", name, strempty(p.args.instance_suffix));
+        log_set_context(name, "podman", p.instance);
+
+        if (load_flake(&p) < 0)
+                return PILOT_EXIT_FAILURE;
+
+        r = podman_context_init(&p.podman, p.config.podman_storage_conf, p.flake->runas);
+        if (r == -ENOENT) {
+                log_error("podman is not installed (needed by the container flake %s)", name);
+                return PILOT_EXIT_NO_PODMAN;
+        }
+
+        r = flake_scope_enter(name, p.instance, "podman", 0, FLAKE_SCOPE_DELEGATE, &unit);
+        if (r == FLAKE_SCOPE_NO_BUS)
+                log_debug("No service manager bus, launching %s without a scope", p.instance);
+        else if (r < 0)
+                log_full_errno(LOG_NOTICE, r, "Cannot create a scope for %s, launching without: %m", p.instance);
+        else
+                log_debug("Launching %s in %s", p.instance, unit);
+
+        r = instance_meta_dir(p.config.podman_ids_dir, &p.meta_dir);
+        if (r < 0)
+                return PILOT_EXIT_FAILURE;
+        if (keeps_container(&p))
+                files_instance = xstrdup(p.instance);
+        else {
+                /* Every one-shot launch gets its own container and cid file. */
+                uint32_t rnd = 0;
+                (void) !getrandom(&rnd, sizeof(rnd), 0);
+                files_instance = xasprintf("%s@%08x", p.instance, rnd ^ (uint32_t) getpid());
+        }
+        p.cid_file = xasprintf("%s/%s.cid", p.meta_dir, files_instance);
+
+        p.tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+        log_info("Launching %s (image %s, %s%s)", p.instance, image(&p),
+                 p.flake->resume ? "resume" : p.flake->attach ? "attach" : "one-shot",
+                 p.tty ? ", tty" : "");
+
+        if (keeps_container(&p))
+                r = run_kept(&p);
+        else if (provision_needed(p.flake))
+                r = run_provisioned(&p);
+        else
+                r = run_oneshot(&p);
+
+        log_info("%s exited with status %d", p.instance, r);
+        return r;
+}
+
+int main(int argc, char *argv[]) {
+        log_setup("podman-pilot", LOG_TARGET_JOURNAL | LOG_TARGET_STDERR);
+        return pilot_main(argc, argv);
+}

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+#include <pwd.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+
+#include "fileio.h"
+#include "log.h"
+#include "macro.h"
+#include "podman.h"
+#include "strv.h"
+
+void podman_context_done(PodmanContext *p) {
+        free(p->podman);
+        free(p->storage_conf);
+        strv_free(p->env);
+        *p = (PodmanContext) {};
+}
+
+static char *unquote(char *s) {
+        size_t l;
+
+        s += strspn(s, " \t");
+        l = strlen(s);
+        while (l > 0 && strchr(" \t\r\n", s[l - 1]))
+                s[--l] = 0;
+        if (l >= 2 && (s[0] == '"' || s[0] == '\'') && s[l - 1] == s[0]) {
+                s[l - 1] = 0;
+                s++;
+        }
+        return s;
+}
+
+int storage_conf_runroot(const char *path, char **ret) {
+        _cleanup_free_ char *text = NULL;
+        bool in_storage = false;
+        char *save = NULL;
+        int r;
+
+        r = read_full_file(path, &text, NULL);
+        if (r < 0)
+                return r;
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *l = line + strspn(line, " \t"), *eq;
+
+                if (l[0] == '[') {
+                        in_storage = startswith(l, "[storage]") != NULL;
+                        continue;
+                }
+                if (!in_storage || !(eq = strchr(l, '=')))
+                        continue;
+                *eq = 0;
+                if (!streq(unquote(l), "runroot"))
+                        continue;
+                *ret = xstrdup(unquote(eq + 1));
+                return 0;
+        }
+        return -ENOENT;
+}
+
+static char *caller_name(void) {
+        struct passwd *pw = getpwuid(getuid());
+
+        return pw ? xstrdup(pw->pw_name) : xasprintf("%u", (unsigned) getuid());
+}
+
+int podman_context_init(PodmanContext *p, const char *storage_conf, const char *runas) {
+        const char *e = getenv("FLAKE_PODMAN");
+        _cleanup_free_ char *runroot = NULL;
+
+        *p = (PodmanContext) {
+                .rootful = streq_ptr(runas, "root"),
+                .storage_conf = xstrdup(storage_conf),
+        };
+        if (!find_executable(isempty(e) ? "podman" : e, &p->podman)) {
+                podman_context_done(p);
+                return -ENOENT;
+        }
+        p->sudo = p->rootful && geteuid() != 0;
+        strv_consume(&p->env, xasprintf("CONTAINERS_STORAGE_CONF=%s", storage_conf));
+
+        /* Rootless podman keeps its runtime state below XDG_RUNTIME_DIR; give
+         * it one per user under the store's runroot, as the original does. A
+         * store without a readable runroot keeps the caller's own. */
+        if (!p->rootful && geteuid() != 0 && storage_conf_runroot(storage_conf, &runroot) >= 0) {
+                _cleanup_free_ char *user = caller_name();
+                _cleanup_free_ char *dir = path_join(runroot, user);
+
+                if (mkdir_p(dir, 0700) >= 0 || is_dir(dir))
+                        strv_consume(&p->env, xasprintf("XDG_RUNTIME_DIR=%s", dir));
+        }
+        return 0;
+}
+
+char **podman_argv(const PodmanContext *p, char * const *args) {
+        char **argv = NULL;
+
+        if (p->sudo) {
+                strv_extend(&argv, "sudo");
+                strv_extend(&argv, "--preserve-env=CONTAINERS_STORAGE_CONF,XDG_RUNTIME_DIR,"
+                            "CONTAINERS_CONF,CONTAINERS_REGISTRIES_CONF");
+                strv_extend(&argv, "--user");
+                strv_extend(&argv, "root");
+        }
+        strv_extend(&argv, p->podman);
+        strv_extend_strv(&argv, args);
+        return argv;
+}
+
+int podman_wait(const PodmanContext *p, char * const *args, SpawnFlags flags, char **ret_stdout) {
+        _cleanup_strv_free_ char **argv = podman_argv(p, args);
+
+        if (ret_stdout)
+                flags |= SPAWN_CAPTURE_STDOUT;
+        return spawn_wait(argv, p->env, flags, ret_stdout);
+}
+
+int podman_async(const PodmanContext *p, char * const *args, SpawnFlags flags, pid_t *ret_pid) {
+        _cleanup_strv_free_ char **argv = podman_argv(p, args);
+
+        return spawn_async(argv, p->env, flags, ret_pid);
+}
+
+int podman_waitl(const PodmanContext *p, SpawnFlags flags, char **ret_stdout, ...) {
+        _cleanup_strv_free_ char **args = NULL;
+        va_list ap;
+
+        va_start(ap, ret_stdout);
+        for (const char *a = va_arg(ap, const char *); a; a = va_arg(ap, const char *))
+                strv_extend(&args, a);
+        va_end(ap);
+        return podman_wait(p, args, flags, ret_stdout);
+}
+
+char *podman_chomp(char *s) {
+        size_t l = s ? strlen(s) : 0;
+
+        while (l > 0 && (s[l - 1] == '\n' || s[l - 1] == '\r'))
+                s[--l] = 0;
+        return s;
+}

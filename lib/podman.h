@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* Running podman against a flake image store.
+ *
+ * Every podman call made for flakes (by the pilot and by flake-ctl) sees
+ * CONTAINERS_STORAGE_CONF pointing at the flake storage.conf, so flake images
+ * live in their own store ("the storage.conf trick" of the original tool).
+ * The rest of the caller's environment passes through unchanged, in
+ * particular CONTAINERS_CONF and CONTAINERS_REGISTRIES_CONF.
+ *
+ * Identity: a flake with runas "root" needs rootful podman. When the caller
+ * already is root, podman is run directly; only a non-root caller goes
+ * through "sudo --user root" (with a minimal --preserve-env list), as the
+ * original does. Every other runas value means rootless podman as the
+ * caller, which never needs sudo. Rootless podman gets
+ * XDG_RUNTIME_DIR=<runroot>/<user> (created 0700) like the original. */
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "spawn.h"
+
+typedef struct PodmanContext {
+        char *podman;               /* the podman binary: $FLAKE_PODMAN or "podman" in PATH */
+        bool rootful;
+        bool sudo;                  /* go through sudo --user root */
+        char *storage_conf;
+        char **env;                 /* "KEY=value" added to podman's environment */
+} PodmanContext;
+
+/* Exit status podman uses for its own errors (as opposed to the app's). */
+#define PODMAN_EXIT_ERROR 125
+
+void podman_context_done(PodmanContext *p);
+
+/* runas may be NULL (rootless as the caller). Fails with -ENOENT if podman
+ * is not installed. */
+int podman_context_init(PodmanContext *p, const char *storage_conf, const char *runas);
+
+/* The complete argv for "podman args...": sudo prefix included. */
+char **podman_argv(const PodmanContext *p, char * const *args);
+
+/* spawn_wait()/spawn_async() for podman args...; with ret_stdout, podman's
+ * stdout is captured. */
+int podman_wait(const PodmanContext *p, char * const *args, SpawnFlags flags, char **ret_stdout);
+int podman_async(const PodmanContext *p, char * const *args, SpawnFlags flags, pid_t *ret_pid);
+
+/* The same with a NULL-terminated list of arguments. */
+int podman_waitl(const PodmanContext *p, SpawnFlags flags, char **ret_stdout, ...) __attribute__((sentinel));
+
+/* Reads "runroot" from the [storage] section of a containers-storage.conf. */
+int storage_conf_runroot(const char *path, char **ret);
+
+/* Trims trailing newlines from podman output in place; returns s. */
+char *podman_chomp(char *s);

@@ -1,0 +1,190 @@
+#!/bin/bash
+# podman-pilot against real podman: modes, streams, exit codes, signals,
+# TTY, provisioning, includes, concurrency, bad input, flake-ctl verbs.
+. "$FLAKE_SOURCE_ROOT/tests/lib.sh"
+. "$FLAKE_SOURCE_ROOT/tests/integration/podman/setup.sh"
+require script docker-registry
+
+build_image localhost/flake-test:latest
+n_containers() { podman ps -a --format '{{.ID}}' | wc -l; }
+
+# --- one-shot: args verbatim, exit status, streams -----------------------
+register echoer localhost/flake-test /bin/echo
+out=$("$(app echoer)" 'two  spaces' '$HOME' '*' 2>&1)
+assert_eq "one-shot passes arguments verbatim" 'two  spaces $HOME *' "$out"
+register shx localhost/flake-test /bin/sh "  runtime:" "    runas: root" "    podman:" "      - -ti" "      - --env FOO=%FLAKE_TEST_VAR"
+"$(app shx)" -c 'exit 42'
+assert_eq "app exit status is the pilot's" 42 $?
+out=$(echo "piped input" | "$(app shx)" -c 'read l; echo "got: $l"')
+assert_eq "stdin streams through a pipe (and -ti from the registration is not forced)" "got: piped input" "$out"
+"$(app shx)" -c 'echo out; echo err >&2' >"$T/o" 2>"$T/e"
+assert_eq "stdout stays stdout" out "$(cat "$T/o")"
+assert_eq "stderr stays stderr" err "$(cat "$T/e")"
+out=$(FLAKE_TEST_VAR=expanded "$(app shx)" -c 'echo $FOO')
+assert_eq "%VAR expansion in runtime.podman" expanded "$out"
+out=$("$(app shx)" -c 'echo $FOO')
+assert_eq "unset %VAR becomes \$VAR" '$FLAKE_TEST_VAR' "$out"
+out=$("$(app shx)" -- -c 'echo "$0 $1"' @x %y)
+assert_eq "'--' passes @ and % arguments to the app" "@x %y" "$out"
+out=$(timeout 5 "$(app shx)" -c 'sleep 2; echo late' | { read -r l; echo "$l"; })
+assert_eq "output is streamed" late "$out"
+# unbuffered: the first line arrives while the app still runs
+start=$(date +%s)
+first=$( "$(app shx)" -c 'echo early; sleep 3' | head -n1 )
+assert_eq "first line before the app ends" early "$first"
+assert_eq "one-shot leaves no container" 0 "$(n_containers)"
+assert_eq "one-shot leaves no cid file" "" "$(ls "$IDS/0" | grep '\.cid$')"
+
+# --- TTY only on a terminal ------------------------------------------------
+out=$(script -qec "$(app shx) -c 'test -t 0 && test -t 1 && echo tty'" /dev/null </dev/null | tr -d '\r')
+assert_contains "TTY when stdin and stdout are terminals" "$out" tty
+out=$("$(app shx)" -c 'test -t 1 && echo tty || echo notty')
+assert_eq "no TTY in a pipe" notty "$out"
+
+# --- signals reach the app -------------------------------------------------
+"$(app shx)" -c 'trap "echo got-term; exit 3" TERM; echo ready; while :; do sleep 0.1; done' >"$T/sig" &
+pid=$!
+for _ in $(seq 50); do grep -q ready "$T/sig" 2>/dev/null && break; sleep 0.1; done
+kill -TERM $pid; wait $pid; rc=$?
+assert_eq "SIGTERM reaches the app (its exit status comes back)" 3 "$rc"
+assert_contains "the app's trap ran" "$(cat "$T/sig")" got-term
+
+# --- resume ----------------------------------------------------------------
+register res localhost/flake-test /bin/sh "  runtime:" "    runas: root" "    resume: true"
+out=$("$(app res)" -c 'echo first; exit 5'); rc=$?
+assert_eq "resume: output" first "$out"
+assert_eq "resume: exit status" 5 "$rc"
+"$(app res)" -c 'echo kept > /tmp/state'
+assert_eq "resume: the container is kept between calls" kept "$("$(app res)" -c 'cat /tmp/state')"
+assert_eq "resume: one container" 1 "$(n_containers)"
+out=$(echo in | "$(app res)" -c 'cat')
+assert_eq "resume: stdin streams" in "$out"
+rm -f "$T"/conc.*
+for i in $(seq 10); do "$(app res)" -c "echo \$((\$1 * 2))" sh "$i" >"$T/conc.$i" 2>&1 & done
+wait
+ok=0; for i in $(seq 10); do [ "$(cat "$T/conc.$i")" = "$((i * 2))" ] && ok=$((ok + 1)); done
+assert_eq "10 concurrent resume launches: 10 correct results" 10 "$ok"
+assert_eq "10 concurrent resume launches: exactly one container" 1 "$(n_containers)"
+register conc localhost/flake-test /bin/sh "  runtime:" "    runas: root" "    resume: true"
+for i in $(seq 10); do "$(app conc)" -c "echo \$1" sh "$i" >"$T/conc.$i" 2>&1 & done
+wait
+ok=0; for i in $(seq 10); do [ "$(cat "$T/conc.$i")" = "$i" ] && ok=$((ok + 1)); done
+assert_eq "10 concurrent first launches: 10 correct results" 10 "$ok"
+assert_eq "10 concurrent first launches: one new container" 2 "$(n_containers)"
+"$(app conc)" %remove -c true
+assert_eq "%remove tears the instance down" 1 "$(n_containers)"
+"$(app res)" @one -c 'echo x' >/dev/null
+assert_eq "@NAME makes a second instance" 2 "$(n_containers)"
+assert_eq "the instance has its own cid file" yes "$([ -f "$IDS/0/res@one.cid" ] && echo yes)"
+
+# --- flake-ctl podman show / stop --------------------------------------------
+out=$("$CTL" podman show)
+assert_contains "show lists the resume instance" "$out" "res@one"
+assert_contains "show reports it running" "$out" running
+out=$("$CTL" podman show --format json)
+assert_contains "show --format json" "$out" '"status"'
+check "flake-ctl podman stop res@one" "$CTL" podman stop res@one
+assert_eq "stop removed the container" 1 "$(n_containers)"
+check_fails "stop of an unknown instance fails" "$CTL" podman stop res@nope
+"$CTL" podman stop res >/dev/null 2>&1
+assert_eq "all resume containers gone" 0 "$(n_containers)"
+
+# --- attach ----------------------------------------------------------------
+register att localhost/flake-test /bin/sh "  runtime:" "    runas: root" "    attach: true"
+out=$("$(app att)" -c 'echo attached; exit 6'); rc=$?
+assert_eq "attach: output" attached "$out"
+assert_eq "attach: exit status" 6 "$rc"
+assert_eq "attach: the stopped container is kept" 1 "$(n_containers)"
+out=$("$(app att)"); rc=$?
+assert_eq "attach: a second call restarts it with its arguments" "attached 6" "$out $rc"
+"$(app att)" %remove >/dev/null
+assert_eq "attach: %remove" 0 "$(n_containers)"
+
+# --- provisioning: delta layers, removed, systemfiles, includes -------------
+mkdir -p "$T/l1/usr/share/l1" "$T/delta/usr/share/delta" "$T/hostdep"
+echo layer1 > "$T/l1/usr/share/l1/file"
+echo delta > "$T/delta/usr/share/delta/file"
+echo "$T/hostdep/provided" > "$T/delta/removed"
+echo "from host" > "$T/hostdep/provided"
+build_image localhost/layer1:latest "$T/l1"
+build_image localhost/delta:latest "$T/delta"
+mkdir -p "$T/tarsrc/opt/inc"; echo "from tar" > "$T/tarsrc/opt/inc/t"
+tar -C "$T/tarsrc" -cf "$T/inc.tar" .
+echo "host path" > "$T/hostfile"
+register dlt localhost/delta /bin/sh "  base_container: localhost/flake-test" "  layers:" "    - localhost/layer1" \
+        "  runtime:" "    runas: root"
+cat > "$FLAKE_ROOT/usr/share/flakes/dlt.d/includes.yaml" <<EOY
+include:
+  tar:
+    - $T/inc.tar
+  path:
+    - $T/hostfile
+EOY
+out=$("$(app dlt)" -c "cat /usr/share/l1/file /usr/share/delta/file $T/hostdep/provided /opt/inc/t $T/hostfile; exit 9"); rc=$?
+assert_eq "delta: layers, app image, removed list and includes provisioned" \
+        "layer1 delta from host from tar host path" "$(echo $out)"
+assert_eq "delta: exit status" 9 "$rc"
+assert_eq "delta one-shot leaves no container" 0 "$(n_containers)"
+
+mkdir -p "$T/sf"; printf '#!/bin/sh\necho %s\n' "$T/hostfile" > "$T/sf/systemfiles"
+build_image localhost/sysfiles:latest "$T/sf"
+register sfl localhost/sysfiles /bin/cat "  check_host_dependencies: true" "  runtime:" "    runas: root"
+assert_eq "systemfiles: host files listed by the image's script are provisioned" "host path" "$("$(app sfl)" "$T/hostfile")"
+
+register badinc localhost/flake-test /bin/true "  runtime:" "    runas: root"
+printf 'include:\n  tar:\n    - %s/missing.tar\n' "$T" > "$FLAKE_ROOT/usr/share/flakes/badinc.d/inc.yaml"
+err=$("$(app badinc)" 2>&1); rc=$?
+assert_eq "missing include: pilot failure status" 125 "$rc"
+assert_contains "missing include: named" "$err" "missing.tar"
+assert_eq "failed provisioning leaves no container" 0 "$(n_containers)"
+assert_eq "failed provisioning leaves no cid file" "" "$(ls "$IDS/0" | grep '\.cid$')"
+
+# --- bad input ---------------------------------------------------------------
+err=$("$(app echoer)" @bad/name 2>&1); rc=$?
+assert_eq "invalid @NAME: usage status" 124 "$rc"
+assert_contains "invalid @NAME: named" "$err" "@bad/name"
+err=$("$(app echoer)" %bogus 2>&1); rc=$?
+assert_eq "unknown %option: usage status" 124 "$rc"
+assert_contains "unknown %option: named" "$err" "%bogus"
+register noimg localhost/not-there /bin/true
+err=$("$(app noimg)" 2>&1); rc=$?
+assert_eq "missing image: pilot failure status" 125 "$rc"
+assert_contains "missing image: named" "$err" "localhost/not-there"
+echo "container: [broken" > "$FLAKE_ROOT/usr/share/flakes/broken.yaml"
+ln -sf "$PILOT" "$FLAKE_ROOT/usr/bin/broken"
+err=$("$(app broken)" 2>&1); rc=$?
+assert_eq "broken registration: pilot failure status" 125 "$rc"
+assert_contains "broken registration: file named" "$err" "broken.yaml"
+err=$(FLAKE_PODMAN=/nonexistent/podman "$(app echoer)" hi 2>&1); rc=$?
+assert_eq "podman missing: status 127" 127 "$rc"
+assert_contains "podman missing: said" "$err" "podman is not installed"
+err=$("$PILOT" 2>&1); rc=$?
+assert_eq "called directly: usage status" 124 "$rc"
+assert_eq "bad input leaves no container" 0 "$(n_containers)"
+assert_eq "bad input leaves no cid file" "" "$(ls "$IDS/0" | grep '\.cid$')"
+
+# --- flake-ctl podman pull / load into the flake store ----------------------
+mkdir -p "$T/registry"
+cat > "$T/registry.yml" <<EOY
+version: 0.1
+storage: {filesystem: {rootdirectory: $T/registry}}
+http: {addr: 127.0.0.1:5000}
+log: {level: error}
+EOY
+docker-registry serve "$T/registry.yml" >"$T/registry.log" 2>&1 &
+REGISTRY_PID=$!
+for _ in $(seq 50); do curl -fs http://127.0.0.1:5000/v2/ >/dev/null 2>&1 && break; sleep 0.1; done
+podman push -q --tls-verify=false localhost/flake-test:latest 127.0.0.1:5000/pulled:1 >/dev/null 2>&1
+check "flake-ctl podman pull from a local registry" "$CTL" podman pull --uri 127.0.0.1:5000/pulled:1
+register pulled 127.0.0.1:5000/pulled:1 /bin/echo
+assert_eq "a pulled image runs as a flake" pulled-ok "$("$(app pulled)" pulled-ok)"
+check_fails "pull of a missing image fails" "$CTL" podman pull --uri 127.0.0.1:5000/nothing:1
+podman save -q -o "$T/app-1.2.tar" localhost/flake-test:latest
+podman tag localhost/flake-test:latest localhost/loaded:1
+podman save -q -o "$T/app-1.10.tar" localhost/loaded:1
+podman rmi -f localhost/loaded:1 >/dev/null
+check "flake-ctl podman load --oci with the prefix fallback" "$CTL" podman load --oci "$T/app-1."
+assert_eq "load picked the last match" yes "$(podman image exists localhost/loaded:1 && echo yes)"
+check_fails "load of a missing archive fails" "$CTL" podman load --oci "$T/nothing"
+
+finish
