@@ -123,11 +123,143 @@ check_tap() {
         check "the TAP is gone after stop" sh -c '! ip link show dev tap-net 2>/dev/null'
 }
 
+# Waits up to $1 tenths of a second for a command to succeed.
+wait_for() {
+        n=$1; shift
+        while [ "$n" -gt 0 ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; n=$((n - 1)); done
+        return 1
+}
+
+# A container flake (podman-pilot) in the booted systemd: output and exit
+# status, the transient scope of the launch, the pilot's journal fields.
+check_podman_flake() {
+        store=/etc/flakes/storage.conf
+        if ! command -v podman >/dev/null; then
+                not_ok "podman is installed in the test root"
+                return
+        fi
+        # The test image: busybox, imported into the flake image store.
+        r=/tmp/pf-image
+        mkdir -p $r/bin $r/etc $r/proc $r/sys $r/dev $r/tmp
+        cp /bin/busybox $r/bin/
+        for a in sh echo cat sleep; do ln -s busybox $r/bin/$a; done
+        echo 'root:x:0:0:root:/root:/bin/sh' >$r/etc/passwd
+        echo 'root:x:0:' >$r/etc/group
+        tar -C $r -cf $r.tar .
+        check "podman import of the test image" env CONTAINERS_STORAGE_CONF=$store \
+                podman import --quiet --change 'ENV PATH=/bin' $r.tar localhost/flake-test:latest
+        check "flake-ctl podman register" "$PREFIX/bin/flake-ctl" podman register \
+                --container localhost/flake-test:latest --app /usr/bin/pf --target /bin/sh
+
+        out=$(/usr/bin/pf -c 'echo out; echo err >&2; exit 7' 2>/tmp/pf.err); rc=$?
+        eq "container flake: exit status of the app" 7 "$rc"
+        eq "container flake: stdout" out "$out"
+        contains "container flake: stderr" "$(cat /tmp/pf.err)" err
+        eq "container flake: stdin streams in" "a b" "$(printf 'a\nb\n' | /usr/bin/pf -c 'echo $(cat)')"
+
+        # A running launch: its scope is a unit, the app is in it.
+        /usr/bin/pf -c 'exec sleep 60' &
+        pilot=$!
+        scope=flake-pf-$pilot.scope
+        wait_for 150 pgrep -f '^sleep 60$'
+        app=$(pgrep -f '^sleep 60$' | head -n 1)
+        eq "the launch runs in its transient scope $scope" active "$(prop "$scope" ActiveState)"
+        contains "... which systemctl lists" "$(systemctl list-units --no-pager --type=scope 2>&1)" "$scope"
+        contains "... in flake.slice" "$(prop "$scope" Slice)" flake.slice
+        contains "the app's cgroup is the scope's" "$(cat /proc/"${app:-0}"/cgroup 2>&1)" "/flake.slice/$scope"
+        contains "systemctl status shows the app in the scope" \
+                "$(systemctl status --no-pager "$scope" 2>&1)" "sleep 60"
+        check "systemctl stop of the scope ends the launch" systemctl stop "$scope"
+        wait $pilot
+        check "... and the pilot has exited" sh -c "! kill -0 $pilot 2>/dev/null"
+        check "no container left after the stopped launch" sh -c \
+                "[ -z \"\$(CONTAINERS_STORAGE_CONF=$store podman ps -aq)\" ]"
+
+        journalctl --sync 2>/dev/null
+        j=$(journalctl --no-pager -o cat FLAKE_NAME=pf FLAKE_ENGINE=podman 2>&1)
+        contains "journalctl FLAKE_NAME=pf FLAKE_ENGINE=podman: the launch" "$j" "Launching pf (image localhost/flake-test:latest, one-shot"
+        contains "... and the exit status" "$j" "pf exited with status 7"
+        contains "... with FLAKE_INSTANCE=" "$(journalctl --no-pager -o verbose FLAKE_NAME=pf 2>&1)" "FLAKE_INSTANCE=pf"
+}
+
+# flake-pull@ fetches a KIS image from a local HTTP server, and a second
+# start neither fetches nor needs the server.
+check_pull() {
+        img=/var/lib/firecracker/images/tcg
+        busybox httpd -f -p 127.0.0.1:8080 -h /opt/flake-test/srv &
+        httpd=$!
+        wait_for 50 busybox wget -q -s http://127.0.0.1:8080/tcg.tar.xz
+        if out=$(systemctl start flake-pull@vmr.service 2>&1); then ok "systemctl start flake-pull@vmr"; else
+                not_ok "systemctl start flake-pull@vmr" "$out" \
+                        "$(journalctl -u flake-pull@vmr --no-pager -o cat 2>&1 | tail -n 20)"
+        fi
+        kill $httpd; wait $httpd 2>/dev/null
+        eq "the image is in the registry" "checksum initrd kernel rootfs" "$(ls $img 2>&1 | xargs)"
+        eq "... as served" "$(cat /opt/flake-test/srv/rootfs.sha256)" "$(sha256sum <$img/rootfs | cut -d' ' -f1)"
+        ino=$(stat -c %i $img/rootfs 2>&1)
+        t0=$(date +%s%N)
+        if out=$(systemctl start flake-pull@vmo.service 2>&1); then ok "a second pull (flake vmo, same image, no server)"; else
+                not_ok "a second pull (flake vmo, same image, no server)" "$out" \
+                        "$(journalctl -u flake-pull@vmo --no-pager -o cat 2>&1 | tail -n 20)"
+        fi
+        ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+        check "... is fast (${ms} ms)" test "$ms" -lt 3000
+        contains "... and says the image is there" "$(journalctl -u flake-pull@vmo --no-pager -o cat 2>&1)" \
+                "present and verified"
+        eq "... and leaves it alone" "$ino" "$(stat -c %i $img/rootfs 2>&1)"
+}
+
+# VM flakes through flake-vm@ (firecracker-pilot's sd-bus path), QEMU under
+# TCG: a resume VM visible as a unit with its console in the journal, then
+# stopped; a one-shot VM torn down after the call.
+check_vm() {
+        u=flake-vm@vmr.service
+        if [ ! -e /var/lib/firecracker/images/tcg/rootfs ]; then
+                not_ok "the VM image is there (check_pull)"
+                return
+        fi
+        ln -sf "$PREFIX/bin/firecracker-pilot" /usr/bin/vmr
+        ln -sf "$PREFIX/bin/firecracker-pilot" /usr/bin/vmo
+
+        out=$(/usr/bin/vmr -c 'echo out; echo err >&2; cat /etc/flake-test-image; exit 4' 2>/tmp/vmr.err); rc=$?
+        eq "resume VM: exit status of the app" 4 "$rc"
+        eq "resume VM: stdout" "$(printf 'out\nflake-test-image')" "$out"
+        eq "resume VM: stderr" err "$(cat /tmp/vmr.err)"
+        eq "$u is active after the call" active "$(prop $u ActiveState)"
+        eq "... of type notify, started by the pilot" running "$(prop $u SubState)"
+        st=$(systemctl status --no-pager --lines=0 $u 2>&1)
+        contains "systemctl status $u shows the VM" "$st" "Virtual machine of flake vmr"
+        contains "... with QEMU in its cgroup" "$st" "qemu-system-x86_64"
+        eq "a second call reuses the VM" "2 $(prop $u MainPID)" \
+                "$(/usr/bin/vmr -c 'echo 2') $(prop $u MainPID)"
+        journalctl --sync 2>/dev/null
+        j=$(journalctl -u $u --no-pager -o cat 2>&1)
+        contains "journalctl -u $u has the kernel's console" "$j" "Linux version"
+        contains "... and the runner's events" "$j" "vmr: the guest agent is ready"
+        check "systemctl stop $u" systemctl stop $u
+        eq "$u is inactive after stop" inactive "$(prop $u ActiveState)"
+        check "no runtime dir (sockets, pid files) left" sh -c '! test -e /run/flakes/vm/vmr'
+        check "no QEMU left" sh -c '! pgrep -f "qemu-system.*vmr" >/dev/null'
+
+        u=flake-vm@vmo.service
+        out=$(echo data | /usr/bin/vmo -c 'cat; echo scratch >/root/x; ls /root; exit 5' 2>&1); rc=$?
+        eq "one-shot VM: exit status of the app" 5 "$rc"
+        eq "one-shot VM: output" "$(printf 'data\nx')" "$out"
+        eq "$u is inactive after the call (one-shot teardown)" inactive "$(prop $u ActiveState)"
+        eq "... with a clean result" success "$(prop $u Result)"
+        check "no runtime dir (sockets, overlay) left" sh -c '! test -e /run/flakes/vm/vmo'
+        j=$(journalctl -u $u --no-pager -o cat 2>&1)
+        contains "journalctl -u $u: the VM powered off" "$j" "vmo: the VM powered off"
+}
+
 check_installed_generators
 check_generated_units
 check_tap
 check_tmpfiles_sysusers
 check_register_reload
+check_podman_flake
+check_pull
+check_vm
 
 journalctl -b --no-pager -o short-monotonic >/results/journal 2>&1
 echo done >>"$OUT"

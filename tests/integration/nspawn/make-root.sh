@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Builds (once) the Debian root the booted-systemd tests run in, and prints
-# its path. The root is cached across runs because debootstrap takes about a
-# minute; it is rebuilt when absent or when the package list below changes
+# its path. The root is cached across runs because debootstrap takes about
+# two minutes; it is rebuilt when absent or when the package list below changes
 # (the root's name carries a hash of the list). CI starts clean, so the
 # first run always builds it.
 #
@@ -13,8 +13,14 @@ cache=${1:-${FLAKE_TEST_CACHE:-/var/cache/flake-pilot-tests}}
 mirror=${FLAKE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # Keep this minimal: CI rebuilds it on every clean run.
 # The project's runtime libraries (and the sanitizer runtimes of the ASan
-# build), so that the installed build runs inside.
+# build), so that the installed build runs inside; rootful podman (crun,
+# conmon, catatonit for --init, netavark: containers-common needs a network
+# stack), busybox for the test image and the HTTP server, QEMU and
+# e2fsprogs for the VM flakes. Not needed: runc (crun is the runtime
+# there), fuse-overlayfs (the image store is a bind mount from an ext4
+# host directory, native overlay works), uidmap (no rootless podman).
 include="systemd,systemd-sysv,dbus,iproute2,procps,libyaml-0-2,libssl3,libcurl4,libarchive13,libnl-3-200,libnl-route-3-200,libnftables1,libasan8,libubsan1"
+include="$include,podman,crun,conmon,catatonit,netavark,busybox-static,qemu-system-x86,e2fsprogs"
 stamp="bookworm minbase $include v1"
 # One root per package list: a tree with another list (another branch, an
 # older checkout) never replaces a root that a running test has mounted.

@@ -81,6 +81,44 @@ cp "$here/inner.sh" "$reload" "$upper/opt/flake-test/"
 echo "PREFIX=$prefix" >"$upper/opt/flake-test/env"
 cp "$here"/flakes/*.yaml "$upper/usr/share/flakes/"
 cp "$here/flake-test.service" "$upper/etc/systemd/system/"
+
+# Podman inside the container (test-environment.md, "systemd-nspawn"): no
+# sysctls and no cgroups of its own (the app stays in the flake's scope),
+# limits the host allows, crun. The flake image store is a bind mount (see
+# the boot below): overlayfs cannot stack on the container's root overlay.
+mkdir -p "$upper/etc/containers" "$tmp/storage"
+cat >"$upper/etc/containers/containers.conf" <<EOC
+[containers]
+default_sysctls = []
+default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]
+cgroups = "disabled"
+netns = "none"
+[engine]
+runtime = "crun"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+EOC
+
+# The VM test image (kernel, initramfs, ext4 root with the build's sci) as a
+# KIS archive, for flake-pull@ to fetch from a server inside the container.
+img="$FLAKE_BUILD_ROOT/tests/integration/vm/image"
+"$FLAKE_SOURCE_ROOT/tests/integration/vm/build-image.sh" "$img" "$FLAKE_BUILD_ROOT/helpers/sci/sci" ||
+        { echo "Bail out! cannot build the VM test image"; exit 1; }
+kis="$tmp/kis"
+mkdir -p "$kis" "$upper/opt/flake-test/srv"
+cp "$img/rootfs" "$kis/tcg.x86_64-1.0.ext4"
+cp "$img/kernel" "$kis/tcg.x86_64-1.0.kernel"
+cp "$img/initrd" "$kis/tcg.x86_64-1.0.initrd"
+echo "$(sha256sum "$kis/tcg.x86_64-1.0.ext4" | cut -d' ' -f1) $(( $(stat -c %s "$kis/tcg.x86_64-1.0.ext4") / 4096 )) 4096" \
+        >"$kis/tcg.x86_64-1.0.sha256"
+sha256sum <"$kis/tcg.x86_64-1.0.ext4" | cut -d' ' -f1 >"$upper/opt/flake-test/srv/rootfs.sha256"
+XZ_OPT=-0 tar -C "$kis" -cJf "$upper/opt/flake-test/srv/tcg.tar.xz" . ||
+        { echo "Bail out! cannot pack the KIS archive"; exit 1; }
+# The test server speaks plain HTTP: allowed for this test only, the way an
+# admin would do it, with a drop-in.
+mkdir -p "$upper/etc/systemd/system/flake-pull@.service.d"
+printf '[Service]\nEnvironment=FLAKE_ALLOW_INSECURE_TRANSPORT=1\n' \
+        >"$upper/etc/systemd/system/flake-pull@.service.d/50-test-http.conf"
 ln -s ../flake-test.service "$upper/etc/systemd/system/multi-user.target.wants/flake-test.service"
 
 mount -t overlay overlay -o "lowerdir=$root,upperdir=$upper,workdir=$tmp/work" "$merged" ||
@@ -90,8 +128,13 @@ mount -t overlay overlay -o "lowerdir=$root,upperdir=$upper,workdir=$tmp/work" "
 start=$(date +%s)
 require_file() { [ -e "$1" ] || { echo "Bail out! $1 is missing"; exit 1; }; }
 require_file /dev/net/tun
-timeout 300 systemd-nspawn -q --register=no --keep-unit -D "$merged" \
-        --private-network --bind=/dev/net/tun \
+require_file /dev/fuse
+# What podman needs in nspawn (test-environment.md). QEMU runs under TCG
+# and needs no device.
+SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 timeout 420 systemd-nspawn -q --register=no --keep-unit -D "$merged" \
+        --private-network --bind=/dev/net/tun --bind=/dev/fuse \
+        --capability=all --system-call-filter='@keyring @mount bpf' \
+        --bind="$tmp/storage:/usr/share/flakes/storage" \
         --console=passive -b >"$tmp/console.log" 2>&1 &
 nspawn_pid=$!
 wait "$nspawn_pid"
