@@ -141,12 +141,14 @@ char **vm_qemu_argv(const VmSpec *s, const char *qemu_binary) {
         strv_extend(&a, "-nographic");
         /* The guest's reboot or power-off ends the VMM, as with Firecracker. */
         strv_extend(&a, "-no-reboot");
-        /* Console to our stdout (the journal under flake-vm@); no monitor,
-         * no signals from a terminal. */
+        /* Console on our stdio, no monitor, no signals from a terminal.
+         * Under flake-vm@ stdout is the journal's stream socket, which
+         * "file,path=/dev/stdout" cannot open (ENXIO): the stdio backend
+         * writes to the inherited fd instead; its stdin is /dev/null there.
+         * In serial mode the console is the program's terminal, and Ctrl-C
+         * a byte for the guest, not a signal for QEMU. */
         strv_extend(&a, "-chardev");
-        /* Serial mode: the console is the program's terminal; Ctrl-C is a
-         * byte for the guest, not a signal for QEMU. */
-        strv_extend(&a, s->console_stdio ? "stdio,id=console,signal=off" : "file,id=console,path=/dev/stdout");
+        strv_extend(&a, "stdio,id=console,signal=off");
         strv_extend(&a, "-serial");
         strv_extend(&a, "chardev:console");
         strv_extend(&a, "-kernel");

@@ -34,7 +34,6 @@ typedef struct VmSpec {
         const char *vsock_uds;        /* Firecracker */
         const char *serial_socket;    /* QEMU: the agent's virtio-serial port */
         const char *qemu_accel;       /* QEMU: "-accel" value, e.g. "kvm" or "tcg" */
-        bool console_stdio;           /* QEMU: the console is our stdin/stdout (serial mode) */
 } VmSpec;
 
 #define VM_GUEST_CID 3

@@ -132,7 +132,6 @@ static int build_vmm_argv(const VmInstance *i, const char *binary, char * const 
                 .vsock_uds = i->vsock_socket,
                 .serial_socket = serial_argv ? NULL : i->serial_socket,
                 .qemu_accel = accel,
-                .console_stdio = serial_argv != NULL,
         };
         struct winsize ws;
         int r;
