@@ -271,6 +271,22 @@ static bool runner_gone(const VmInstance *i) {
         return !vm_is_running(i);
 }
 
+/* Under systemd the teardown ends with ExecStopPost= (flake-vm cleanup)
+ * after the runner has exited: only an inactive unit is torn down, and
+ * what "systemctl status" says right after the call is the truth. */
+static void wait_unit_down(const VmInstance *i, uint64_t deadline) {
+        if (!bus)
+                return;
+        while (now_ms() < deadline) {
+                _cleanup_free_ char *state = NULL;
+                int status;
+
+                if (unit_state(i, &state, &status) < 0 || streq(state, "inactive") || streq(state, "failed"))
+                        return;
+                usleep(10 * 1000);
+        }
+}
+
 void vm_stop(VmInstance *i, unsigned wait_ms) {
         uint64_t deadline = now_ms() + wait_ms;
 
@@ -279,8 +295,10 @@ void vm_stop(VmInstance *i, unsigned wait_ms) {
                         break;
                 usleep(10 * 1000);
         }
-        if (runner_gone(i))
+        if (runner_gone(i)) {
+                wait_unit_down(i, now_ms() + 20000);
                 return;
+        }
 
         /* Our own runner, or the unit, or a runner another pilot started. */
         if (runner_pid > 0)
@@ -299,4 +317,5 @@ void vm_stop(VmInstance *i, unsigned wait_ms) {
         deadline = now_ms() + 20000;
         while (!runner_gone(i) && now_ms() < deadline)
                 usleep(10 * 1000);
+        wait_unit_down(i, deadline);
 }
