@@ -239,7 +239,7 @@ check_vm() {
         check "systemctl stop $u" systemctl stop $u
         eq "$u is inactive after stop" inactive "$(prop $u ActiveState)"
         check "no runtime dir (sockets, pid files) left" sh -c '! test -e /run/flakes/vm/vmr'
-        check "no QEMU left" sh -c '! pgrep -f "qemu-system.*vmr" >/dev/null'
+        check "no QEMU left" sh -c '! pgrep -x qemu-system-x86'
 
         u=flake-vm@vmo.service
         out=$(echo data | /usr/bin/vmo -c 'cat; echo scratch >/root/x; ls /root; exit 5' 2>&1); rc=$?
@@ -248,6 +248,7 @@ check_vm() {
         eq "$u is inactive after the call (one-shot teardown)" inactive "$(prop $u ActiveState)"
         eq "... with a clean result" success "$(prop $u Result)"
         check "no runtime dir (sockets, overlay) left" sh -c '! test -e /run/flakes/vm/vmo'
+        check "no QEMU left" sh -c '! pgrep -x qemu-system-x86'
         j=$(journalctl -u $u --no-pager -o cat 2>&1)
         contains "journalctl -u $u: the VM powered off" "$j" "vmo: the VM powered off"
 }
