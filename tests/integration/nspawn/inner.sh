@@ -253,6 +253,25 @@ check_vm() {
         contains "journalctl -u $u: the VM powered off" "$j" "vmo: the VM powered off"
 }
 
+# Failures on the sd-bus path come back at once, with the reason.
+check_vm_failures() {
+        ln -sf "$PREFIX/bin/firecracker-pilot" /usr/bin/vmbad
+        ln -sf "$PREFIX/bin/firecracker-pilot" /usr/bin/vmnopull
+
+        t0=$(date +%s)
+        out=$(/usr/bin/vmbad -c true 2>&1); rc=$?
+        eq "a VM that cannot start: the runner's status (images) comes back" 125 "$rc"
+        contains "... and the pilot names the reason" "$out" "no-such-kernel"
+        eq "... flake-vm@vmbad failed" failed "$(prop flake-vm@vmbad.service ActiveState)"
+
+        out=$(FLAKE_VM_AGENT_TIMEOUT=30 /usr/bin/vmnopull -c true 2>&1); rc=$?
+        s=$(( $(date +%s) - t0 ))
+        eq "a VM whose pull failed: the pilot fails (VMM not started)" 123 "$rc"
+        contains "... and names the unit that failed" "$out" "flake-pull@vmnopull.service"
+        eq "... flake-vm@vmnopull never ran" inactive "$(prop flake-vm@vmnopull.service ActiveState)"
+        check "... both failures came back at once (${s} s)" test "$s" -lt 15
+}
+
 check_installed_generators
 check_generated_units
 check_tap
@@ -261,6 +280,7 @@ check_register_reload
 check_podman_flake
 check_pull
 check_vm
+check_vm_failures
 
 journalctl -b --no-pager -o short-monotonic >/results/journal 2>&1
 echo done >>"$OUT"
