@@ -5,12 +5,14 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <systemd/sd-bus.h>
+#include <systemd/sd-journal.h>
 #include <time.h>
 
 #include "fileio.h"
 #include "log.h"
 #include "names.h"
 #include "paths.h"
+#include "strv.h"
 #include "vm-control.h"
 
 /* flake-vm's exit statuses (flake-vm@.service(8)). */
@@ -44,15 +46,58 @@ static char *unit_name(const VmInstance *i) {
         return unit_name_build("flake-vm", i->name, ".service");
 }
 
+/* The last error the unit's processes logged since "since" (realtime µs),
+ * or NULL. The runner's line may still be on its way to journald when the
+ * unit has failed: wait for it a little. Needs read access to the system
+ * journal (root, group systemd-journal); without it there is just no line. */
+static char *unit_journal_error(const char *unit, uint64_t since) {
+        sd_journal *j = NULL;
+        _cleanup_free_ char *match = xasprintf("_SYSTEMD_UNIT=%s", unit);
+        char *found = NULL;
+
+        if (sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM) < 0)
+                return NULL;
+        if (sd_journal_add_match(j, match, 0) < 0)
+                goto out;
+        for (int attempt = 0; attempt < 3 && !found; attempt++) {
+                if (attempt > 0)
+                        (void) sd_journal_wait(j, 200 * 1000);
+                if (sd_journal_seek_tail(j) < 0)
+                        break;
+                while (!found && sd_journal_previous(j) > 0) {
+                        const void *d;
+                        size_t l;
+                        uint64_t t;
+
+                        if (sd_journal_get_realtime_usec(j, &t) < 0 || t < since)
+                                break;
+                        if (sd_journal_get_data(j, "PRIORITY", &d, &l) < 0 || l != strlen("PRIORITY=3") ||
+                            ((const char *) d)[l - 1] > '3')
+                                continue;
+                        if (sd_journal_get_data(j, "MESSAGE", &d, &l) >= 0)
+                                found = xstrndup((const char *) d + strlen("MESSAGE="), l - strlen("MESSAGE="));
+                }
+        }
+out:
+        sd_journal_close(j);
+        return found;
+}
+
 /* The runner logged why it failed; the caller of the pilot should see that
- * one line too. Under systemd it is in the unit's journal. */
-static void report_runner_failure(const VmInstance *i, bool via_bus) {
-        _cleanup_free_ char *log = NULL, *u = NULL;
+ * one line too: from the unit's journal under systemd, else from the log
+ * file the console and the runner's messages went to. */
+static void report_runner_failure(const VmInstance *i, bool via_bus, uint64_t since) {
+        _cleanup_free_ char *log = NULL, *u = NULL, *m = NULL;
         const char *line = NULL;
 
         if (via_bus) {
                 u = unit_name(i);
-                log_error("%s: the VM did not start, see: journalctl -u %s", i->name, u);
+                m = unit_journal_error(u, since);
+                if (m)
+                        /* The runner's lines start with the instance name. */
+                        log_error("%s (journalctl -u %s)", m, u);
+                else
+                        log_error("%s: the VM did not start, see: journalctl -u %s", i->name, u);
                 return;
         }
         if (read_full_file(i->log_path, &log, NULL) < 0) {
@@ -64,11 +109,11 @@ static void report_runner_failure(const VmInstance *i, bool via_bus) {
                 if (e)
                         *e = 0;
                 /* The console may share the line (no newline at its end). */
-                const char *m = strstr(p, "flake-vm: ");
-                while (m && strstr(m + 1, "flake-vm: "))
-                        m = strstr(m + 1, "flake-vm: ");
-                if (m)
-                        line = m + strlen("flake-vm: ");
+                const char *m2 = strstr(p, "flake-vm: ");
+                while (m2 && strstr(m2 + 1, "flake-vm: "))
+                        m2 = strstr(m2 + 1, "flake-vm: ");
+                if (m2)
+                        line = m2 + strlen("flake-vm: ");
         }
         if (line)
                 log_error("%s", line);
@@ -124,31 +169,81 @@ static int unit_call(const VmInstance *i, const char *method) {
         return r;
 }
 
-/* The unit's state and, once it ended, the runner's exit status. */
-static int unit_state(const VmInstance *i, char **ret_state, int *ret_status) {
-        _cleanup_free_ char *u = unit_name(i), *path = NULL;
+static int unit_path(const char *unit, char **ret) {
         sd_bus_message *reply = NULL;
         sd_bus_error e = SD_BUS_ERROR_NULL;
         const char *p;
-        int r, status = 0;
+        int r;
 
         r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                               "org.freedesktop.systemd1.Manager", "LoadUnit", &e, &reply, "s", u);
-        if (r >= 0 && sd_bus_message_read(reply, "o", &p) >= 0)
-                path = xstrdup(p);
+                               "org.freedesktop.systemd1.Manager", "LoadUnit", &e, &reply, "s", unit);
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "o", &p);
+        if (r >= 0)
+                *ret = xstrdup(p);
         sd_bus_message_unref(reply);
         sd_bus_error_free(&e);
-        if (!path)
-                return -EIO;
-        r = sd_bus_get_property_string(bus, "org.freedesktop.systemd1", path, "org.freedesktop.systemd1.Unit",
-                                       "ActiveState", NULL, ret_state);
+        return r < 0 ? r : 0;
+}
+
+typedef struct UnitState {
+        char *active;                 /* ActiveState */
+        int status;                   /* ExecMainStatus, once the runner ended */
+        bool job;                     /* a job (our start) is pending */
+        uint64_t started;             /* InactiveExitTimestampMonotonic */
+} UnitState;
+
+static void unit_state_done(UnitState *s) {
+        free(s->active);
+}
+
+static int unit_state(const char *unit, UnitState *ret) {
+        _cleanup_free_ char *path = NULL;
+        sd_bus_message *reply = NULL;
+        UnitState s = {};
+        uint32_t job_id = 0;
+        const char *job_path;
+        int r;
+
+        r = unit_path(unit, &path);
         if (r < 0)
                 return r;
+        r = sd_bus_get_property_string(bus, "org.freedesktop.systemd1", path, "org.freedesktop.systemd1.Unit",
+                                       "ActiveState", NULL, &s.active);
+        if (r < 0)
+                return r;
+        if (sd_bus_get_property(bus, "org.freedesktop.systemd1", path, "org.freedesktop.systemd1.Unit", "Job",
+                                NULL, &reply, "(uo)") >= 0 &&
+            sd_bus_message_read(reply, "(uo)", &job_id, &job_path) >= 0)
+                s.job = job_id != 0;
+        sd_bus_message_unref(reply);
+        (void) sd_bus_get_property_trivial(bus, "org.freedesktop.systemd1", path, "org.freedesktop.systemd1.Unit",
+                                           "InactiveExitTimestampMonotonic", NULL, 't', &s.started);
         (void) sd_bus_get_property_trivial(bus, "org.freedesktop.systemd1", path,
                                            "org.freedesktop.systemd1.Service", "ExecMainStatus", NULL, 'i',
-                                           &status);
-        *ret_status = status;
+                                           &s.status);
+        *ret = s;
         return 0;
+}
+
+/* flake-vm@ never ran: its start job failed because a unit it requires
+ * (flake-pull@, flake-tap@) failed. Names that unit. */
+static void report_dependency_failure(const VmInstance *i, const char *unit) {
+        _cleanup_free_ char *path = NULL;
+        _cleanup_strv_free_ char **requires = NULL;
+
+        if (unit_path(unit, &path) >= 0)
+                (void) sd_bus_get_property_strv(bus, "org.freedesktop.systemd1", path, "org.freedesktop.systemd1.Unit",
+                                                "Requires", NULL, &requires);
+        STRV_FOREACH(dep, requires) {
+                _cleanup_(unit_state_done) UnitState d = {};
+
+                if (unit_state(*dep, &d) >= 0 && streq(d.active, "failed")) {
+                        log_error("%s: %s was not started: %s failed, see: journalctl -u %s", i->name, unit, *dep, *dep);
+                        return;
+                }
+        }
+        log_error("%s: %s was not started, see: systemctl status %s", i->name, unit, unit);
 }
 
 char *vm_runner_path(void) {
@@ -197,14 +292,28 @@ static int spawn_runner(VmInstance *i) {
         return 0;
 }
 
+static uint64_t now_realtime_us(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
 int vm_start(VmInstance *i) {
-        uint64_t deadline;
+        _cleanup_free_ char *unit = unit_name(i);
+        uint64_t deadline, before = 0, since = now_realtime_us();
         const char *e = getenv("FLAKE_VM_AGENT_TIMEOUT");
         unsigned timeout_s = e && atoi(e) > 0 ? (unsigned) atoi(e) : 60;
-        bool via_bus = open_bus() >= 0, seen_start = false;
+        bool via_bus = open_bus() >= 0;
         int r;
 
         if (via_bus) {
+                _cleanup_(unit_state_done) UnitState s = {};
+
+                /* When it last started: a start job that fails on a
+                 * dependency leaves it unchanged. */
+                if (unit_state(unit, &s) >= 0)
+                        before = s.started;
                 r = unit_call(i, "StartUnit");
                 if (r == -ENOENT) {
                         /* No flake-vm@ for this manager: run it ourselves. */
@@ -223,27 +332,31 @@ int vm_start(VmInstance *i) {
         /* The runner has its own (equal) deadline for the agent; ours only
          * guards against a runner that hangs. */
         deadline = now_ms() + (timeout_s + 15) * 1000ULL;
-        for (;;) {
+        for (unsigned n = 0;; n++) {
                 if (access(i->ready_path, F_OK) == 0)
                         return 0;
-                if (via_bus) {
-                        _cleanup_free_ char *state = NULL;
-                        int status = 0;
-                        /* Right after StartUnit the unit may still be
-                         * "inactive" with its job queued: only an
-                         * "inactive" after "activating" means it ended. */
-                        if (unit_state(i, &state, &status) >= 0 && streq(state, "activating"))
-                                seen_start = true;
-                        if (state && (streq(state, "failed") || (seen_start && streq(state, "inactive")))) {
-                                report_runner_failure(i, true);
-                                return runner_status_to_exit(i, status);
+                if (via_bus && n % 10 == 0) {
+                        /* (Every 100 ms: PID 1 has better things to do.)
+                         * The start job is queued by the time StartUnit
+                         * returns: a unit that is down without a job has
+                         * ended, or never ran. */
+                        _cleanup_(unit_state_done) UnitState s = {};
+
+                        if (unit_state(unit, &s) >= 0 && !s.job &&
+                            (streq(s.active, "failed") || streq(s.active, "inactive"))) {
+                                if (s.started == before) {
+                                        report_dependency_failure(i, unit);
+                                        return PILOT_EXIT_VMM;
+                                }
+                                report_runner_failure(i, true, since);
+                                return runner_status_to_exit(i, s.status);
                         }
-                } else {
+                } else if (!via_bus) {
                         int status;
                         pid_t p = waitpid(runner_pid, &status, WNOHANG);
                         if (p == runner_pid) {
                                 runner_pid = 0;
-                                report_runner_failure(i, false);
+                                report_runner_failure(i, false, 0);
                                 if (WIFEXITED(status))
                                         return runner_status_to_exit(i, WEXITSTATUS(status));
                                 log_error("%s: the VM runner was killed by signal %d", i->name, WTERMSIG(status));
@@ -275,13 +388,15 @@ static bool runner_gone(const VmInstance *i) {
  * after the runner has exited: only an inactive unit is torn down, and
  * what "systemctl status" says right after the call is the truth. */
 static void wait_unit_down(const VmInstance *i, uint64_t deadline) {
+        _cleanup_free_ char *unit = NULL;
+
         if (!bus)
                 return;
+        unit = unit_name(i);
         while (now_ms() < deadline) {
-                _cleanup_free_ char *state = NULL;
-                int status;
+                _cleanup_(unit_state_done) UnitState s = {};
 
-                if (unit_state(i, &state, &status) < 0 || streq(state, "inactive") || streq(state, "failed"))
+                if (unit_state(unit, &s) < 0 || streq(s.active, "inactive") || streq(s.active, "failed"))
                         return;
                 usleep(10 * 1000);
         }
