@@ -24,6 +24,14 @@ typedef enum LogTarget {
 
 /* ident is kept by reference. Reads FLAKE_LOG_LEVEL (error, warning, notice,
  * info, debug) and PILOT_DEBUG (any value: debug) from the environment. */
+/* Is stderr the journal (StandardError=journal of the service we run in)?
+ * Compares stderr with the device and inode in $JOURNAL_STREAM
+ * (systemd.exec(5)): a process whose stderr was redirected elsewhere, e.g.
+ * a runner spawned with a log file, inherits the variable but not the
+ * stream. Helpers log with LOG_TARGET_JOURNAL then, so that their entries
+ * carry the FLAKE_* fields. */
+bool log_stderr_is_journal(void);
+
 void log_setup(const char *ident, LogTarget targets);
 void log_set_targets(LogTarget targets);
 LogTarget log_get_targets(void);

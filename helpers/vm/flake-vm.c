@@ -651,7 +651,7 @@ static int verb_cleanup(const char *name) {
 }
 
 int main(int argc, char *argv[]) {
-        log_setup("flake-vm", sd_booted() > 0 && getenv("JOURNAL_STREAM") ? LOG_TARGET_JOURNAL : LOG_TARGET_STDERR);
+        log_setup("flake-vm", log_stderr_is_journal() ? LOG_TARGET_JOURNAL : LOG_TARGET_STDERR);
 
         if (argc >= 4 && streq(argv[1], "serial")) {
                 /* The caller's terminal is the guest console: only
