@@ -145,7 +145,8 @@ int main(int argc, char *argv[]) {
         PullOptions o = {};
         int r;
 
-        log_setup("flake-pull", LOG_TARGET_STDERR);
+        /* Under flake-pull@ the journal directly: entries with FLAKE_NAME= etc. */
+        log_setup("flake-pull", log_stderr_is_journal() ? LOG_TARGET_JOURNAL : LOG_TARGET_STDERR);
         pull_options_from_env(&o);
 
         if (argc < 2)

@@ -406,7 +406,8 @@ int main(int argc, char *argv[]) {
         const char *verb, *instance;
         int c, r;
 
-        log_setup("flake-tap", LOG_TARGET_STDERR);
+        /* Under flake-tap@ the journal directly: entries with FLAKE_NAME= etc. */
+        log_setup("flake-tap", log_stderr_is_journal() ? LOG_TARGET_JOURNAL : LOG_TARGET_STDERR);
 
         while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0)
                 switch (c) {
@@ -429,6 +430,8 @@ int main(int argc, char *argv[]) {
                 log_error("Invalid instance name '%s': expected APP or APP@ID.", instance);
                 return 2;
         }
+        _cleanup_free_ char *app = xstrndup(instance, strcspn(instance, "@"));
+        log_set_context(app, "firecracker", instance);
 
         if (streq(verb, "start"))
                 r = verb_start(instance, tap);

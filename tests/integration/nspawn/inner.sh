@@ -121,6 +121,10 @@ check_tap() {
         contains "the TAP exists with the host address" "$(ip -o addr show dev tap-net 2>&1)" "172.16.0.1/30"
         check "systemctl stop $u" systemctl stop $u
         check "the TAP is gone after stop" sh -c '! ip link show dev tap-net 2>/dev/null'
+        journalctl --sync 2>/dev/null
+        j=$(journalctl --no-pager -o cat FLAKE_NAME=net FLAKE_INSTANCE=net 2>&1)
+        contains "journalctl FLAKE_NAME=net: flake-tap's setup" "$j" "Set up tap-net for net."
+        contains "... and its teardown" "$j" "Removed tap-net of net."
 }
 
 # Waits up to $1 tenths of a second for a command to succeed.
@@ -194,6 +198,10 @@ check_pull() {
                         "$(journalctl -u flake-pull@vmr --no-pager -o cat 2>&1 | tail -n 20)"
         fi
         kill $httpd; wait $httpd 2>/dev/null
+        journalctl --sync 2>/dev/null
+        contains "journalctl FLAKE_NAME=vmr FLAKE_ENGINE=firecracker: the pull" \
+                "$(journalctl --no-pager -o cat FLAKE_NAME=vmr FLAKE_ENGINE=firecracker 2>&1)" \
+                "Image 'tcg' installed in /var/lib/firecracker/images/tcg"
         eq "the image is in the registry" "checksum initrd kernel rootfs" "$(ls $img 2>&1 | xargs)"
         eq "... as served" "$(cat /opt/flake-test/srv/rootfs.sha256)" "$(sha256sum <$img/rootfs | cut -d' ' -f1)"
         ino=$(stat -c %i $img/rootfs 2>&1)
@@ -236,6 +244,9 @@ check_vm() {
         j=$(journalctl -u $u --no-pager -o cat 2>&1)
         contains "journalctl -u $u has the kernel's console" "$j" "Linux version"
         contains "... and the runner's events" "$j" "vmr: the guest agent is ready"
+        contains "journalctl FLAKE_INSTANCE=vmr: the runner's events" \
+                "$(journalctl --no-pager -o cat FLAKE_INSTANCE=vmr FLAKE_ENGINE=firecracker 2>&1)" \
+                "vmr: the guest agent is ready"
         check "systemctl stop $u" systemctl stop $u
         eq "$u is inactive after stop" inactive "$(prop $u ActiveState)"
         check "no runtime dir (sockets, pid files) left" sh -c '! test -e /run/flakes/vm/vmr'
