@@ -170,6 +170,7 @@ check_podman_flake() {
         eq "the launch runs in its transient scope $scope" active "$(prop "$scope" ActiveState)"
         contains "... which systemctl lists" "$(systemctl list-units --no-pager --type=scope 2>&1)" "$scope"
         contains "... in flake.slice" "$(prop "$scope" Slice)" flake.slice
+        eq "... with its cgroup delegated (podman)" yes "$(prop "$scope" Delegate)"
         contains "the app's cgroup is the scope's" "$(cat /proc/"${app:-0}"/cgroup 2>&1)" "/flake.slice/$scope"
         contains "systemctl status shows the app in the scope" \
                 "$(systemctl status --no-pager "$scope" 2>&1)" "sleep 60"
@@ -247,7 +248,14 @@ check_vm() {
         contains "journalctl FLAKE_INSTANCE=vmr: the runner's events" \
                 "$(journalctl --no-pager -o cat FLAKE_INSTANCE=vmr FLAKE_ENGINE=firecracker 2>&1)" \
                 "vmr: the guest agent is ready"
+        # Stopping the unit ends the VM, and a session in it.
+        /usr/bin/vmr -c 'sleep 60' 2>/tmp/vmr.lost &
+        session=$!
+        sleep 2   # (the session's sleep runs in the guest: nothing to wait for here)
         check "systemctl stop $u" systemctl stop $u
+        wait $session; rc=$?
+        eq "... a session in it ends with 122 (the VM went away)" 122 "$rc"
+        contains "... and says so" "$(cat /tmp/vmr.lost)" "vmr: the VM went away"
         eq "$u is inactive after stop" inactive "$(prop $u ActiveState)"
         check "no runtime dir (sockets, pid files) left" sh -c '! test -e /run/flakes/vm/vmr'
         check "no QEMU left" sh -c '! pgrep -x qemu-system-x86'

@@ -6,14 +6,19 @@
 # cache is never modified), runs inner.sh as a unit inside, and reads back
 # the TAP lines it wrote. On any failure the container's journal is printed.
 #
-# Checked today: generated units after boot and after a reload from
-# flake_systemd_reload() (drop-ins, SourcePath=, dependencies, limits,
-# escaping, .wants/), tmpfiles and sysusers, the installed generators,
-# flake-tap@ creating and removing its TAP (private network, /dev/net/tun).
-# To be added as their programs land (one check_* function each in
-# inner.sh): flake-pull@ fetching from a local server, a podman flake
-# launched in a transient scope with "journalctl FLAKE_NAME=", the flake-vm@
-# console in the journal.
+# Checked (one check_* function each in inner.sh): generated units after
+# boot and after a reload from flake_systemd_reload() (drop-ins,
+# SourcePath=, dependencies, limits, escaping, .wants/), tmpfiles and
+# sysusers, the installed generators; flake-tap@ creating and removing its
+# TAP (private network, /dev/net/tun); a podman flake launched by the
+# installed podman-pilot in its transient scope, with "journalctl
+# FLAKE_NAME="; flake-pull@ fetching a KIS image from a server inside, then
+# idempotent; VM flakes under QEMU (TCG) through firecracker-pilot's sd-bus
+# path: flake-vm@ started, status, console in its journal, stop, one-shot
+# teardown, failures of the unit and of its pull reported at once.
+#
+# Time: about 100 s with the root cached (two TCG boots and a failed one
+# dominate); a cold root (debootstrap) adds about 90 s.
 
 . "$FLAKE_SOURCE_ROOT/tests/lib.sh"
 require systemd-nspawn debootstrap meson python3 flock timeout mount umount
