@@ -96,6 +96,11 @@ static int append_create_options(const Pilot *p, char ***args, bool interactive)
 
         strv_extend(args, "--cidfile");
         strv_extend(args, p->cid_file);
+        /* The app must not be PID 1 of its PID namespace: there, signals it
+         * has no handler for (SIGTERM from kill or from "systemctl stop" of
+         * the launch's scope) are ignored, and the launch went on until the
+         * app ended by itself. catatonit forwards them. */
+        strv_extend(args, "--init");
         if (interactive)
                 append_tty(p, args);
         /* Never pull on the hot path; a registration that wants it says
@@ -165,7 +170,6 @@ static int create_container(Pilot *p, char **ret_cid) {
                         return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
                                                "Unknown command for resume mode, specify a target_app_path");
                 /* The container idles; each call is a podman exec. */
-                strv_extend(&args, "--init");
                 strv_extend(&args, "--entrypoint");
                 strv_extend(&args, "sleep");
                 strv_extend(&args, image(p));

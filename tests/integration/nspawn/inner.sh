@@ -174,8 +174,11 @@ check_podman_flake() {
         contains "the app's cgroup is the scope's" "$(cat /proc/"${app:-0}"/cgroup 2>&1)" "/flake.slice/$scope"
         contains "systemctl status shows the app in the scope" \
                 "$(systemctl status --no-pager "$scope" 2>&1)" "sleep 60"
+        t0=$(date +%s)
         check "systemctl stop of the scope ends the launch" systemctl stop "$scope"
         wait $pilot
+        s=$(( $(date +%s) - t0 ))
+        check "... at once (${s} s; the app is not PID 1 in its container)" test "$s" -lt 10
         check "... and the pilot has exited" sh -c "! kill -0 $pilot 2>/dev/null"
         check "no container left after the stopped launch" sh -c \
                 "[ -z \"\$(CONTAINERS_STORAGE_CONF=$store podman ps -aq)\" ]"
@@ -291,15 +294,21 @@ check_vm_failures() {
         check "... both failures came back at once (${s} s)" test "$s" -lt 15
 }
 
-check_installed_generators
-check_generated_units
-check_tap
-check_tmpfiles_sysusers
-check_register_reload
-check_podman_flake
-check_pull
-check_vm
-check_vm_failures
+# Each check, timed: the test must stay quick in CI.
+run() {
+        run_t0=$(date +%s%N)
+        "$1"
+        echo "# $1: $(( ($(date +%s%N) - run_t0) / 1000000 )) ms" >>"$OUT"
+}
+run check_installed_generators
+run check_generated_units
+run check_tap
+run check_tmpfiles_sysusers
+run check_register_reload
+run check_podman_flake
+run check_pull
+run check_vm
+run check_vm_failures
 
 journalctl -b --no-pager -o short-monotonic >/results/journal 2>&1
 echo done >>"$OUT"

@@ -48,6 +48,15 @@ for _ in $(seq 50); do grep -q ready "$T/sig" 2>/dev/null && break; sleep 0.1; d
 kill -TERM $pid; wait $pid; rc=$?
 assert_eq "SIGTERM reaches the app (its exit status comes back)" 3 "$rc"
 assert_contains "the app's trap ran" "$(cat "$T/sig")" got-term
+# An app without a handler dies of it, as on the host (it is not PID 1).
+"$(app shx)" -c 'echo ready; exec sleep 60' >"$T/sig2" &
+pid=$!
+for _ in $(seq 50); do grep -q ready "$T/sig2" 2>/dev/null && break; sleep 0.1; done
+sleep 0.3
+start=$(date +%s)
+kill -TERM $pid; wait $pid; rc=$?
+assert_eq "SIGTERM ends an app that has no handler: 128+15" 143 "$rc"
+check "... at once" test $(( $(date +%s) - start )) -lt 10
 
 # --- resume ----------------------------------------------------------------
 register res localhost/flake-test /bin/sh "  runtime:" "    runas: root" "    resume: true"
