@@ -8,6 +8,7 @@
 #include "log.h"
 #include "macro.h"
 #include "names.h"
+#include "paths.h"
 #include "pull-flake.h"
 #include "pull-vm.h"
 #include "registry.h"
@@ -18,8 +19,8 @@ static void flake_config_donep(FlakeConfig *c) {
         flake_config_done(c);
 }
 
-static int podman_image_present(const char *image, char **env) {
-        char *argv[] = { (char *) "podman", (char *) "image", (char *) "exists", (char *) image, NULL };
+static int podman_image_present(const char *image, const char *netdir, char **env) {
+        char *argv[] = { (char *) "podman", (char *) netdir, (char *) "image", (char *) "exists", (char *) image, NULL };
         int r;
 
         r = spawn_wait(argv, env, SPAWN_NULL_STDIN | SPAWN_NULL_STDOUT, NULL);
@@ -41,14 +42,22 @@ static int pull_container_images(const Flake *f, const FlakeConfig *c, const Pul
         if (f->base_container)
                 strv_extend(&images, f->base_container);
         strv_extend_strv(&images, f->layers);
+        /* Every podman command takes the netavark lock in its network
+         * config dir, /etc/containers/networks, and creates the directory on
+         * first use: read-only under flake-pull@ (ProtectSystem=strict), so
+         * even "podman image exists" failed there. A pull needs no
+         * network configuration: a directory of its own under /run. */
+        _cleanup_free_ char *netdir = xasprintf("--network-config-dir=%s/pull-networks",
+                                                flake_path(FLAKE_PATH_RUNTIME_DIR));
+
         /* The flake image store, as podman-pilot uses it. */
         strv_consume(&env, xasprintf("CONTAINERS_STORAGE_CONF=%s", c->podman_storage_conf));
 
         STRV_FOREACH(image, images) {
-                char *argv[] = { (char *) "podman", (char *) "pull", (char *) (o->quiet ? "--quiet" : *image),
+                char *argv[] = { (char *) "podman", netdir, (char *) "pull", (char *) (o->quiet ? "--quiet" : *image),
                                  o->quiet ? *image : NULL, NULL };
 
-                r = podman_image_present(*image, env);
+                r = podman_image_present(*image, netdir, env);
                 if (r < 0)
                         return r;
                 if (r > 0) {

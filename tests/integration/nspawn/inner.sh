@@ -183,6 +183,14 @@ check_podman_flake() {
         check "no container left after the stopped launch" sh -c \
                 "[ -z \"\$(CONTAINERS_STORAGE_CONF=$store podman ps -aq)\" ]"
 
+        # flake-pull@ of a container flake: podman in the unit's sandbox.
+        if out=$(systemctl start flake-pull@pf.service 2>&1); then ok "systemctl start flake-pull@pf (podman flake)"; else
+                not_ok "systemctl start flake-pull@pf (podman flake)" "$out" \
+                        "$(journalctl -u flake-pull@pf --no-pager -o cat 2>&1 | tail -n 20)"
+        fi
+        contains "... finds the image in the flake store" \
+                "$(journalctl -u flake-pull@pf --no-pager -o cat 2>&1)" "Container image localhost/flake-test:latest is present"
+
         journalctl --sync 2>/dev/null
         j=$(journalctl --no-pager -o cat FLAKE_NAME=pf FLAKE_ENGINE=podman 2>&1)
         contains "journalctl FLAKE_NAME=pf FLAKE_ENGINE=podman: the launch" "$j" "Launching pf (image localhost/flake-test:latest, one-shot"
