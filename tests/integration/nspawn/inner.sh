@@ -191,6 +191,34 @@ check_podman_flake() {
         contains "... finds the image in the flake store" \
                 "$(journalctl -u flake-pull@pf --no-pager -o cat 2>&1)" "Container image localhost/flake-test:latest is present"
 
+        # ... and a real pull, from a registry inside (nspawn.sh).
+        reg=127.0.0.1:5000/flake-test:pulled
+        systemd-run --quiet --unit=flake-test-registry docker-registry serve /opt/flake-test/registry.yml
+        wait_for 100 busybox wget -q -O /dev/null http://127.0.0.1:5000/v2/
+        check "podman push to the local registry" env CONTAINERS_STORAGE_CONF=$store \
+                podman push --quiet --tls-verify=false localhost/flake-test:latest $reg
+        printf 'container:\n  name: %s\n  target_app_path: /bin/sh\n  host_app_path: /usr/bin/pc\n' $reg \
+                >/usr/share/flakes/pc.yaml
+        ln -sf "$PREFIX/bin/podman-pilot" /usr/bin/pc
+        systemctl daemon-reload
+        if out=$(systemctl start flake-pull@pc.service 2>&1); then ok "systemctl start flake-pull@pc pulls from the registry"; else
+                not_ok "systemctl start flake-pull@pc pulls from the registry" "$out" \
+                        "$(journalctl -u flake-pull@pc --no-pager -o cat 2>&1 | tail -n 20)"
+        fi
+        contains "... says so" "$(journalctl -u flake-pull@pc --no-pager -o cat 2>&1)" "Container image $reg pulled"
+        eq "... and the flake runs from the pulled image" pulled "$(/usr/bin/pc -c 'echo pulled' 2>&1)"
+        # A pull while a container of the store runs (its mounts are in the
+        # namespace the unit's sandbox is made from).
+        /usr/bin/pf -c 'exec sleep 30' &
+        running=$!
+        wait_for 150 pgrep -f '^sleep 30$'
+        env CONTAINERS_STORAGE_CONF=$store podman rmi --force $reg >/dev/null 2>&1
+        if out=$(systemctl restart flake-pull@pc.service 2>&1); then ok "flake-pull@pc while a container runs"; else
+                not_ok "flake-pull@pc while a container runs" "$out" \
+                        "$(journalctl -u flake-pull@pc --no-pager -o cat 2>&1 | tail -n 5)"
+        fi
+        kill $running; wait $running
+
         journalctl --sync 2>/dev/null
         j=$(journalctl --no-pager -o cat FLAKE_NAME=pf FLAKE_ENGINE=podman 2>&1)
         contains "journalctl FLAKE_NAME=pf FLAKE_ENGINE=podman: the launch" "$j" "Launching pf (image localhost/flake-test:latest, one-shot"

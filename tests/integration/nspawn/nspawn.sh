@@ -104,6 +104,18 @@ cgroup_manager = "cgroupfs"
 events_logger = "file"
 EOC
 
+# A registry to pull from: docker-registry with a config of our own (the
+# packaged service wants basic auth: masked), plain HTTP on loopback.
+mkdir -p "$upper/etc/containers/registries.conf.d"
+printf '[[registry]]\nlocation = "127.0.0.1:5000"\ninsecure = true\n' \
+        >"$upper/etc/containers/registries.conf.d/50-flake-test.conf"
+ln -s /dev/null "$upper/etc/systemd/system/docker-registry.service"
+cat >"$upper/opt/flake-test/registry.yml" <<EOC
+version: 0.1
+storage: {filesystem: {rootdirectory: /var/lib/flake-test-registry}}
+http: {addr: 127.0.0.1:5000}
+EOC
+
 # The VM test image (kernel, initramfs, ext4 root with the build's sci) as a
 # KIS archive, for flake-pull@ to fetch from a server inside the container.
 img="$FLAKE_BUILD_ROOT/tests/integration/vm/image"
