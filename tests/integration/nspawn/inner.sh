@@ -330,6 +330,19 @@ check_vm_failures() {
         check "... both failures came back at once (${s} s)" test "$s" -lt 15
 }
 
+# A VM with a network: the generated Requires= starts flake-tap@, and QEMU
+# gets the TAP through the unit's DevicePolicy=closed/DeviceAllow=.
+check_vm_network() {
+        ln -sf "$PREFIX/bin/firecracker-pilot" /usr/bin/vmnet
+        # virtio device IDs in the guest: 1 is a network card, 2 the disk.
+        out=$(/usr/bin/vmnet -c 'cat /sys/bus/virtio/devices/*/device' 2>&1); rc=$?
+        eq "a VM with a network runs" 0 "$rc"
+        contains "... with a network card (QEMU opened the TAP in the sandbox)" "$out" 0x0001
+        eq "flake-tap@vmnet was started with it" active "$(prop flake-tap@vmnet.service ActiveState)"
+        contains "... and its TAP has the host address" "$(ip -o addr show dev tap-vmnet 2>&1)" "172.16.1.1/30"
+        check "systemctl stop flake-tap@vmnet" systemctl stop flake-tap@vmnet.service
+}
+
 # Each check, timed: the test must stay quick in CI.
 run() {
         run_t0=$(date +%s%N)
@@ -344,6 +357,7 @@ run check_register_reload
 run check_podman_flake
 run check_pull
 run check_vm
+run check_vm_network
 run check_vm_failures
 
 journalctl -b --no-pager -o short-monotonic >/results/journal 2>&1
