@@ -172,18 +172,19 @@ static int extract_tar(const char *tar, const char *root) {
                         name += 2;
                 if (isempty(name) || streq(name, "."))
                         continue;
+                /* The destination root is absolute by construction; what is
+                 * checked is that the entry itself stays below it. (Before
+                 * set_pathname(), which frees what name points to.) */
+                if (name[0] == '/' || strstr(name, "../") || endswith(name, "/..") || streq(name, "..")) {
+                        r = log_error_errno(SYNTHETIC_ERRNO(EINVAL), "include tar %s: unsafe entry '%s'",
+                                            tar, name);
+                        goto finish;
+                }
                 dest = xasprintf("%s/%s", root, name);
                 archive_entry_set_pathname(e, dest);
                 if (archive_entry_hardlink(e)) {
                         _cleanup_free_ char *h = xasprintf("%s/%s", root, archive_entry_hardlink(e));
                         archive_entry_set_hardlink(e, h);
-                }
-                /* The destination root is absolute by construction; what is
-                 * checked is that the entry itself stays below it. */
-                if (name[0] == '/' || strstr(name, "../") || endswith(name, "/..") || streq(name, "..")) {
-                        r = log_error_errno(SYNTHETIC_ERRNO(EINVAL), "include tar %s: unsafe entry '%s'",
-                                            tar, name);
-                        goto finish;
                 }
                 archive_write_disk_set_options(out, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
                                                ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_SECURE_SYMLINKS);
