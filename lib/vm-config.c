@@ -146,7 +146,9 @@ char **vm_qemu_argv(const VmSpec *s, const char *qemu_binary) {
         strv_extend(&a, "-chardev");
         /* Serial mode: the console is the program's terminal; Ctrl-C is a
          * byte for the guest, not a signal for QEMU. */
-        strv_extend(&a, s->console_stdio ? "stdio,id=console,signal=off" : "file,id=console,path=/dev/stdout");
+        /* QEMU reopens /dev/stdout: append=on keeps it from truncating the
+         * log and from overwriting what the runner wrote to it. */
+        strv_extend(&a, s->console_stdio ? "stdio,id=console,signal=off" : "file,id=console,path=/dev/stdout,append=on");
         strv_extend(&a, "-serial");
         strv_extend(&a, "chardev:console");
         strv_extend(&a, "-kernel");

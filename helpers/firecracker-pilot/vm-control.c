@@ -171,7 +171,7 @@ static int spawn_runner(VmInstance *i) {
         r = mkdir_parents(i->log_path, 0755);
         if (r < 0)
                 return log_error_errno(r, "%s: cannot create %s: %m", i->name, i->log_path);
-        log_fd = open(i->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        log_fd = open(i->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (log_fd < 0)
                 return log_error_errno(-errno, "%s: cannot open %s: %m", i->name, i->log_path);
 
