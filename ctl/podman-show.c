@@ -56,6 +56,11 @@ static const char *id_state(char * const *containers, const char *cid) {
         return NULL;
 }
 
+/* {{.State}} of podman ps: "running" in newer podman, "Up 2 minutes" in 4.x. */
+static bool container_running(const char *state) {
+        return state && (startswith(state, "Up") || streq(state, "running"));
+}
+
 /* A cid file newer than the podman ps may belong to a container created
  * after it: never collected. */
 static bool older_than(const char *path, time_t t) {
@@ -97,7 +102,7 @@ static int show_uid_dir(Ctl *ctl, Table *t, const char *dir, const char *uid_nam
                         continue;
                 }
                 status = !flake || !status_known ? "unknown"
-                         : streq(id_state(containers, cid), "running") ? "running" : "stopped";
+                         : container_running(id_state(containers, cid)) ? "running" : "stopped";
                 table_add_row(t, (const char *[]) {
                         instance, pw ? pw->pw_name : uid_name, cid, status,
                         flake ? flake->image : NULL, yaml });

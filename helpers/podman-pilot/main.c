@@ -369,11 +369,18 @@ static int exec_in(Pilot *p, const char *cid) {
         return launch_podman(&p->podman, args, flags, session);
 }
 
+/* podman exec's own failures: 125 for a container that is gone, 255 for
+ * one that is stopped ("container state improper"). An app may exit with
+ * these as well; the state check that follows tells them apart. */
+static bool podman_exec_failed(int status) {
+        return status == PODMAN_EXIT_ERROR || status == 255;
+}
+
 /* resume: the hot path is exactly one podman exec. The container is assumed
  * to run when its cid file is from this boot; only when exec then fails
  * with podman's own status does one podman inspect tell a vanished or
  * stopped container (recreated or restarted under the lock, then exec
- * again) from the app's own exit status 125. */
+ * again) from the app's own exit status. */
 static int run_resume(Pilot *p) {
         _cleanup_free_ char *cid = NULL;
         bool running = false;
@@ -381,9 +388,10 @@ static int run_resume(Pilot *p) {
 
         if (instance_read_cid(p->cid_file, &cid) >= 0 && cid_file_from_this_boot(p->cid_file)) {
                 r = exec_in(p, cid);
-                if (r != PODMAN_EXIT_ERROR || container_state(p, cid) == 1)
+                if (!podman_exec_failed(r) || container_state(p, cid) == 1)
                         goto done;
-                log_notice("The container of %s is no longer running, starting it again", p->instance);
+                /* podman's error about it is on stderr already: say what happens. */
+                log_warning("The container of %s is no longer running, starting it again", p->instance);
         }
         free(cid);
         cid = NULL;
