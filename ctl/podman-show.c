@@ -111,37 +111,20 @@ static int show_uid_dir(Ctl *ctl, Table *t, const char *dir, const char *uid_nam
 }
 
 int verb_podman_show(Ctl *ctl, int argc, char *argv[]) {
-        static const struct option options[] = {
-                { "format", required_argument, NULL, 'f' },
-                { "help",   no_argument,       NULL, 'h' },
-                {}
-        };
         _cleanup_(podman_context_done) PodmanContext p = {};
         _cleanup_(table_freep) Table *t = NULL;
         _cleanup_strv_free_ char **uids = NULL, **containers = NULL;
         _cleanup_free_ char *ps = NULL, *title = NULL;
-        OutputFormat format = OUTPUT_TABLE;
+        OutputFormat format;
         bool status_known = false;
         time_t ps_time;
-        int c, r;
+        int r;
 
-        optind = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
-                switch (c) {
-                case 'f':
-                        r = ctl_parse_format(optarg, &format);
-                        if (r < 0)
-                                return r;
-                        break;
-                case 'h':
-                        printf("Usage: flake-ctl podman show [--format table|json|csv]\n\n"
-                               "List the container instances of flakes with their status.\n");
-                        return 0;
-                default:
-                        return -EINVAL;
-                }
-        if (optind < argc)
-                return ctl_usage_error("Unexpected argument '%s'", argv[optind]);
+        r = ctl_parse_listing(ctl, argc, argv,
+                              "Usage: flake-ctl podman [--user] show [--format table|json|csv]\n\n"
+                              "List the container instances of flakes with their status.\n", false, &format);
+        if (r != 0)
+                return r < 0 ? r : 0;
 
         r = ctl_load_config(ctl);
         if (r < 0)
