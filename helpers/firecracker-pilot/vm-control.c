@@ -18,6 +18,7 @@
 #define RUNNER_EXIT_NO_VMM 3
 #define RUNNER_EXIT_NO_AGENT 4
 #define RUNNER_EXIT_VMM_FAILED 5
+#define RUNNER_EXIT_NO_NETWORK 6
 
 static sd_bus *bus = NULL;
 static pid_t runner_pid = 0;
@@ -85,6 +86,8 @@ static int runner_status_to_exit(const VmInstance *i, int status) {
                 return PILOT_EXIT_VMM;
         case RUNNER_EXIT_NO_AGENT:
                 return PILOT_EXIT_AGENT;
+        case RUNNER_EXIT_NO_NETWORK:
+                return PILOT_EXIT_NETWORK;
         default:
                 log_error("%s: the VM runner failed (status %d)", i->name, status);
                 return PILOT_EXIT_VMM;
