@@ -508,7 +508,9 @@ static int write_file(const char *path, const char *text, bool atomic) {
         if (atomic && rename(tmp, path) < 0) {
                 int r = -errno;
                 (void) unlink(tmp);
-                return r;
+                /* Something is mounted on it (our own earlier bind mount,
+                 * a DHCP renewal): write into it. */
+                return r == -EBUSY ? write_file(path, text, false) : r;
         }
         return 0;
 }
@@ -537,12 +539,13 @@ static int write_resolv(const struct in_addr *dns, size_t n) {
         /* A read-only root without overlay: a file on the /run tmpfs,
          * mounted over the image's /etc/resolv.conf. */
         (void) mkdir("/run/sci", 0755);
+        bool mounted = access("/run/sci/resolv.conf", F_OK) == 0;      /* by an earlier call */
         r = write_file("/run/sci/resolv.conf", text, false);
         if (r < 0) {
                 sci_log("cannot write /run/sci/resolv.conf: %s", strerror(-r));
                 return r;
         }
-        if (mount("/run/sci/resolv.conf", "/etc/resolv.conf", NULL, MS_BIND, NULL) < 0) {
+        if (!mounted && mount("/run/sci/resolv.conf", "/etc/resolv.conf", NULL, MS_BIND, NULL) < 0) {
                 r = -errno;
                 sci_log("nameserver=: the root is read-only and /etc/resolv.conf cannot be covered (%s); "
                         "give the flake an overlay or ship an /etc/resolv.conf in the image", strerror(-r));
