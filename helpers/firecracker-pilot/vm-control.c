@@ -247,6 +247,10 @@ int vm_start(VmInstance *i) {
                         if (p == runner_pid) {
                                 runner_pid = 0;
                                 report_runner_failure(i, false);
+                                /* The VM never started and the one line said
+                                 * it all: no console log to keep. */
+                                if (WIFEXITED(status) && WEXITSTATUS(status) == RUNNER_EXIT_NO_NETWORK)
+                                        (void) unlink(i->log_path);
                                 if (WIFEXITED(status))
                                         return runner_status_to_exit(i, WEXITSTATUS(status));
                                 log_error("%s: the VM runner was killed by signal %d", i->name, WTERMSIG(status));

@@ -65,6 +65,7 @@ assert_eq "without its TAP the pilot exits with 121" 121 "$rc"
 assert_contains "the error names the unit to start" "$out" "flake-tap@nsh.service"
 assert_eq "the error is one line" 1 "$(printf '%s\n' "$out" | wc -l)"
 check_fails "no runtime directory left" test -e "$FLAKE_RUNTIME_DIR/vm/nsh"
+check_fails "no console log left (the line said it all)" test -e "$FLAKE_RUNTIME_DIR/vm/nsh.log"
 check_fails "no runner left" pgrep -f "flake-vm run nsh"
 
 # --- the TAP, then the VM -------------------------------------------------
