@@ -18,6 +18,7 @@
 #define RUNNER_EXIT_NO_VMM 3
 #define RUNNER_EXIT_NO_AGENT 4
 #define RUNNER_EXIT_VMM_FAILED 5
+#define RUNNER_EXIT_NO_NETWORK 6
 
 static sd_bus *bus = NULL;
 static pid_t runner_pid = 0;
@@ -85,6 +86,8 @@ static int runner_status_to_exit(const VmInstance *i, int status) {
                 return PILOT_EXIT_VMM;
         case RUNNER_EXIT_NO_AGENT:
                 return PILOT_EXIT_AGENT;
+        case RUNNER_EXIT_NO_NETWORK:
+                return PILOT_EXIT_NETWORK;
         default:
                 log_error("%s: the VM runner failed (status %d)", i->name, status);
                 return PILOT_EXIT_VMM;
@@ -244,6 +247,10 @@ int vm_start(VmInstance *i) {
                         if (p == runner_pid) {
                                 runner_pid = 0;
                                 report_runner_failure(i, false);
+                                /* The VM never started and the one line said
+                                 * it all: no console log to keep. */
+                                if (WIFEXITED(status) && WEXITSTATUS(status) == RUNNER_EXIT_NO_NETWORK)
+                                        (void) unlink(i->log_path);
                                 if (WIFEXITED(status))
                                         return runner_status_to_exit(i, WEXITSTATUS(status));
                                 log_error("%s: the VM runner was killed by signal %d", i->name, WTERMSIG(status));

@@ -39,6 +39,7 @@
 #define EXIT_NO_VMM 3        /* the VMM is not installed */
 #define EXIT_NO_AGENT 4      /* the guest agent did not answer in time */
 #define EXIT_VMM_FAILED 5    /* the VMM failed or crashed */
+#define EXIT_NO_NETWORK 6    /* the flake has a network but its TAP is missing */
 
 #define CLIENTS_MAX 64
 
@@ -583,8 +584,10 @@ static int verb_run(const char *name, char * const *serial_argv) {
                 ret = EXIT_CONFIG;
                 goto out;
         }
-        if (build_vmm_argv(i, binary, serial_argv, &argv) < 0) {
-                ret = EXIT_CONFIG;
+        k = build_vmm_argv(i, binary, serial_argv, &argv);
+        if (k < 0) {
+                /* -ENODEV only from setup_network(): flake-tap@ not started. */
+                ret = k == -ENODEV ? EXIT_NO_NETWORK : EXIT_CONFIG;
                 goto out;
         }
 

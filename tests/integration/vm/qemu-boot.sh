@@ -35,6 +35,10 @@ assert_eq "overlay writes persist across sessions of a resume VM" "$(printf 'per
 out=$("$R" -c "cat /opt/tarred/file $T/hostdir/note")
 assert_eq "includes (tar and host path) are in the overlay" "$(printf 'from tar\nfrom host path')" "$out"
 
+# No vm.runtime.network: no NIC, no address but lo's (sci brings lo up).
+out=$("$R" -c 'ls /sys/class/net; ip -o -4 addr | while read -r _ dev _ a _; do echo "$dev $a"; done')
+assert_eq "a flake without network settings has only lo, with 127.0.0.1" "$(printf 'lo\nlo 127.0.0.1/8')" "$out"
+
 start=$(date +%s%N)
 "$R" -c 'sleep 3; echo one' > "$T/c1" &
 p1=$!
