@@ -48,6 +48,11 @@ int ctl_load_config(Ctl *ctl);
 /* Parses a --format argument (usage error if unknown). */
 int ctl_parse_format(const char *arg, OutputFormat *ret);
 
+/* Options of the listing verbs (list, show): --help (prints usage, returns
+ * 1), --user when user_option, --format. 0 to go on, -EINVAL on misuse. */
+int ctl_parse_listing(Ctl *ctl, int argc, char *argv[], const char *usage, bool user_option,
+                      OutputFormat *ret_format);
+
 /* A usage error: logs the message and returns -EINVAL (exit status 2). */
 int ctl_usage_error(const char *fmt, ...) _printf_(1, 2);
 

@@ -49,38 +49,17 @@ static const char *instance_status(const char *dir, const char *lock, const char
 }
 
 int verb_firecracker_show(Ctl *ctl, int argc, char *argv[]) {
-        static const struct option options[] = {
-                { "help",   no_argument,       NULL, 'h' },
-                { "user",   no_argument,       NULL, 'u' },
-                { "format", required_argument, NULL, 'f' },
-                {}
-        };
         _cleanup_(table_freep) Table *t = NULL;
         _cleanup_strv_free_ char **locks = NULL;
         _cleanup_free_ char *base = NULL, *title = NULL;
-        OutputFormat format = OUTPUT_TABLE;
-        int c, r;
+        OutputFormat format;
+        int r;
 
-        optind = 0;
-        while ((c = getopt_long(argc, argv, "huf:", options, NULL)) >= 0)
-                switch (c) {
-                case 'h':
-                        printf("Usage: flake-ctl firecracker show [--user] [--format table|json|csv]\n\n"
-                               "Show the VM flake instances and whether their VM runs.\n");
-                        return 0;
-                case 'u':
-                        ctl->user = true;
-                        break;
-                case 'f':
-                        r = ctl_parse_format(optarg, &format);
-                        if (r < 0)
-                                return r;
-                        break;
-                default:
-                        return -EINVAL;
-                }
-        if (optind < argc)
-                return ctl_usage_error("show: unexpected argument '%s'", argv[optind]);
+        r = ctl_parse_listing(ctl, argc, argv,
+                              "Usage: flake-ctl firecracker show [--user] [--format table|json|csv]\n\n"
+                              "Show the VM flake instances and whether their VM runs.\n", true, &format);
+        if (r != 0)
+                return r < 0 ? r : 0;
 
         r = ctl_load_config(ctl);
         if (r < 0)

@@ -22,31 +22,30 @@ int ctl_parse_format(const char *arg, OutputFormat *ret) {
         return 0;
 }
 
-int verb_list(Ctl *ctl, int argc, char *argv[]) {
+int ctl_parse_listing(Ctl *ctl, int argc, char *argv[], const char *usage, bool user_option,
+                      OutputFormat *ret_format) {
         static const struct option options[] = {
                 { "help",   no_argument,       NULL, 'h' },
                 { "user",   no_argument,       NULL, 'u' },
                 { "format", required_argument, NULL, 'f' },
                 {}
         };
-        _cleanup_(table_freep) Table *t = NULL;
-        _cleanup_strv_free_ char **names = NULL;
-        _cleanup_free_ char *title = NULL;
-        OutputFormat format = OUTPUT_TABLE;
         int c, r;
 
+        *ret_format = OUTPUT_TABLE;
         optind = 0;
-        while ((c = getopt_long(argc, argv, "huf:", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, user_option ? "huf:" : "hf:", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
-                        printf("Usage: flake-ctl list [--user] [--format table|json|csv]\n\n"
-                               "List the registered flake applications.\n");
-                        return 0;
+                        fputs(usage, stdout);
+                        return 1;
                 case 'u':
+                        if (!user_option)
+                                return ctl_usage_error("%s: --user goes before the command", argv[0]);
                         ctl->user = true;
                         break;
                 case 'f':
-                        r = ctl_parse_format(optarg, &format);
+                        r = ctl_parse_format(optarg, ret_format);
                         if (r < 0)
                                 return r;
                         break;
@@ -54,7 +53,22 @@ int verb_list(Ctl *ctl, int argc, char *argv[]) {
                         return -EINVAL;
                 }
         if (optind < argc)
-                return ctl_usage_error("list: unexpected argument '%s'", argv[optind]);
+                return ctl_usage_error("%s: unexpected argument '%s'", argv[0], argv[optind]);
+        return 0;
+}
+
+int verb_list(Ctl *ctl, int argc, char *argv[]) {
+        _cleanup_(table_freep) Table *t = NULL;
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_free_ char *title = NULL;
+        OutputFormat format;
+        int r;
+
+        r = ctl_parse_listing(ctl, argc, argv,
+                              "Usage: flake-ctl list [--user] [--format table|json|csv]\n\n"
+                              "List the registered flake applications.\n", true, &format);
+        if (r != 0)
+                return r < 0 ? r : 0;
 
         r = ctl_load_config(ctl);
         if (r < 0)

@@ -6,6 +6,7 @@
 #include <pwd.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "ctl.h"
 #include "fileio.h"
@@ -46,15 +47,30 @@ static char *instance_app(const char *instance) {
         return xstrndup(instance, strcspn(instance, "@"));
 }
 
-static bool id_running(char * const *running, const char *cid) {
-        STRV_FOREACH(r, running)
-                if (!isempty(cid) && startswith(*r, cid))
-                        return true;
-        return false;
+/* containers: "<full id> <state>" lines of podman ps -a. Returns the state
+ * of cid, or NULL if podman does not know it. */
+static const char *id_state(char * const *containers, const char *cid) {
+        STRV_FOREACH(c, containers)
+                if (!isempty(cid) && startswith(*c, cid) && strchr(*c, ' '))
+                        return strchr(*c, ' ') + 1;
+        return NULL;
+}
+
+/* {{.State}} of podman ps: "running" in newer podman, "Up 2 minutes" in 4.x. */
+static bool container_running(const char *state) {
+        return state && (startswith(state, "Up") || streq(state, "running"));
+}
+
+/* A cid file newer than the podman ps may belong to a container created
+ * after it: never collected. */
+static bool older_than(const char *path, time_t t) {
+        struct stat st;
+
+        return lstat(path, &st) >= 0 && S_ISREG(st.st_mode) && st.st_mtime < t;
 }
 
 static int show_uid_dir(Ctl *ctl, Table *t, const char *dir, const char *uid_name,
-                        char * const *running, bool status_known) {
+                        char * const *containers, bool status_known, time_t ps_time) {
         _cleanup_strv_free_ char **files = NULL;
         struct passwd *pw = getpwuid((uid_t) strtoul(uid_name, NULL, 10));
         int r;
@@ -78,8 +94,15 @@ static int show_uid_dir(Ctl *ctl, Table *t, const char *dir, const char *uid_nam
                 if (flake_load(ctl->config.flakes_dir, app, &flake, &diag) >= 0)
                         yaml = xstrdup(flake->path);
                 flake_diagnostics_done(&diag);
+                if (status_known && !id_state(containers, cid) && older_than(path, ps_time)) {
+                        /* The garbage collection of cid files, off the
+                         * pilots' hot path: the container is gone. */
+                        if (unlink(path) >= 0)
+                                log_info("Removed %s: container %.12s no longer exists", path, cid);
+                        continue;
+                }
                 status = !flake || !status_known ? "unknown"
-                         : id_running(running, cid) ? "running" : "stopped";
+                         : container_running(id_state(containers, cid)) ? "running" : "stopped";
                 table_add_row(t, (const char *[]) {
                         instance, pw ? pw->pw_name : uid_name, cid, status,
                         flake ? flake->image : NULL, yaml });
@@ -88,47 +111,33 @@ static int show_uid_dir(Ctl *ctl, Table *t, const char *dir, const char *uid_nam
 }
 
 int verb_podman_show(Ctl *ctl, int argc, char *argv[]) {
-        static const struct option options[] = {
-                { "format", required_argument, NULL, 'f' },
-                { "help",   no_argument,       NULL, 'h' },
-                {}
-        };
         _cleanup_(podman_context_done) PodmanContext p = {};
         _cleanup_(table_freep) Table *t = NULL;
-        _cleanup_strv_free_ char **uids = NULL, **running = NULL;
+        _cleanup_strv_free_ char **uids = NULL, **containers = NULL;
         _cleanup_free_ char *ps = NULL, *title = NULL;
-        OutputFormat format = OUTPUT_TABLE;
+        OutputFormat format;
         bool status_known = false;
-        int c, r;
+        time_t ps_time;
+        int r;
 
-        optind = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
-                switch (c) {
-                case 'f':
-                        r = ctl_parse_format(optarg, &format);
-                        if (r < 0)
-                                return r;
-                        break;
-                case 'h':
-                        printf("Usage: flake-ctl podman show [--format table|json|csv]\n\n"
-                               "List the container instances of flakes with their status.\n");
-                        return 0;
-                default:
-                        return -EINVAL;
-                }
-        if (optind < argc)
-                return ctl_usage_error("Unexpected argument '%s'", argv[optind]);
+        r = ctl_parse_listing(ctl, argc, argv,
+                              "Usage: flake-ctl podman [--user] show [--format table|json|csv]\n\n"
+                              "List the container instances of flakes with their status.\n", false, &format);
+        if (r != 0)
+                return r < 0 ? r : 0;
 
         r = ctl_load_config(ctl);
         if (r < 0)
                 return ctl_failure(r);
 
         /* One podman call for all statuses. */
+        ps_time = time(NULL) - 1;
         if (podman_context_init(&p, ctl->config.podman_storage_conf, geteuid() == 0 ? "root" : NULL) >= 0 &&
-            podman_waitl(&p, SPAWN_NULL_STDERR, &ps, "ps", "--no-trunc", "--format", "{{.ID}}", NULL) == 0) {
+            podman_waitl(&p, SPAWN_NULL_STDERR, &ps, "ps", "--all", "--no-trunc", "--format",
+                         "{{.ID}} {{.State}}", NULL) == 0) {
                 char *save = NULL;
                 for (char *l = strtok_r(ps, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
-                        strv_extend(&running, l);
+                        strv_extend(&containers, l);
                 status_known = true;
         }
 
@@ -142,7 +151,7 @@ int verb_podman_show(Ctl *ctl, int argc, char *argv[]) {
                 if (strspn(*u, "0123456789") != strlen(*u))
                         continue;
                 dir = path_join(ctl->config.podman_ids_dir, *u);
-                (void) show_uid_dir(ctl, t, dir, *u, running, status_known);
+                (void) show_uid_dir(ctl, t, dir, *u, containers, status_known, ps_time);
         }
         title = xasprintf("Flake podman instances in %s", ctl->config.podman_ids_dir);
         return table_print(t, format, title, "No instance(s) found", stdout);

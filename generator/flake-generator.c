@@ -61,7 +61,11 @@ static int mkdir_parents_at(int dfd, const char *path) {
  * unit is never seen half-written, even when two runs overlap (podman
  * #29004). The temporary name is unique per process. */
 static char *temp_name(const char *path) {
-        return xasprintf("%s.tmp-%d", path, (int) getpid());
+        static pid_t pid;
+
+        if (pid == 0)
+                pid = getpid();
+        return xasprintf("%s.tmp-%d", path, (int) pid);
 }
 
 static int write_unit_file(int dfd, const char *path, const char *data) {

@@ -23,21 +23,6 @@ static void settings_done(Settings *s) {
         s->service = strv_free(s->service);
 }
 
-static void problem(char ***list, const char *fallback_file, const YamlNode *n, const char *fmt, ...)
-        _printf_(4, 5);
-static void problem(char ***list, const char *fallback_file, const YamlNode *n, const char *fmt, ...) {
-        _cleanup_free_ char *msg = NULL;
-        va_list ap;
-
-        va_start(ap, fmt);
-        if (vasprintf(&msg, fmt, ap) < 0)
-                abort();
-        va_end(ap);
-        if (n && n->file && n->line > 0)
-                strv_consume(list, xasprintf("%s:%u: %s", n->file, n->line, msg));
-        else
-                strv_consume(list, xasprintf("%s: %s", fallback_file, msg));
-}
 
 /* ---- value checks: catch typos here, with file and line, rather than as a
  * unit that systemd loads with a warning buried in the journal ---- */
@@ -130,7 +115,7 @@ static void parse_bool_setting(const Flake *f, FlakeDiagnostics *diag, const Yam
                                const char *key, bool *ret) {
         int r = yaml_node_get_bool(v, ret);
         if (r == -EINVAL)
-                problem(&diag->errors, f->path, v, "systemd.%s: expected true or false", key);
+                flake_problem(&diag->errors, f->path, v, "systemd.%s: expected true or false", key);
 }
 
 static void parse_settings(const Flake *f, FlakeDiagnostics *diag, Settings *s) {
@@ -139,7 +124,7 @@ static void parse_settings(const Flake *f, FlakeDiagnostics *diag, Settings *s) 
         if (yaml_node_is_null(n))
                 return;
         if (n->type != YAML_NODE_MAPPING) {
-                problem(&diag->errors, f->path, n, "systemd: expected a mapping of unit settings, got a %s",
+                flake_problem(&diag->errors, f->path, n, "systemd: expected a mapping of unit settings, got a %s",
                         yaml_type_to_string(n->type));
                 return;
         }
@@ -162,13 +147,13 @@ static void parse_settings(const Flake *f, FlakeDiagnostics *diag, Settings *s) 
 
                 spec = find_limit(key);
                 if (!spec) {
-                        problem(&diag->warnings, f->path, v, "systemd.%s: unknown setting, ignoring", key);
+                        flake_problem(&diag->warnings, f->path, v, "systemd.%s: unknown setting, ignoring", key);
                         continue;
                 }
                 if (yaml_node_is_null(v))
                         continue;
                 if (yaml_node_get_string(v, &value) < 0 || !spec->valid(value)) {
-                        problem(&diag->errors, f->path, v, "systemd.%s: expected %s", key, spec->expected);
+                        flake_problem(&diag->errors, f->path, v, "systemd.%s: expected %s", key, spec->expected);
                         continue;
                 }
                 if (!s->limits_node)
@@ -261,7 +246,7 @@ int flake_units_build(const FlakeUnitsContext *ctx, const Flake *f, FlakeUnits *
         bool has_pull, has_network = false;
 
         if (!flake_app_name_is_valid(f->name)) {
-                problem(&diag->errors, f->path, NULL, "'%s' is not a valid app name", f->name);
+                flake_problem(&diag->errors, f->path, NULL, "'%s' is not a valid app name", f->name);
                 return -EBADMSG;
         }
 
@@ -269,7 +254,7 @@ int flake_units_build(const FlakeUnitsContext *ctx, const Flake *f, FlakeUnits *
         pull = unit_name_build("flake-pull", f->name, ".service");
         tap = unit_name_build("flake-tap", f->name, ".service");
         if (strlen(pull) >= UNIT_NAME_MAX || strlen(vm) >= UNIT_NAME_MAX) {
-                problem(&diag->errors, f->path, NULL,
+                flake_problem(&diag->errors, f->path, NULL,
                         "app name '%s' is too long for a unit name (%s)", f->name, pull);
                 return -EBADMSG;
         }
@@ -292,7 +277,7 @@ int flake_units_build(const FlakeUnitsContext *ctx, const Flake *f, FlakeUnits *
                         if (ctx->user)
                                 /* A user manager cannot depend on system units;
                                  * the TAP is the admin's business then. */
-                                problem(&diag->warnings, f->path, yaml_lookup(f->doc->root, "vm.runtime.network"),
+                                flake_problem(&diag->warnings, f->path, yaml_lookup(f->doc->root, "vm.runtime.network"),
                                         "vm.runtime.network: the user manager cannot start %s, "
                                         "it must be started by the system manager", tap);
                         else {
@@ -304,7 +289,7 @@ int flake_units_build(const FlakeUnitsContext *ctx, const Flake *f, FlakeUnits *
                         add_dependency(&vm_deps, pull);
                 add_dropin(ctx, &u, f, vm, "Virtual machine", vm_deps, s.service);
         } else if (s.limits_node)
-                problem(&diag->warnings, f->path, s.limits_node,
+                flake_problem(&diag->warnings, f->path, s.limits_node,
                         "systemd: resource limits apply to flake-vm@ units only, ignored for a container flake");
 
         if (has_pull)
@@ -314,14 +299,14 @@ int flake_units_build(const FlakeUnitsContext *ctx, const Flake *f, FlakeUnits *
                 if (has_pull)
                         add_wants(ctx, &u, pull, "flake-pull@.service");
                 else
-                        problem(&diag->warnings, f->path, s.pull_node,
+                        flake_problem(&diag->warnings, f->path, s.pull_node,
                                 "systemd.pull_at_boot: the flake has no vm.pull source, ignoring");
         }
         if (s.start_at_boot) {
                 if (vm_flake)
                         add_wants(ctx, &u, vm, "flake-vm@.service");
                 else
-                        problem(&diag->warnings, f->path, s.start_node,
+                        flake_problem(&diag->warnings, f->path, s.start_node,
                                 "systemd.start_at_boot: only VM flakes can be started at boot, ignoring");
         }
 

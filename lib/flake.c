@@ -102,9 +102,7 @@ typedef struct Checker {
         size_t n_specs[3];
 } Checker;
 
-static void problem(char ***list, const char *fallback_file, const YamlNode *n, const char *fmt, ...)
-        _printf_(4, 5);
-static void problem(char ***list, const char *fallback_file, const YamlNode *n, const char *fmt, ...) {
+void flake_problem(char ***list, const char *fallback_file, const YamlNode *n, const char *fmt, ...) {
         _cleanup_free_ char *msg = NULL;
         va_list ap;
 
@@ -118,8 +116,8 @@ static void problem(char ***list, const char *fallback_file, const YamlNode *n, 
                 strv_consume(list, xasprintf("%s: %s", fallback_file, msg));
 }
 
-#define ERROR(c, n, ...) problem(&(c)->diag->errors, (c)->path, (n), __VA_ARGS__)
-#define WARN(c, n, ...) problem(&(c)->diag->warnings, (c)->path, (n), __VA_ARGS__)
+#define ERROR(c, n, ...) flake_problem(&(c)->diag->errors, (c)->path, (n), __VA_ARGS__)
+#define WARN(c, n, ...) flake_problem(&(c)->diag->warnings, (c)->path, (n), __VA_ARGS__)
 
 /* The spec of prefix.key (or of key at the top, prefix NULL), compared in
  * place: this runs for every key of every flake. */

@@ -68,6 +68,9 @@ typedef struct FlakeDiagnostics {
 } FlakeDiagnostics;
 
 void flake_diagnostics_done(FlakeDiagnostics *d);
+/* Appends "FILE:LINE: message" for node n (or "fallback_file: message" when
+ * n has no position) to list (d->errors or d->warnings). */
+void flake_problem(char ***list, const char *fallback_file, const YamlNode *n, const char *fmt, ...) _printf_(4, 5);
 /* Logs every warning, and every error, once. */
 void flake_diagnostics_log(const FlakeDiagnostics *d);
 

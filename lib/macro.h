@@ -46,6 +46,17 @@ static inline const char *endswith(const char *s, const char *suffix) {
         return streq(s + sl - xl, suffix) ? s + sl - xl : NULL;
 }
 
+/* The value of a hex digit, or -EINVAL. */
+static inline int unhexchar(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -EINVAL;
+}
+
 /* Take ownership out of a _cleanup_ variable. */
 #define TAKE_PTR(p)                          \
         ({                                   \

@@ -48,16 +48,6 @@ char *unit_name_escape(const char *s) {
         return r;
 }
 
-static int unhex(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -EINVAL;
-}
-
 int unit_name_unescape(const char *s, char **ret) {
         _cleanup_free_ char *r = xmalloc(strlen(s) + 1);
         char *p = r;
@@ -69,10 +59,10 @@ int unit_name_unescape(const char *s, char **ret) {
                         int a, b;
                         if (i[1] != 'x')
                                 return -EINVAL;
-                        a = unhex(i[2]);
+                        a = unhexchar(i[2]);
                         if (a < 0)
                                 return -EINVAL;
-                        b = unhex(i[3]);
+                        b = unhexchar(i[3]);
                         if (b < 0)
                                 return -EINVAL;
                         *p++ = (char) (a << 4 | b);

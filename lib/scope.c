@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdlib.h>
 #include <systemd/sd-bus.h>
 #include <time.h>
 
@@ -95,6 +96,27 @@ static int wait_for_job(sd_bus *bus, const char *job) {
         }
 }
 
+/* sd-bus would find out the same by trying to connect, but only after
+ * allocating a bus, parsing addresses and a failed connect() -- measurable
+ * on every launch of a machine without systemd. Where no address is set in
+ * the environment, the default socket must exist; otherwise there is no bus
+ * and we say so at once. An address in the environment is left to sd-bus. */
+static bool bus_socket_present(bool user) {
+        _cleanup_free_ char *path = NULL;
+        const char *e;
+
+        e = getenv(user ? "DBUS_SESSION_BUS_ADDRESS" : "DBUS_SYSTEM_BUS_ADDRESS");
+        if (!isempty(e))
+                return true;
+        if (!user)
+                return access("/run/dbus/system_bus_socket", F_OK) >= 0;
+        e = getenv("XDG_RUNTIME_DIR");
+        if (isempty(e))
+                return false;
+        path = xasprintf("%s/bus", e);
+        return access(path, F_OK) >= 0;
+}
+
 int flake_scope_enter(const char *flake_name, const char *instance, const char *engine,
                       pid_t pid, FlakeScopeFlags flags, char **ret_unit) {
         _cleanup_(bus_unrefp) sd_bus *bus = NULL;
@@ -108,6 +130,10 @@ int flake_scope_enter(const char *flake_name, const char *instance, const char *
         if (pid <= 0)
                 pid = getpid();
 
+        if (!bus_socket_present(user)) {
+                log_debug("No %s bus socket", user ? "user" : "system");
+                return FLAKE_SCOPE_NO_BUS;
+        }
         r = user ? sd_bus_open_user(&bus) : sd_bus_open_system(&bus);
         if (r < 0) {
                 log_debug_errno(r, "No %s bus: %m", user ? "user" : "system");

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -21,7 +22,14 @@ static void log_command(char * const *argv, char * const *env) {
 
 static _noreturn_ void child(char * const *argv, char * const *env, SpawnFlags flags, int out_fd) {
         int null_fd = -EBADF;
+        sigset_t none;
 
+        /* A caller waiting with sigwaitinfo() blocks signals; the mask
+         * survives exec, the program must not inherit it. */
+        sigemptyset(&none);
+        (void) sigprocmask(SIG_SETMASK, &none, NULL);
+        if (flags & SPAWN_NEW_PGRP)
+                (void) setpgid(0, 0);
         if (flags & (SPAWN_NULL_STDIN | SPAWN_NULL_STDOUT | SPAWN_NULL_STDERR))
                 null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
         if ((flags & SPAWN_NULL_STDIN) && null_fd >= 0)
@@ -32,6 +40,8 @@ static _noreturn_ void child(char * const *argv, char * const *env, SpawnFlags f
                 dup2(null_fd, STDOUT_FILENO);
         if ((flags & SPAWN_NULL_STDERR) && null_fd >= 0)
                 dup2(null_fd, STDERR_FILENO);
+        else if (flags & SPAWN_STDERR_TO_STDOUT)
+                dup2(STDOUT_FILENO, STDERR_FILENO);
 
         STRV_FOREACH(e, env)
                 putenv(*e);

@@ -11,7 +11,11 @@ typedef enum SpawnFlags {
         SPAWN_NULL_STDOUT   = 1 << 1,
         SPAWN_NULL_STDERR   = 1 << 2,
         SPAWN_CAPTURE_STDOUT = 1 << 3,   /* into *ret_stdout */
+        SPAWN_STDERR_TO_STDOUT = 1 << 4, /* e.g. to capture a tool's error message */
+        SPAWN_NEW_PGRP      = 1 << 5,    /* keep terminal signals (Ctrl-C) away from it */
 } SpawnFlags;
+
+/* The child starts with an empty signal mask, whatever the caller blocks. */
 
 /* Runs argv[0] (looked up in PATH if it has no '/') with the current
  * environment plus env ("KEY=value" entries, may be NULL), waits for it, and

@@ -89,7 +89,7 @@ int vm_firecracker_config(const VmSpec *s, char **ret_json) {
         if (s->tap) {
                 json_object *nics = json_object_new_array(), *n = json_object_new_object();
                 json_object_object_add(n, "iface_id", json_object_new_string("eth0"));
-                json_object_object_add(n, "guest_mac", json_object_new_string(VM_GUEST_MAC));
+                json_object_object_add(n, "guest_mac", json_object_new_string(s->mac ?: VM_GUEST_MAC));
                 json_object_object_add(n, "host_dev_name", json_object_new_string(s->tap));
                 json_object_array_add(nics, n);
                 json_object_object_add(root, "network-interfaces", nics);
@@ -144,7 +144,9 @@ char **vm_qemu_argv(const VmSpec *s, const char *qemu_binary) {
         /* Console on our stdio, no monitor, no signals from a terminal.
          * Under flake-vm@ stdout is the journal's stream socket, which
          * "file,path=/dev/stdout" cannot open (ENXIO): the stdio backend
-         * writes to the inherited fd instead; its stdin is /dev/null there.
+         * writes to the inherited fd instead (without reopening it, so a
+         * log file is neither truncated nor overwritten); its stdin is
+         * /dev/null there.
          * In serial mode the console is the program's terminal, and Ctrl-C
          * a byte for the guest, not a signal for QEMU. */
         strv_extend(&a, "-chardev");
@@ -175,7 +177,7 @@ char **vm_qemu_argv(const VmSpec *s, const char *qemu_binary) {
                 strv_extend(&a, "-netdev");
                 strv_consume(&a, xasprintf("tap,id=net0,ifname=%s,script=no,downscript=no", s->tap));
                 strv_extend(&a, "-device");
-                strv_extend(&a, "virtio-net-device,netdev=net0,mac=" VM_GUEST_MAC);
+                strv_consume(&a, xasprintf("virtio-net-device,netdev=net0,mac=%s", s->mac ?: VM_GUEST_MAC));
         }
         if (s->serial_socket) {
                 _cleanup_free_ char *p = qemu_escape(s->serial_socket);

@@ -31,6 +31,7 @@ typedef struct VmSpec {
         uint64_t mem_size_mib;        /* 0: default */
         uint64_t vcpu_count;          /* 0: default */
         const char *tap;              /* may be NULL: no network */
+        const char *mac;              /* guest MAC; NULL: VM_GUEST_MAC */
         const char *vsock_uds;        /* Firecracker */
         const char *serial_socket;    /* QEMU: the agent's virtio-serial port */
         const char *qemu_accel;       /* QEMU: "-accel" value, e.g. "kvm" or "tcg" */

@@ -90,7 +90,7 @@ YamlNode *yaml_node_copy(const YamlNode *n) {
                 if (n->keys)
                         c->keys[i] = xstrdup(n->keys[i]);
         }
-        c->n_items = n->n_items;
+        c->n_items = c->n_allocated = n->n_items;
         return c;
 }
 
@@ -109,14 +109,24 @@ bool yaml_node_is_null(const YamlNode *n) {
         return !n || n->type == YAML_NODE_NULL;
 }
 
+/* Room for one more item; grows geometrically, since loading appends one
+ * item at a time. */
+static void reserve_one(YamlNode *n, bool with_keys) {
+        if (n->n_items < n->n_allocated)
+                return;
+        n->n_allocated = n->n_allocated ? n->n_allocated * 2 : 4;
+        n->items = xrealloc(n->items, sizeof(YamlNode *) * n->n_allocated);
+        if (with_keys)
+                n->keys = xrealloc(n->keys, sizeof(char *) * n->n_allocated);
+}
+
 void yaml_sequence_append(YamlNode *n, YamlNode *item) {
-        n->items = xrealloc(n->items, sizeof(YamlNode *) * (n->n_items + 1));
+        reserve_one(n, false);
         n->items[n->n_items++] = item;
 }
 
 static void mapping_append(YamlNode *n, char *key, YamlNode *value) {
-        n->items = xrealloc(n->items, sizeof(YamlNode *) * (n->n_items + 1));
-        n->keys = xrealloc(n->keys, sizeof(char *) * (n->n_items + 1));
+        reserve_one(n, true);
         n->keys[n->n_items] = key;
         n->items[n->n_items++] = value;
 }

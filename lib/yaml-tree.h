@@ -28,6 +28,7 @@ struct YamlNode {
         char **keys;            /* mapping keys, parallel to items */
         YamlNode **items;       /* sequence items or mapping values */
         size_t n_items;
+        size_t n_allocated;     /* capacity of keys/items */
         const char *file;       /* shared, owned by the document */
         unsigned line;          /* 1-based; 0 for nodes we created */
 };

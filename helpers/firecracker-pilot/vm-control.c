@@ -20,6 +20,7 @@
 #define RUNNER_EXIT_NO_VMM 3
 #define RUNNER_EXIT_NO_AGENT 4
 #define RUNNER_EXIT_VMM_FAILED 5
+#define RUNNER_EXIT_NO_NETWORK 6
 
 static sd_bus *bus = NULL;
 static pid_t runner_pid = 0;
@@ -130,6 +131,8 @@ static int runner_status_to_exit(const VmInstance *i, int status) {
                 return PILOT_EXIT_VMM;
         case RUNNER_EXIT_NO_AGENT:
                 return PILOT_EXIT_AGENT;
+        case RUNNER_EXIT_NO_NETWORK:
+                return PILOT_EXIT_NETWORK;
         default:
                 log_error("%s: the VM runner failed (status %d)", i->name, status);
                 return PILOT_EXIT_VMM;
@@ -227,8 +230,9 @@ static int unit_state(const char *unit, UnitState *ret) {
 }
 
 /* flake-vm@ never ran: its start job failed because a unit it requires
- * (flake-pull@, flake-tap@) failed. Names that unit. */
-static void report_dependency_failure(const VmInstance *i, const char *unit) {
+ * (flake-pull@, flake-tap@) failed. Names that unit; returns the pilot's
+ * exit status (no network for flake-tap@, as without systemd). */
+static int report_dependency_failure(const VmInstance *i, const char *unit) {
         _cleanup_free_ char *path = NULL;
         _cleanup_strv_free_ char **requires = NULL;
 
@@ -240,10 +244,11 @@ static void report_dependency_failure(const VmInstance *i, const char *unit) {
 
                 if (unit_state(*dep, &d) >= 0 && streq(d.active, "failed")) {
                         log_error("%s: %s was not started: %s failed, see: journalctl -u %s", i->name, unit, *dep, *dep);
-                        return;
+                        return startswith(*dep, "flake-tap@") ? PILOT_EXIT_NETWORK : PILOT_EXIT_VMM;
                 }
         }
         log_error("%s: %s was not started, see: systemctl status %s", i->name, unit, unit);
+        return PILOT_EXIT_VMM;
 }
 
 char *vm_runner_path(void) {
@@ -266,7 +271,7 @@ static int spawn_runner(VmInstance *i) {
         r = mkdir_parents(i->log_path, 0755);
         if (r < 0)
                 return log_error_errno(r, "%s: cannot create %s: %m", i->name, i->log_path);
-        log_fd = open(i->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        log_fd = open(i->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (log_fd < 0)
                 return log_error_errno(-errno, "%s: cannot open %s: %m", i->name, i->log_path);
 
@@ -345,8 +350,7 @@ int vm_start(VmInstance *i) {
                         if (unit_state(unit, &s) >= 0 && !s.job &&
                             (streq(s.active, "failed") || streq(s.active, "inactive"))) {
                                 if (s.started == before) {
-                                        report_dependency_failure(i, unit);
-                                        return PILOT_EXIT_VMM;
+                                        return report_dependency_failure(i, unit);
                                 }
                                 report_runner_failure(i, true, since);
                                 return runner_status_to_exit(i, s.status);
@@ -357,6 +361,10 @@ int vm_start(VmInstance *i) {
                         if (p == runner_pid) {
                                 runner_pid = 0;
                                 report_runner_failure(i, false, 0);
+                                /* The VM never started and the one line said
+                                 * it all: no console log to keep. */
+                                if (WIFEXITED(status) && WEXITSTATUS(status) == RUNNER_EXIT_NO_NETWORK)
+                                        (void) unlink(i->log_path);
                                 if (WIFEXITED(status))
                                         return runner_status_to_exit(i, WEXITSTATUS(status));
                                 log_error("%s: the VM runner was killed by signal %d", i->name, WTERMSIG(status));

@@ -8,6 +8,7 @@
 #include "vm-instance.h"
 
 /* Pilot exit statuses for failures of its own (firecracker-pilot(8)). */
+#define PILOT_EXIT_NETWORK 121     /* the flake's TAP is missing (flake-tap@ not started) */
 #define PILOT_EXIT_LOST 122        /* the VM went away mid-session */
 #define PILOT_EXIT_VMM 123         /* VMM missing, failed to start, crashed in boot */
 #define PILOT_EXIT_AGENT 124       /* the guest agent did not answer in time */

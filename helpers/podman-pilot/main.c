@@ -2,7 +2,10 @@
 /* podman-pilot: runs the program of a registered container flake. It is
  * called through a symlink named after the app (/usr/bin/x ->
  * podman-pilot); the registration is <flakes_dir>/<x>.yaml. */
+#include <fcntl.h>
 #include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "config.h"
 #include "fileio.h"
@@ -10,6 +13,7 @@
 #include "log.h"
 #include "names.h"
 #include "pilot.h"
+#include "progress.h"
 #include "scope.h"
 #include "strv.h"
 
@@ -23,9 +27,11 @@ typedef struct Pilot {
         char *meta_dir;
         char *cid_file;
         bool tty;
+        Progress *progress;         /* %progress on a terminal, until the app starts */
 } Pilot;
 
 static void pilot_done(Pilot *p) {
+        progress_finish(p->progress, false);
         free(p->instance);
         flake_free(p->flake);
         flake_config_done(&p->config);
@@ -88,14 +94,17 @@ static void append_tty(const Pilot *p, char ***args) {
                 strv_extend(args, "--tty");
 }
 
-/* Options shared by run and create: cid file, stdio, the store policy and
- * the registration's own options (which come later and so win). */
+/* Options shared by run and create: cid file (create only: a one-shot
+ * "podman run --rm" needs none), stdio, the store policy and the
+ * registration's own options (which come later and so win). */
 static int append_create_options(const Pilot *p, char ***args, bool interactive) {
         _cleanup_strv_free_ char **opts = NULL;
         int r;
 
-        strv_extend(args, "--cidfile");
-        strv_extend(args, p->cid_file);
+        if (p->cid_file) {
+                strv_extend(args, "--cidfile");
+                strv_extend(args, p->cid_file);
+        }
         /* The app must not be PID 1 of its PID namespace: there, signals it
          * has no handler for (SIGTERM from kill or from "systemctl stop" of
          * the launch's scope) are ignored, and the launch went on until the
@@ -124,12 +133,20 @@ static int explain_failure(Pilot *p, int status) {
         return PILOT_EXIT_FAILURE;
 }
 
+/* The app is about to start: the %progress spinner ends here, before podman
+ * writes anything to the terminal. */
+static void launching(Pilot *p) {
+        progress_finish(p->progress, true);
+        p->progress = NULL;
+}
+
 static void remove_container(Pilot *p, const char *cid) {
         (void) podman_waitl(&p->podman, SPAWN_NULL_STDOUT, NULL, "rm", "--force", "--time", "0", cid, NULL);
         (void) unlink(p->cid_file);
 }
 
-/* One-shot without provisioning: one podman process, nothing else. */
+/* One-shot without provisioning: one podman process with what a user would
+ * type (podman run --rm --init -i [-t] ... IMAGE ARGS), nothing else. */
 static int run_oneshot(Pilot *p) {
         _cleanup_strv_free_ char **args = NULL;
         int r;
@@ -146,17 +163,46 @@ static int run_oneshot(Pilot *p) {
         strv_extend(&args, image(p));
         strv_extend_strv(&args, p->args.app_args);
 
-        r = launch_podman(&p->podman, args);
-        (void) unlink(p->cid_file);
+        launching(p);
+        r = launch_podman(&p->podman, args, 0, NULL);
         if (r < 0)
                 return log_error_errno(r, "Cannot run podman: %m"), PILOT_EXIT_FAILURE;
         return r == PODMAN_EXIT_ERROR ? explain_failure(p, r) : r;
 }
 
+/* podman's message when a --name given in runtime.podman belongs to a
+ * container we lost track of (the cid file went away, e.g. with /tmp at a
+ * reboot): "... the container name "x" is already in use by <id>. ..." */
+static char *stale_container_id(const char *podman_output) {
+        const char *s = podman_output ? strstr(podman_output, "is already in use by ") : NULL;
+        size_t n;
+
+        if (!s)
+                return NULL;
+        s += strlen("is already in use by ");
+        s += strspn(s, "\"");
+        n = strspn(s, "0123456789abcdef");
+        return n >= 12 ? xstrndup(s, n) : NULL;
+}
+
+/* podman create; its messages are kept and shown only on failure. Returns
+ * podman's status and, on failure, its output. */
+static int podman_create(Pilot *p, char * const *args, char **ret_output) {
+        _cleanup_free_ char *out = NULL;
+        int r;
+
+        r = podman_wait(&p->podman, args, SPAWN_STDERR_TO_STDOUT, &out);
+        if (r < 0)
+                return log_error_errno(r, "Cannot run podman: %m");
+        if (r != 0)
+                *ret_output = TAKE_PTR(out);
+        return r;
+}
+
 /* Creates (and provisions) the container of this instance; returns its ID. */
 static int create_container(Pilot *p, char **ret_cid) {
         _cleanup_strv_free_ char **args = NULL;
-        _cleanup_free_ char *cid = NULL;
+        _cleanup_free_ char *cid = NULL, *out = NULL, *stale = NULL;
         int r;
 
         strv_extend(&args, "create");
@@ -184,10 +230,27 @@ static int create_container(Pilot *p, char **ret_cid) {
         }
 
         log_info("Creating container for %s from %s", p->instance, image(p));
-        r = podman_wait(&p->podman, args, SPAWN_NULL_STDOUT, NULL);
-        if (r != 0) {
+        (void) unlink(p->cid_file);     /* podman refuses to overwrite one */
+        r = podman_create(p, args, &out);
+        /* Recover from a container left over by a lost cid file, as the
+         * original does: remove it and try once more. Only for kept
+         * containers: we hold their instance lock, so it cannot be one a
+         * concurrent launch has just made. */
+        if (r > 0 && keeps_container(p) && (stale = stale_container_id(out))) {
+                log_notice("Removing the stale container %.12s that holds the name of %s", stale, p->instance);
+                (void) podman_waitl(&p->podman, SPAWN_NULL_STDOUT, NULL, "rm", "--force", "--time", "0",
+                                    stale, NULL);
+                free(out);
+                out = NULL;
                 (void) unlink(p->cid_file);
-                r = explain_failure(p, r < 0 ? PODMAN_EXIT_ERROR : r);
+                r = podman_create(p, args, &out);
+        }
+        if (r != 0) {
+                if (out)
+                        fputs(out, stderr);
+                (void) unlink(p->cid_file);
+                if (r > 0)
+                        (void) explain_failure(p, r);
                 return log_error_errno(SYNTHETIC_ERRNO(EIO), "Creating the container of %s failed", p->instance);
         }
         r = instance_read_cid(p->cid_file, &cid);
@@ -217,6 +280,21 @@ static int container_state(Pilot *p, const char *cid) {
         return streq(podman_chomp(out), "true");
 }
 
+/* Was the cid file written (or touched at a start) since the last boot?
+ * Containers do not survive a reboot, so an older one names a stopped or
+ * gone container, and the resume fast path is not worth trying. Costs a
+ * stat(), no podman process. */
+static bool cid_file_from_this_boot(const char *cid_file) {
+        struct timespec now, up;
+        struct stat st;
+
+        if (stat(cid_file, &st) < 0)
+                return false;
+        if (clock_gettime(CLOCK_REALTIME, &now) < 0 || clock_gettime(CLOCK_BOOTTIME, &up) < 0)
+                return true;
+        return st.st_mtim.tv_sec >= now.tv_sec - up.tv_sec;
+}
+
 /* resume and attach: look up or create the instance's container under the
  * instance lock, so concurrent launches end up with exactly one. */
 static int prepare_kept_container(Pilot *p, char **ret_cid, bool *ret_running) {
@@ -234,7 +312,8 @@ static int prepare_kept_container(Pilot *p, char **ret_cid, bool *ret_running) {
         if (cid) {
                 state = container_state(p, cid);
                 if (state == -ENOENT) {
-                        log_info("Container %.12s of %s is gone, creating a new one", cid, p->instance);
+                        /* The lazy GC of cid files: this one is stale. */
+                        log_notice("Container %.12s of %s is gone, creating a new one", cid, p->instance);
                         (void) unlink(p->cid_file);
                         free(cid);
                         cid = NULL;
@@ -253,6 +332,8 @@ static int prepare_kept_container(Pilot *p, char **ret_cid, bool *ret_running) {
                         return log_error_errno(SYNTHETIC_ERRNO(EIO), "Cannot start the container of %s",
                                                p->instance);
                 }
+                /* Marks the cid file as valid for this boot (the fast path). */
+                (void) utimensat(AT_FDCWD, p->cid_file, NULL, 0);
                 state = 1;
         }
         *ret_running = state == 1;
@@ -260,7 +341,76 @@ static int prepare_kept_container(Pilot *p, char **ret_cid, bool *ret_running) {
         return 0;
 }
 
-static int run_kept(Pilot *p) {
+static void remove_if_asked(Pilot *p, const char *cid) {
+        if (!p->args.remove)
+                return;
+        log_info("Removing the container of %s (%%remove)", p->instance);
+        remove_container(p, cid);
+}
+
+/* One podman exec of the target in the resumed container. The session
+ * variable lets the pilot find the exec'd process for signals (launch.c). */
+static int exec_in(Pilot *p, const char *cid) {
+        _cleanup_strv_free_ char **args = NULL;
+        _cleanup_free_ char *session = launch_session_token();
+        _cleanup_free_ char *env = xasprintf("FLAKE_SESSION=%s", session);
+        SpawnFlags flags = 0;
+
+        strv_extend(&args, "exec");
+        append_tty(p, &args);
+        strv_extend(&args, "--env");
+        strv_extend(&args, env);
+        strv_extend(&args, cid);
+        strv_extend(&args, target(p));
+        strv_extend_strv(&args, p->args.app_args);
+        /* Without a terminal on stdin podman need not be in the foreground
+         * process group: there Ctrl-C reaches only the pilot, which passes
+         * it to the app, and podman exec stays to return the app's status
+         * (it would exit on the signal itself and leave the app running). */
+        if (!p->tty && !isatty(STDIN_FILENO))
+                flags |= SPAWN_NEW_PGRP;
+        launching(p);
+        return launch_podman(&p->podman, args, flags, session);
+}
+
+/* podman exec's own failures: 125 for a container that is gone, 255 for
+ * one that is stopped ("container state improper"). An app may exit with
+ * these as well; the state check that follows tells them apart. */
+static bool podman_exec_failed(int status) {
+        return status == PODMAN_EXIT_ERROR || status == 255;
+}
+
+/* resume: the hot path is exactly one podman exec. The container is assumed
+ * to run when its cid file is from this boot; only when exec then fails
+ * with podman's own status does one podman inspect tell a vanished or
+ * stopped container (recreated or restarted under the lock, then exec
+ * again) from the app's own exit status. */
+static int run_resume(Pilot *p) {
+        _cleanup_free_ char *cid = NULL;
+        bool running = false;
+        int r;
+
+        if (instance_read_cid(p->cid_file, &cid) >= 0 && cid_file_from_this_boot(p->cid_file)) {
+                r = exec_in(p, cid);
+                if (!podman_exec_failed(r) || container_state(p, cid) == 1)
+                        goto done;
+                /* podman's error about it is on stderr already: say what happens. */
+                log_warning("The container of %s is no longer running, starting it again", p->instance);
+        }
+        free(cid);
+        cid = NULL;
+        r = prepare_kept_container(p, &cid, &running);
+        if (r < 0)
+                return PILOT_EXIT_FAILURE;
+        r = exec_in(p, cid);
+done:
+        remove_if_asked(p, cid);
+        if (r < 0)
+                return log_error_errno(r, "Cannot run podman: %m"), PILOT_EXIT_FAILURE;
+        return r;
+}
+
+static int run_attach(Pilot *p) {
         _cleanup_strv_free_ char **args = NULL;
         _cleanup_free_ char *cid = NULL;
         bool running = false;
@@ -270,13 +420,7 @@ static int run_kept(Pilot *p) {
         if (r < 0)
                 return PILOT_EXIT_FAILURE;
 
-        if (p->flake->resume) {
-                strv_extend(&args, "exec");
-                append_tty(p, &args);
-                strv_extend(&args, cid);
-                strv_extend(&args, target(p));
-                strv_extend_strv(&args, p->args.app_args);
-        } else if (running) {
+        if (running) {
                 strv_extend(&args, "attach");
                 strv_extend(&args, cid);
         } else {
@@ -285,11 +429,9 @@ static int run_kept(Pilot *p) {
                 strv_extend(&args, "--interactive");
                 strv_extend(&args, cid);
         }
-        r = launch_podman(&p->podman, args);
-        if (p->args.remove) {
-                log_info("Removing the container of %s (%%remove)", p->instance);
-                remove_container(p, cid);
-        }
+        launching(p);
+        r = launch_podman(&p->podman, args, 0, NULL);
+        remove_if_asked(p, cid);
         if (r < 0)
                 return log_error_errno(r, "Cannot run podman: %m"), PILOT_EXIT_FAILURE;
         return r;
@@ -309,16 +451,38 @@ static int run_provisioned(Pilot *p) {
         strv_extend(&args, "--attach");
         strv_extend(&args, "--interactive");
         strv_extend(&args, cid);
-        r = launch_podman(&p->podman, args);
+        launching(p);
+        r = launch_podman(&p->podman, args, 0, NULL);
         (void) unlink(p->cid_file);
         if (r < 0)
                 return log_error_errno(r, "Cannot run podman: %m"), PILOT_EXIT_FAILURE;
         return r;
 }
 
+/* Only kept and provisioned containers have cid files: a plain one-shot is
+ * one "podman run --rm" and leaves nothing to track. */
+static int setup_cid_file(Pilot *p) {
+        _cleanup_free_ char *files_instance = NULL;
+        int r;
+
+        r = instance_meta_dir(p->config.podman_ids_dir, &p->meta_dir);
+        if (r < 0)
+                return r;
+        if (keeps_container(p))
+                files_instance = xstrdup(p->instance);
+        else {
+                /* Every provisioned one-shot gets its own container and cid file. */
+                uint32_t rnd = 0;
+                (void) !getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK);
+                files_instance = xasprintf("%s@%08x", p->instance, rnd ^ (uint32_t) getpid());
+        }
+        p->cid_file = xasprintf("%s/%s.cid", p->meta_dir, files_instance);
+        return 0;
+}
+
 static int pilot_main(int argc, char *argv[]) {
         _cleanup_(pilot_done) Pilot p = {};
-        _cleanup_free_ char *name = NULL, *unit = NULL, *files_instance = NULL;
+        _cleanup_free_ char *name = NULL, *unit = NULL;
         int r;
 
         if (argc < 1 || !argv[0])
@@ -336,6 +500,8 @@ static int pilot_main(int argc, char *argv[]) {
                 return PILOT_EXIT_USAGE;
         p.instance = xasprintf("%s%s", name, strempty(p.args.instance_suffix));
         log_set_context(name, "podman", p.instance);
+        if (p.args.progress)
+                p.progress = progress_start("Launching flake");
 
         if (load_flake(&p) < 0)
                 return PILOT_EXIT_FAILURE;
@@ -354,26 +520,21 @@ static int pilot_main(int argc, char *argv[]) {
         else
                 log_debug("Launching %s in %s", p.instance, unit);
 
-        r = instance_meta_dir(p.config.podman_ids_dir, &p.meta_dir);
-        if (r < 0)
+        if ((keeps_container(&p) || provision_needed(p.flake)) && setup_cid_file(&p) < 0)
                 return PILOT_EXIT_FAILURE;
-        if (keeps_container(&p))
-                files_instance = xstrdup(p.instance);
-        else {
-                /* Every one-shot launch gets its own container and cid file. */
-                uint32_t rnd = 0;
-                (void) !getrandom(&rnd, sizeof(rnd), 0);
-                files_instance = xasprintf("%s@%08x", p.instance, rnd ^ (uint32_t) getpid());
-        }
-        p.cid_file = xasprintf("%s/%s.cid", p.meta_dir, files_instance);
 
-        p.tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+        /* A terminal is requested when stdin and stdout are terminals;
+         * %interactive asks for one as soon as stdin is a terminal, for
+         * interactive programs whose output is redirected. */
+        p.tty = isatty(STDIN_FILENO) && (p.args.interactive || isatty(STDOUT_FILENO));
         log_info("Launching %s (image %s, %s%s)", p.instance, image(&p),
                  p.flake->resume ? "resume" : p.flake->attach ? "attach" : "one-shot",
                  p.tty ? ", tty" : "");
 
-        if (keeps_container(&p))
-                r = run_kept(&p);
+        if (p.flake->resume)
+                r = run_resume(&p);
+        else if (p.flake->attach)
+                r = run_attach(&p);
         else if (provision_needed(p.flake))
                 r = run_provisioned(&p);
         else

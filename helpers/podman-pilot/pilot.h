@@ -50,6 +50,10 @@ int instance_read_cid(const char *cid_file, char **ret);
 bool provision_needed(const Flake *f);
 int provision_container(const PodmanContext *p, const Flake *f, const PilotArgs *a, const char *cid);
 
-/* Runs podman args... with the caller's stdio and forwards SIGINT, SIGTERM
- * and SIGHUP to it. Returns podman's exit status (128+N for a signal). */
-int launch_podman(const PodmanContext *p, char * const *args);
+/* Runs podman args... with the caller's stdio and forwards SIGHUP, SIGINT,
+ * SIGQUIT and SIGTERM: to podman, or with session set (a podman exec that
+ * got --env FLAKE_SESSION=<session>) to the exec'd process itself. Returns
+ * podman's exit status (128+N for a signal). */
+int launch_podman(const PodmanContext *p, char * const *args, SpawnFlags flags, const char *session);
+/* A fresh value for FLAKE_SESSION. */
+char *launch_session_token(void);

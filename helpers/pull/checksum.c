@@ -8,21 +8,11 @@
 #include "fileio.h"
 #include "macro.h"
 
-static int unhex(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -EINVAL;
-}
-
 int sha256_from_hex(const char *s, uint8_t ret[SHA256_DIGEST_SIZE]) {
         if (!s || strlen(s) != SHA256_DIGEST_SIZE * 2)
                 return -EINVAL;
         for (size_t i = 0; i < SHA256_DIGEST_SIZE; i++) {
-                int hi = unhex(s[2 * i]), lo = unhex(s[2 * i + 1]);
+                int hi = unhexchar(s[2 * i]), lo = unhexchar(s[2 * i + 1]);
                 if (hi < 0 || lo < 0)
                         return -EINVAL;
                 ret[i] = (uint8_t) (hi << 4 | lo);

@@ -24,12 +24,15 @@
 
 #include "agent-protocol.h"
 #include "agent-server.h"
+#include "sci-net.h"
 #include "sci-util.h"
 
 /* Exit status of sci when it is not PID 1 (the agent test mode). */
 #define SCI_EXIT_FAILURE 1
 
 static bool acpi_off = false;
+/* ip=, nameserver=, rd.route= from the kernel command line. */
+static SciNetConfig net = {};
 
 static void set_from_cmdline(const char *key, const char *value, void *userdata) {
         static const char * const keys[] = {
@@ -42,6 +45,7 @@ static void set_from_cmdline(const char *key, const char *value, void *userdata)
         for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
                 if (strcmp(key, keys[i]) == 0)
                         (void) setenv(key, value ?: "1", 1);
+        sci_net_cmdline_cb(key, value, &net);
 }
 
 static void import_cmdline(void) {
@@ -163,6 +167,18 @@ static void setup_term(void) {
         (void) setenv("PS1", "\\[\\]\\u@\\h: > ", 0);
         (void) setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 0);
         (void) setenv("HOME", "/root", 0);
+}
+
+/* The guest network (sci(8), NETWORK): the kernel's own ip= support
+ * (CONFIG_IP_PNP) is missing from distribution kernels and there is no
+ * dracut, so sci applies it. After the pivot, so that resolv.conf lands in
+ * the root the app sees. Problems are logged; the app runs anyway. */
+static void setup_network(const char *self) {
+        /* udhcpc calls us back as its event script. */
+        const char *script = self && self[0] == '/' && access(self, X_OK) == 0 ? self : "/usr/sbin/sci";
+
+        (void) sci_net_apply(&net, script);
+        (void) sci_net_write_resolv(&net);
 }
 
 /* The original protocol: run= is the command, the console its terminal. */
@@ -290,8 +306,11 @@ int main(int argc, char *argv[]) {
         bool agent, resume;
         sigset_t ss;
 
-        if (getpid() != 1)
+        if (getpid() != 1) {
+                if (argc == 2 && sci_net_is_udhcpc_event(argv[1]) && getenv("interface"))
+                        return sci_net_udhcpc_event(argv[1]);
                 return agent_test_mode(argc, argv);
+        }
 
         mount_basic("");
         import_cmdline();
@@ -304,6 +323,7 @@ int main(int argc, char *argv[]) {
         overlay = getenv("overlay_root");
         if (overlay && *overlay && setup_overlay_root(overlay) < 0)
                 power_off();
+        setup_network(argv[0]);
         setup_term();
 
         run = getenv("run");

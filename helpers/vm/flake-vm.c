@@ -27,6 +27,7 @@
 #include "fileio.h"
 #include "log.h"
 #include "names.h"
+#include "network-config.h"
 #include "spawn.h"
 #include "strv.h"
 #include "vm-bootargs.h"
@@ -38,6 +39,7 @@
 #define EXIT_NO_VMM 3        /* the VMM is not installed */
 #define EXIT_NO_AGENT 4      /* the guest agent did not answer in time */
 #define EXIT_VMM_FAILED 5    /* the VMM failed or crashed */
+#define EXIT_NO_NETWORK 6    /* the flake has a network but its TAP is missing */
 
 #define CLIENTS_MAX 64
 
@@ -84,13 +86,43 @@ static const char *qemu_accel(void) {
         return access("/dev/kvm", R_OK | W_OK) == 0 ? "kvm" : "tcg";
 }
 
-static char *tap_if_present(const VmInstance *i) {
-        _cleanup_free_ char *tap = tap_name_for_instance(i->name), *p = NULL;
+/* The instance's network, from vm.runtime.network: the TAP flake-tap@ made
+ * for it and the guest's side as boot arguments (which replace any network
+ * arguments of the configured boot_args). No settings, no network: no device
+ * and no network boot arguments (a template's ip=dhcp would only make the
+ * guest wait for a DHCP server it cannot reach). */
+static int setup_network(const VmInstance *i, char ***args, char **ret_tap, char **ret_mac) {
+        _cleanup_(network_config_freep) NetworkConfig *net = NULL;
+        _cleanup_strv_free_ char **kept = NULL, **extra = NULL;
+        _cleanup_free_ char *tap = NULL, *sys = NULL;
+        int r;
 
-        /* The TAP belongs to flake-tap@ (network flakes); without it the VM
-         * simply has no network device. */
-        p = xasprintf("/sys/class/net/%s", tap);
-        return access(p, F_OK) == 0 ? TAKE_PTR(tap) : NULL;
+        r = network_config_from_flake(i->flake, &net);
+        if (r < 0)
+                return r;       /* logged with file and line */
+
+        STRV_FOREACH(a, *args)
+                if (!network_boot_arg_is_network(*a))
+                        strv_extend(&kept, *a);
+        if (net) {
+                r = network_tap_name(i->name, &tap);
+                if (r < 0)
+                        return r;
+                sys = xasprintf("/sys/class/net/%s", tap);
+                if (access(sys, F_OK) < 0)
+                        return log_error_errno(SYNTHETIC_ERRNO(ENODEV),
+                                               "%s: its network device %s does not exist (start flake-tap@%s.service first)",
+                                               i->name, tap, i->name);
+                r = network_config_boot_args(net, tap, &extra);
+                if (r < 0)
+                        return r;
+                strv_extend_strv(&kept, extra);
+                *ret_mac = net->mac ? xstrdup(net->mac) : NULL;
+        }
+        strv_free(*args);
+        *args = TAKE_PTR(kept);
+        *ret_tap = TAKE_PTR(tap);
+        return 0;
 }
 
 static char *firecracker_id(const char *name) {
@@ -105,7 +137,7 @@ static char *firecracker_id(const char *name) {
 /* serial_argv: NULL for the agent; else the original serial protocol, with
  * run="<serial_argv>" and the console as the program's terminal. */
 static int build_vmm_argv(const VmInstance *i, const char *binary, char * const *serial_argv, char ***ret) {
-        _cleanup_free_ char *cmdline = NULL, *tap = tap_if_present(i), *json = NULL, *err = NULL;
+        _cleanup_free_ char *cmdline = NULL, *tap = NULL, *mac = NULL, *json = NULL, *err = NULL;
         _cleanup_strv_free_ char **args = strv_copy(i->flake->boot_args);
         const char *accel = qemu_accel();
         char *drop_qemu[] = { (char *) "acpi=off", NULL };
@@ -128,13 +160,18 @@ static int build_vmm_argv(const VmInstance *i, const char *binary, char * const 
                 .cache_type = i->flake->cache_type,
                 .mem_size_mib = i->flake->mem_size_mib,
                 .vcpu_count = i->flake->vcpu_count,
-                .tap = tap,
                 .vsock_uds = i->vsock_socket,
                 .serial_socket = serial_argv ? NULL : i->serial_socket,
                 .qemu_accel = accel,
         };
         struct winsize ws;
         int r;
+
+        r = setup_network(i, &args, &tap, &mac);
+        if (r < 0)
+                return r;
+        s.tap = tap;
+        s.mac = mac;
 
         if (serial_argv) {
                 /* As the original: the caller's terminal, told at boot. */
@@ -546,8 +583,10 @@ static int verb_run(const char *name, char * const *serial_argv) {
                 ret = EXIT_CONFIG;
                 goto out;
         }
-        if (build_vmm_argv(i, binary, serial_argv, &argv) < 0) {
-                ret = EXIT_CONFIG;
+        k = build_vmm_argv(i, binary, serial_argv, &argv);
+        if (k < 0) {
+                /* -ENODEV only from setup_network(): flake-tap@ not started. */
+                ret = k == -ENODEV ? EXIT_NO_NETWORK : EXIT_CONFIG;
                 goto out;
         }
 

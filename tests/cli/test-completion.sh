@@ -26,13 +26,14 @@ assert_contains "firecracker register options" "$(complete_line 'flake-ctl firec
 
 # Every option the completion offers exists in flake-ctl's help and vice versa.
 CTL="$FLAKE_BUILD_ROOT/ctl/flake-ctl"
-for verb in "podman register" "podman remove" "firecracker register" "firecracker remove" "list" "verify" "init"; do
+for verb in "podman register" "podman remove" "podman show" "podman pull" "podman load" "podman stop" \
+            "firecracker register" "firecracker remove" "firecracker show" "firecracker pull" "list" "verify" "init"; do
         help=$($CTL $verb --help)
         for o in $(complete_line "flake-ctl $verb --" ); do
                 [ "$o" = --help ] && continue
                 assert_contains "'$verb' help documents $o" "$help" "$o"
         done
-        for o in $(echo "$help" | grep -o -- '^  --[a-z-]*' | sort -u); do
+        for o in $(echo "$help" | grep -o -- '^  --[a-z0-9-]*' | sort -u); do
                 assert_contains "completion of '$verb' offers $o" " $(complete_line "flake-ctl $verb --") " " $o "
         done
 done

@@ -99,12 +99,14 @@ static void check_start_transient_unit(sd_bus_message *m) {
 
 int __wrap_sd_bus_call(sd_bus *bus, sd_bus_message *m, uint64_t usec, sd_bus_error *error,
                        sd_bus_message **reply) {
-        const char *member = sd_bus_message_get_member(m);
         sd_bus_message *r = NULL;
+        const char *member;
         int ret;
 
+        /* Sealing reallocates the header: read the member only afterwards. */
         assert_true(sd_bus_message_seal(m, 1, 0) >= 0);
         assert_int_equal(sd_bus_message_rewind(m, true), 1);
+        member = sd_bus_message_get_member(m);
 
         if (streq(member, "StartTransientUnit")) {
                 ret = mock_type(int);
@@ -181,6 +183,20 @@ static void test_manager_refuses(void **state) {
         assert_int_not_equal(r, FLAKE_SCOPE_NO_BUS);
 }
 
+/* No address and no socket: no bus, decided without touching sd-bus (the
+ * wrapped open functions must not be called). */
+static void test_no_socket_fails_fast(void **state) {
+        char dir[] = "/tmp/test-scope.XXXXXX";
+
+        assert_non_null(mkdtemp(dir));
+        assert_int_equal(unsetenv("DBUS_SESSION_BUS_ADDRESS"), 0);
+        assert_int_equal(setenv("XDG_RUNTIME_DIR", dir, 1), 0);
+        assert_int_equal(flake_scope_enter("myapp", NULL, "podman", 4242, FLAKE_SCOPE_USER, NULL),
+                         FLAKE_SCOPE_NO_BUS);
+        assert_int_equal(setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/fake", 1), 0);
+        assert_int_equal(rmdir(dir), 0);
+}
+
 static void test_system_bus_for_root(void **state) {
         if (geteuid() != 0)
                 skip();
@@ -197,7 +213,11 @@ int main(void) {
                 cmocka_unit_test(test_enter_no_delegate),
                 cmocka_unit_test(test_no_bus),
                 cmocka_unit_test(test_manager_refuses),
+                cmocka_unit_test(test_no_socket_fails_fast),
                 cmocka_unit_test(test_system_bus_for_root),
         };
+        /* The opens are faked: make the socket check pass. */
+        setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/fake", 1);
+        setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/fake", 1);
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

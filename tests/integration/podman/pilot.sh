@@ -8,6 +8,26 @@ require script docker-registry
 build_image localhost/flake-test:latest
 n_containers() { podman ps -a --format '{{.ID}}' | wc -l; }
 
+# pty_run CMD: CMD (a shell command line) on a fresh pty via script(1),
+# its output on stdout, its status returned. stdin stays open until CMD is
+# done: at EOF script sends ^D into the pty, which ends a podman --tty
+# session early (output lost at random) -- a real terminal never does that.
+pty_run() {
+        local fifo="$T/pty.fifo" holder rc
+        rm -f "$fifo"; mkfifo "$fifo"
+        sleep 300 > "$fifo" &
+        holder=$!
+        script -qec "$1; rc=\$?; kill $holder; exit \$rc" /dev/null < "$fifo" | tr -d '\r'
+        rc=${PIPESTATUS[0]}
+        kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
+        return "$rc"
+}
+
+# A podman that logs its arguments (one call per line) to $T/podman.log.
+printf '#!/bin/sh\necho "$*" >> %s/podman.log\nexec podman "$@"\n' "$T" > "$T/podman-logged"
+chmod +x "$T/podman-logged"
+logged() { : > "$T/podman.log"; FLAKE_PODMAN="$T/podman-logged" "$@"; }
+
 # --- one-shot: args verbatim, exit status, streams -----------------------
 register echoer localhost/flake-test /bin/echo
 out=$("$(app echoer)" 'two  spaces' '$HOME' '*' 2>&1)
@@ -36,7 +56,7 @@ assert_eq "one-shot leaves no container" 0 "$(n_containers)"
 assert_eq "one-shot leaves no cid file" "" "$(ls "$IDS/0" | grep '\.cid$')"
 
 # --- TTY only on a terminal ------------------------------------------------
-out=$(script -qec "$(app shx) -c 'test -t 0 && test -t 1 && echo tty'" /dev/null </dev/null | tr -d '\r')
+out=$(pty_run "$(app shx) -c 'test -t 0 && test -t 1 && echo tty'")
 assert_contains "TTY when stdin and stdout are terminals" "$out" tty
 out=$("$(app shx)" -c 'test -t 1 && echo tty || echo notty')
 assert_eq "no TTY in a pipe" notty "$out"
@@ -57,6 +77,25 @@ start=$(date +%s)
 kill -TERM $pid; wait $pid; rc=$?
 assert_eq "SIGTERM ends an app that has no handler: 128+15" 143 "$rc"
 check "... at once" test $(( $(date +%s) - start )) -lt 10
+
+# --- the hot path: one podman process ----------------------------------------
+out=$(logged "$(app echoer)" hot </dev/null)
+assert_eq "one-shot via the logging podman works" hot "$out"
+assert_eq "one-shot: exactly one podman process, the command a user would type" \
+        "run --rm --interactive --pull=never --entrypoint /bin/echo localhost/flake-test hot" \
+        "$(cat "$T/podman.log")"
+
+# --- %progress and %interactive ------------------------------------------------
+out=$(pty_run "$(app echoer) %progress hi")
+assert_contains "%progress: spinner text on a terminal" "$out" "Launching flake..."
+assert_contains "%progress: success line, then the app's output" "$out" "Launching flake... done"
+assert_contains "%progress: the app still runs" "$out" "hi"
+"$(app echoer)" %progress quiet >/dev/null 2>"$T/progress.err"
+assert_eq "%progress: nothing when stderr is not a terminal" "" "$(cat "$T/progress.err")"
+out=$(pty_run "$(app shx) %interactive -c 'test -t 0 && echo tty || echo notty' > $T/inter.out")
+assert_eq "%interactive: a TTY with stdout redirected, stdin a terminal" tty "$(tr -d '\r' < "$T/inter.out")"
+out=$(pty_run "$(app shx) -c 'test -t 0 && echo tty || echo notty' > $T/inter.out")
+assert_eq "without %interactive: no TTY when stdout is redirected" notty "$(cat "$T/inter.out")"
 
 # --- resume ----------------------------------------------------------------
 register res localhost/flake-test /bin/sh "  runtime:" "    runas: root" "    resume: true"
@@ -86,10 +125,70 @@ assert_eq "%remove tears the instance down" 1 "$(n_containers)"
 assert_eq "@NAME makes a second instance" 2 "$(n_containers)"
 assert_eq "the instance has its own cid file" yes "$([ -f "$IDS/0/res@one.cid" ] && echo yes)"
 
+# resume hot path: exactly one podman exec while the container runs
+out=$(logged "$(app res)" -c 'echo fast' </dev/null)
+assert_eq "resume via the logging podman works" fast "$out"
+assert_eq "resume: exactly one podman process (exec)" 1 "$(wc -l < "$T/podman.log")"
+assert_contains "resume: that process is podman exec" "$(cat "$T/podman.log")" "exec --interactive --env FLAKE_SESSION="
+
+# a vanished container is detected and recreated
+register van localhost/flake-test /bin/sh "  runtime:" "    runas: root" "    resume: true"
+"$(app van)" -c true
+podman rm --force --time 0 "$(cat "$IDS/0/van.cid")" >/dev/null
+out=$("$(app van)" -c 'echo back' 2>"$T/van.err"); rc=$?
+assert_eq "resume: a removed container is recreated" "back 0" "$out $rc"
+assert_contains "resume: the recreation is said" "$(cat "$T/van.err")" "no longer running"
+podman stop --time 0 "$(cat "$IDS/0/van.cid")" >/dev/null
+assert_eq "resume: a stopped container is started again" again "$("$(app van)" -c 'echo again' 2>/dev/null)"
+touch -d '2000-01-01' "$IDS/0/van.cid"
+out=$(logged "$(app van)" -c 'echo old' 2>/dev/null)
+assert_eq "resume: a cid file from before the boot" old "$out"
+assert_eq "resume: ... is checked first (inspect, exec), no failed exec" \
+        "container inspect exec" "$(awk '{ print $1 }' "$T/podman.log" | tr '\n' ' ' | sed 's/ $//' | sed 's/^container/container inspect/')"
+assert_eq "resume: recovery leaves one container" 1 "$(podman ps -a --filter "id=$(cat "$IDS/0/van.cid")" --format '{{.ID}}' | wc -l)"
+"$(app van)" %remove -c true
+
+# the original's recovery from a stale container holding a --name
+register named localhost/flake-test /bin/sh "  runtime:" "    runas: root" "    resume: true" \
+        "    podman:" "      - --name flake-named-test"
+"$(app named)" -c true
+old=$(cat "$IDS/0/named.cid")
+rm -f "$IDS/0/named.cid"    # as if /tmp had been cleaned at a reboot
+out=$(PILOT_DEBUG=1 "$(app named)" -c 'echo recovered' 2>"$T/named.err"); rc=$?
+assert_eq "stale --name container: removed and created again" "recovered 0" "$out $rc"
+assert_contains "stale --name container: said" "$(cat "$T/named.err")" "stale container"
+assert_eq "stale --name container: the old one is gone" no "$(podman container exists "$old" && echo yes || echo no)"
+assert_eq "stale --name container: one container with the name" 1 \
+        "$(podman ps -a --filter name=flake-named-test --format '{{.ID}}' | wc -l)"
+"$(app named)" %remove -c true
+
+# a signal to the pilot reaches the process podman exec started
+register rsig localhost/flake-test /bin/sh "  runtime:" "    runas: root" "    resume: true"
+"$(app rsig)" -c true
+"$(app rsig)" -c 'trap "echo got-term; exit 3" TERM; echo ready; while :; do sleep 0.1; done' >"$T/rsig" &
+pid=$!
+for _ in $(seq 50); do grep -q ready "$T/rsig" 2>/dev/null && break; sleep 0.1; done
+kill -TERM $pid; wait $pid; rc=$?
+assert_eq "resume: SIGTERM reaches the exec'd app (its exit status comes back)" 3 "$rc"
+assert_contains "resume: the app's trap ran" "$(cat "$T/rsig")" got-term
+assert_eq "resume: no exec'd process left in the container" 0 \
+        "$(podman top "$(cat "$IDS/0/rsig.cid")" args | grep -c 'got-term')"
+"$(app rsig)" -c 'echo ready; exec sleep 100' >"$T/rsig" &
+pid=$!
+for _ in $(seq 50); do grep -q ready "$T/rsig" 2>/dev/null && break; sleep 0.1; done
+kill -INT $pid; wait $pid; rc=$?
+assert_eq "resume: SIGINT ends an exec'd app without a trap (128+2)" 130 "$rc"
+"$(app rsig)" %remove -c true
+
 # --- flake-ctl podman show / stop --------------------------------------------
 out=$("$CTL" podman show)
 assert_contains "show lists the resume instance" "$out" "res@one"
 assert_contains "show reports it running" "$out" running
+echo deadbeefdeadbeefdeadbeef > "$IDS/0/res@ghost.cid"
+touch -d '2000-01-01' "$IDS/0/res@ghost.cid"
+out=$("$CTL" podman show 2>/dev/null)
+assert_not_contains "show leaves out a cid file of a vanished container" "$out" "res@ghost"
+assert_eq "show removed that stale cid file" no "$([ -e "$IDS/0/res@ghost.cid" ] && echo yes || echo no)"
 out=$("$CTL" podman show --format json)
 assert_contains "show --format json" "$out" '"status"'
 check "flake-ctl podman stop res@one" "$CTL" podman stop res@one
@@ -159,6 +258,9 @@ register noimg localhost/not-there /bin/true
 err=$("$(app noimg)" 2>&1); rc=$?
 assert_eq "missing image: pilot failure status" 125 "$rc"
 assert_contains "missing image: named" "$err" "localhost/not-there"
+register resnoimg localhost/not-there /bin/sh "  runtime:" "    runas: root" "    resume: true"
+out=$(pty_run "$(app resnoimg) %progress -c true")
+assert_contains "%progress: failure line when the launch fails" "$out" "Launching flake... failed"
 echo "container: [broken" > "$FLAKE_ROOT/usr/share/flakes/broken.yaml"
 ln -sf "$PILOT" "$FLAKE_ROOT/usr/bin/broken"
 err=$("$(app broken)" 2>&1); rc=$?

@@ -39,7 +39,8 @@ ir=$work/initramfs
 mkdir -p "$ir/bin" "$ir/proc" "$ir/sys" "$ir/dev" "$ir/newroot" "$ir/lib/modules"
 cp "$busybox" "$ir/bin/busybox"
 for a in sh mount umount insmod switch_root cat mkdir sleep; do ln -s busybox "$ir/bin/$a"; done
-mods="virtio_ring virtio virtio_mmio virtio_blk virtio_console crc16 crc32c_generic mbcache jbd2 ext4 overlay"
+# virtio_net needs failover and net_failover (modules.dep of Debian's 6.1).
+mods="virtio_ring virtio virtio_mmio virtio_blk virtio_console failover net_failover virtio_net crc16 crc32c_generic mbcache jbd2 ext4 overlay"
 for m in $mods; do
         f=$(modinfo -k "$kver" -n "$m")
         case "$f" in
@@ -87,9 +88,16 @@ mkdir -p "$rf/bin" "$rf/usr/sbin" "$rf/etc" "$rf/proc" "$rf/sys" "$rf/dev" "$rf/
         "$rf/tmp" "$rf/mnt" "$rf/overlayroot" "$rf/root"
 cp "$busybox" "$rf/bin/busybox"
 for a in $("$busybox" --list); do [ -e "$rf/bin/$a" ] || ln -s busybox "$rf/bin/$a"; done
+# The network tests need these applets (sci runs udhcpc for ip=dhcp).
+for a in wget ip ifconfig route udhcpc; do
+        [ -L "$rf/bin/$a" ] || { echo "build-image: busybox has no $a applet" >&2; exit 1; }
+done
 install -m 0755 "$sci" "$rf/usr/sbin/sci"
 echo 'root:x:0:0:root:/root:/bin/sh' > "$rf/etc/passwd"
 echo 'root:x:0:' > "$rf/etc/group"
+# Something to mount over: without an overlay the root is read-only, and
+# sci covers this file with its own for nameserver=.
+: > "$rf/etc/resolv.conf"
 echo 'flake-test-image' > "$rf/etc/flake-test-image"
 # For bench/vm-launch.sh: the trivial command as init, then power-off.
 printf '#!/bin/sh\necho hello\nexec poweroff -f\n' > "$rf/usr/sbin/bench-init"
