@@ -81,8 +81,9 @@ check "... at once" test $(( $(date +%s) - start )) -lt 10
 # --- the hot path: one podman process ----------------------------------------
 out=$(logged "$(app echoer)" hot </dev/null)
 assert_eq "one-shot via the logging podman works" hot "$out"
+# (--init: signals reach the app, see above)
 assert_eq "one-shot: exactly one podman process, the command a user would type" \
-        "run --rm --interactive --pull=never --entrypoint /bin/echo localhost/flake-test hot" \
+        "run --rm --init --interactive --pull=never --entrypoint /bin/echo localhost/flake-test hot" \
         "$(cat "$T/podman.log")"
 
 # --- %progress and %interactive ------------------------------------------------
