@@ -3,8 +3,9 @@
 # image, command and podman options (hermetic store in a temp dir, the test
 # containers.conf of tests/integration/podman/setup.sh, so the same network
 # setting -- none -- for all):
-#  1. one-shot via the pilot vs "podman run --rm -i --pull=never
-#     --entrypoint /bin/true IMG" (what the pilot runs)    (target <= 1.05)
+#  1. one-shot via the pilot vs "podman run --rm --init -i --pull=never
+#     --entrypoint /bin/true IMG" (what the pilot runs)    (target <= 1.05),
+#     and what --init (catatonit as the container's PID 1) costs
 #  2. resume via the pilot vs "podman exec -i CID /bin/true" (target <= 1.05)
 #  3. the pilot vs a script replaying the original tool's podman sequence for
 #     one launch (create, container exists, ps, start --attach, rm, image
@@ -41,7 +42,8 @@ chmod +x "$T/original.sh"
 
 res=$(python3 "$FLAKE_SOURCE_ROOT/bench/interleave.py" -n "$N" \
         "pilot_run=$(app one)" \
-        "bare_run=podman run --rm --interactive --pull=never --entrypoint /bin/true localhost/bench" \
+        "bare_run=podman run --rm --init --interactive --pull=never --entrypoint /bin/true localhost/bench" \
+        "bare_run_noinit=podman run --rm --interactive --pull=never --entrypoint /bin/true localhost/bench" \
         "pilot_exec=$(app res)" \
         "bare_exec=podman exec --interactive $cid /bin/true" \
         "original=$T/original.sh") || exit 1
@@ -59,6 +61,8 @@ echo "rounds: $N, interleaved (median ms, min, max per variant):"
 sed 's/^/  /' <<<"$res"
 echo "1. one-shot: pilot $(med pilot_run) ms, podman run --rm $(med bare_run) ms," \
      "ratio $(ratio "$(med pilot_run)" "$(med bare_run)") (target <= 1.05)"
+echo "   --init: podman run --rm $(med bare_run) ms with, $(med bare_run_noinit) ms without," \
+     "ratio $(ratio "$(med bare_run)" "$(med bare_run_noinit)")"
 echo "2. resume:   pilot $(med pilot_exec) ms, podman exec $(med bare_exec) ms," \
      "ratio $(ratio "$(med pilot_exec)" "$(med bare_exec)") (target <= 1.05)"
 echo "3. original sequence $(med original) ms vs pilot $(med pilot_run) ms:" \
