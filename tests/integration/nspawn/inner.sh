@@ -180,8 +180,10 @@ check_podman_flake() {
         s=$(( $(date +%s) - t0 ))
         check "... at once (${s} s; the app is not PID 1 in its container)" test "$s" -lt 10
         check "... and the pilot has exited" sh -c "! kill -0 $pilot 2>/dev/null"
-        check "no container left after the stopped launch" sh -c \
-                "[ -z \"\$(CONTAINERS_STORAGE_CONF=$store podman ps -aq)\" ]"
+        # (podman's --rm cleanup may finish just after the pilot's exit)
+        wait_for 50 sh -c "[ -z \"\$(CONTAINERS_STORAGE_CONF=$store podman ps -aq)\" ]"
+        eq "no container left after the stopped launch" "" \
+                "$(CONTAINERS_STORAGE_CONF=$store podman ps -a --format '{{.ID}} {{.Status}}' 2>&1)"
 
         # flake-pull@ of a container flake: podman in the unit's sandbox.
         if out=$(systemctl start flake-pull@pf.service 2>&1); then ok "systemctl start flake-pull@pf (podman flake)"; else
