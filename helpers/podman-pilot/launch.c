@@ -101,6 +101,12 @@ static int exit_status(int status) {
  *
  * Signals from the terminal (Ctrl-C) reach podman directly when it shares
  * our process group; forwarding them as well would deliver them twice. */
+static int termination_signal;
+
+int launch_termination_signal(void) {
+        return termination_signal;
+}
+
 int launch_podman(const PodmanContext *p, char * const *args, SpawnFlags flags, const char *session) {
         sigset_t mask, old;
         int pending = 0, tries = 0, status, r;
@@ -151,6 +157,8 @@ int launch_podman(const PodmanContext *p, char * const *args, SpawnFlags flags, 
                 sig = pending ? sigtimedwait(&mask, &si, &delay) : sigwaitinfo(&mask, &si);
                 if (sig <= 0 || sig == SIGCHLD)
                         continue;
+                if (sig == SIGTERM || sig == SIGHUP)
+                        termination_signal = sig;
                 if (session && !p->sudo) {
                         pending = sig;
                         tries = 0;

@@ -2,6 +2,7 @@
 /* podman-pilot: runs the program of a registered container flake. It is
  * called through a symlink named after the app (/usr/bin/x ->
  * podman-pilot); the registration is <flakes_dir>/<x>.yaml. */
+#include <ctype.h>
 #include <fcntl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -145,10 +146,26 @@ static void remove_container(Pilot *p, const char *cid) {
         (void) unlink(p->cid_file);
 }
 
+/* A name for a one-shot container, unless runtime.podman gives one:
+ * flake-<instance>-<pid>, in the characters podman accepts. */
+static char *oneshot_name(const Pilot *p, char * const *args) {
+        char *n;
+
+        STRV_FOREACH(a, args)
+                if (streq(*a, "--name") || startswith(*a, "--name="))
+                        return NULL;
+        n = xasprintf("flake-%s-%d", p->instance, (int) getpid());
+        for (char *c = n; *c; c++)
+                if (!(isalnum((unsigned char) *c) || strchr("_.-", *c)))
+                        *c = '_';
+        return n;
+}
+
 /* One-shot without provisioning: one podman process with what a user would
  * type (podman run --rm --init -i [-t] ... IMAGE ARGS), nothing else. */
 static int run_oneshot(Pilot *p) {
         _cleanup_strv_free_ char **args = NULL;
+        _cleanup_free_ char *name = NULL;
         int r;
 
         strv_extend(&args, "run");
@@ -156,6 +173,11 @@ static int run_oneshot(Pilot *p) {
         r = append_create_options(p, &args, true);
         if (r < 0)
                 return PILOT_EXIT_FAILURE;
+        name = oneshot_name(p, args);
+        if (name) {
+                strv_extend(&args, "--name");
+                strv_extend(&args, name);
+        }
         if (!streq(target(p), "/")) {
                 strv_extend(&args, "--entrypoint");
                 strv_extend(&args, target(p));
@@ -167,6 +189,15 @@ static int run_oneshot(Pilot *p) {
         r = launch_podman(&p->podman, args, 0, NULL);
         if (r < 0)
                 return log_error_errno(r, "Cannot run podman: %m"), PILOT_EXIT_FAILURE;
+        /* "systemctl stop" of the launch's scope signals every process in it
+         * at once, conmon and podman's own --rm cleanup included: remove the
+         * container ourselves then (only then: no extra podman call on the
+         * normal path). */
+        if (name && launch_termination_signal() != 0) {
+                log_debug("Stopped by signal %d: removing container %s", launch_termination_signal(), name);
+                (void) podman_waitl(&p->podman, SPAWN_NULL_STDOUT | SPAWN_NULL_STDERR, NULL,
+                                    "rm", "--force", "--ignore", "--time", "0", name, NULL);
+        }
         return r == PODMAN_EXIT_ERROR ? explain_failure(p, r) : r;
 }
 

@@ -55,5 +55,7 @@ int provision_container(const PodmanContext *p, const Flake *f, const PilotArgs 
  * got --env FLAKE_SESSION=<session>) to the exec'd process itself. Returns
  * podman's exit status (128+N for a signal). */
 int launch_podman(const PodmanContext *p, char * const *args, SpawnFlags flags, const char *session);
+/* SIGTERM or SIGHUP if one reached the pilot during launch_podman(), else 0. */
+int launch_termination_signal(void);
 /* A fresh value for FLAKE_SESSION. */
 char *launch_session_token(void);

@@ -82,9 +82,11 @@ check "... at once" test $(( $(date +%s) - start )) -lt 10
 out=$(logged "$(app echoer)" hot </dev/null)
 assert_eq "one-shot via the logging podman works" hot "$out"
 # (--init: signals reach the app, see above)
+# (--name flake-<instance>-<pid>: so the pilot can remove the container when
+# a stop of its scope kills podman's own --rm cleanup)
 assert_eq "one-shot: exactly one podman process, the command a user would type" \
-        "run --rm --init --interactive --pull=never --entrypoint /bin/echo localhost/flake-test hot" \
-        "$(cat "$T/podman.log")"
+        "run --rm --init --interactive --pull=never --name flake-echoer-PID --entrypoint /bin/echo localhost/flake-test hot" \
+        "$(sed 's/--name flake-echoer-[0-9]* /--name flake-echoer-PID /' "$T/podman.log")"
 
 # --- %progress and %interactive ------------------------------------------------
 out=$(pty_run "$(app echoer) %progress hi")
