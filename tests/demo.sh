@@ -19,18 +19,9 @@ cleanup() {
 trap cleanup EXIT
 export FLAKE_ROOT="$D/root" FLAKE_CONFIG="$D/root/etc/flakes.yml"
 mkdir -p "$FLAKE_ROOT/etc" "$FLAKE_ROOT/usr/bin"
-cat > "$D/containers.conf" <<EOC
-[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]
-netns = "none"
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-EOC
 printf '[storage]\ndriver = "overlay"\ngraphroot = "%s/storage"\nrunroot = "%s/run"\n' "$D" "$D" > "$FLAKE_ROOT/etc/storage.conf"
 printf 'generic:\n  flakes_dir: /usr/share/flakes\n  podman_ids_dir: /ids\n  podman_storage_conf: /etc/storage.conf\n' > "$FLAKE_CONFIG"
-export CONTAINERS_CONF="$D/containers.conf" CONTAINERS_STORAGE_CONF="$FLAKE_ROOT/etc/storage.conf"
+export CONTAINERS_CONF="$(cd "$(dirname "$0")" && pwd)/fixtures/containers.conf" CONTAINERS_STORAGE_CONF="$FLAKE_ROOT/etc/storage.conf"
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 

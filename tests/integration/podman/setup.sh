@@ -11,15 +11,6 @@ export FLAKE_CONFIG="$FLAKE_ROOT/etc/flakes.yml"
 mkdir -p "$FLAKE_ROOT/etc" "$FLAKE_ROOT/usr/share/flakes" "$FLAKE_ROOT/usr/bin"
 IDS="$FLAKE_ROOT/ids"
 
-cat > "$T/containers.conf" <<EOC
-[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]
-netns = "none"
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-EOC
 cat > "$T/storage.conf" <<EOC
 [storage]
 driver = "overlay"
@@ -41,7 +32,7 @@ generic:
   firecracker_ids_dir: /ids
   podman_storage_conf: /etc/storage.conf
 EOC
-export CONTAINERS_CONF="$T/containers.conf"
+export CONTAINERS_CONF="$FLAKE_SOURCE_ROOT/tests/fixtures/containers.conf"
 export CONTAINERS_REGISTRIES_CONF="$T/registries.conf"
 # Our own podman calls (image builds, checks) use the flake store too.
 export CONTAINERS_STORAGE_CONF="$T/storage.conf"

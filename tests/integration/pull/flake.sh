@@ -69,14 +69,6 @@ pull flake
 assert_eq "missing instance is a usage error" 2 "$RC"
 
 # container flakes: the real podman, a private image store
-cat > "$W/containers.conf" <<CONF
-[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-CONF
 # the configured store: flakes.yml names it
 mkdir -p "$FLAKE_ROOT/etc/flakes"
 export FLAKE_CONFIG="$FLAKE_ROOT/etc/flakes.yml"
@@ -90,7 +82,7 @@ CONF
 echo '[[registry]]
 location = "127.0.0.1:1"
 insecure = true' > "$W/registries.conf"
-export CONTAINERS_CONF="$W/containers.conf" CONTAINERS_REGISTRIES_CONF="$W/registries.conf"
+export CONTAINERS_CONF="$FLAKE_SOURCE_ROOT/tests/fixtures/containers.conf" CONTAINERS_REGISTRIES_CONF="$W/registries.conf"
 mkdir -p "$W/img/bin"; cp /bin/busybox "$W/img/bin/"; tar -C "$W/img" -cf "$W/img.tar" .
 CONTAINERS_STORAGE_CONF="$FLAKE_ROOT/etc/flakes/storage.conf" podman import "$W/img.tar" localhost/flake-pull-test:latest >/dev/null 2>&1 \
         || { echo "Bail out! cannot import the test image"; exit 1; }
