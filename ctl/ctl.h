@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "flake.h"
+#include "podman.h"
 #include "table.h"
 
 /* Exit statuses of flake-ctl (flake-ctl(8), EXIT STATUS). */
@@ -52,6 +53,10 @@ int ctl_parse_format(const char *arg, OutputFormat *ret);
  * 1), --user when user_option, --format. 0 to go on, -EINVAL on misuse. */
 int ctl_parse_listing(Ctl *ctl, int argc, char *argv[], const char *usage, bool user_option,
                       OutputFormat *ret_format);
+
+/* podman with the flake image store, as flake-ctl runs it: rootful for root,
+ * rootless for a user's own store. Logs when podman is missing. */
+int ctl_podman_context(Ctl *ctl, PodmanContext *ret);
 
 /* A usage error: logs the message and returns -EINVAL (exit status 2). */
 int ctl_usage_error(const char *fmt, ...) _printf_(1, 2);

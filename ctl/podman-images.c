@@ -10,7 +10,7 @@
 #include "podman.h"
 #include "strv.h"
 
-static int ctl_podman_context(Ctl *ctl, PodmanContext *ret) {
+int ctl_podman_context(Ctl *ctl, PodmanContext *ret) {
         /* flake-ctl manages the store as the caller: rootful for root,
          * rootless for a user's own store. */
         int r = podman_context_init(ret, ctl->config.podman_storage_conf, geteuid() == 0 ? "root" : NULL);

@@ -127,33 +127,19 @@ static int parse_register(int argc, char *argv[], PodmanRegisterArgs *a) {
         return 0;
 }
 
-/* podman with the flake image store, for flake-ctl's own podman calls. */
-static int ctl_podman(Ctl *ctl, char **args, SpawnFlags flags, char **ret_stdout) {
-        _cleanup_strv_free_ char **argv = NULL, **env = NULL;
-        int r;
-
-        strv_extend(&argv, "podman");
-        strv_extend_strv(&argv, args);
-        strv_consume(&env, xasprintf("CONTAINERS_STORAGE_CONF=%s", ctl->config.podman_storage_conf));
-        r = spawn_wait(argv, env, flags, ret_stdout);
-        if (r == -ENOENT)
-                return log_error_errno(r, "podman is not installed (not found in $PATH)");
-        if (r < 0)
-                return log_error_errno(r, "Failed to run podman: %m");
-        return r;
-}
-
 /* --info: print the <name>.yaml an image may carry in its root. */
 static int show_image_info(Ctl *ctl, const char *container) {
+        _cleanup_(podman_context_done) PodmanContext p = {};
         _cleanup_free_ char *out = NULL, *base = NULL, *file = NULL, *info = NULL;
-        char *mount_args[] = { (char *) "image", (char *) "mount", (char *) container, NULL };
-        char *umount_args[] = { (char *) "image", (char *) "umount", (char *) container, NULL };
         char *colon;
         int r;
 
-        r = ctl_podman(ctl, mount_args, SPAWN_CAPTURE_STDOUT, &out);
+        r = ctl_podman_context(ctl, &p);
         if (r < 0)
                 return r;
+        r = podman_waitl(&p, SPAWN_CAPTURE_STDOUT, &out, "image", "mount", container, NULL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to run podman: %m");
         if (r > 0)
                 return log_error_errno(SYNTHETIC_ERRNO(EIO), "podman image mount %s failed with status %d", container, r);
         out[strcspn(out, "\n")] = 0;
@@ -165,7 +151,7 @@ static int show_image_info(Ctl *ctl, const char *container) {
                 *colon = 0;
         file = xasprintf("%s/%s.yaml", out, base);
         r = read_full_file(file, &info, NULL);
-        (void) ctl_podman(ctl, umount_args, SPAWN_NULL_STDOUT, NULL);
+        (void) podman_waitl(&p, SPAWN_NULL_STDOUT, NULL, "image", "umount", container, NULL);
         if (r < 0)
                 return log_error_errno(r, "No info file %s.yaml found in container %s", base, container);
         fputs(info, stdout);
@@ -240,10 +226,15 @@ int verb_podman_register(Ctl *ctl, int argc, char *argv[]) {
 }
 
 static int purge_podman_image(Ctl *ctl, const char *image) {
-        char *rm_args[] = { (char *) "image", (char *) "rm", (char *) "--force", (char *) image, NULL };
+        _cleanup_(podman_context_done) PodmanContext p = {};
         int r;
 
-        r = ctl_podman(ctl, rm_args, 0, NULL);
+        r = ctl_podman_context(ctl, &p);
+        if (r < 0)
+                return r;
+        r = podman_waitl(&p, 0, NULL, "image", "rm", "--force", image, NULL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to run podman: %m");
         if (r > 0)
                 return log_error_errno(SYNTHETIC_ERRNO(EIO), "podman image rm %s failed with status %d", image, r);
         return r;

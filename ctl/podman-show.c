@@ -132,7 +132,7 @@ int verb_podman_show(Ctl *ctl, int argc, char *argv[]) {
 
         /* One podman call for all statuses. */
         ps_time = time(NULL) - 1;
-        if (podman_context_init(&p, ctl->config.podman_storage_conf, geteuid() == 0 ? "root" : NULL) >= 0 &&
+        if (ctl_podman_context(ctl, &p) >= 0 &&
             podman_waitl(&p, SPAWN_NULL_STDERR, &ps, "ps", "--all", "--no-trunc", "--format",
                          "{{.ID}} {{.State}}", NULL) == 0) {
                 char *save = NULL;

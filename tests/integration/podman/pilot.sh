@@ -301,4 +301,16 @@ check "flake-ctl podman load --oci with the prefix fallback" "$CTL" podman load 
 assert_eq "load picked the last match" yes "$(podman image exists localhost/loaded:1 && echo yes)"
 check_fails "load of a missing archive fails" "$CTL" podman load --oci "$T/nothing"
 
+# register --info: the <name>.yaml an image carries in its root.
+mkdir -p "$T/infofiles"
+printf 'container:\n  name: info-img\n' > "$T/infofiles/info-img.yaml"
+build_image localhost/info-img:1 "$T/infofiles"
+out=$("$CTL" podman register --container localhost/info-img:1 --info 2>&1)
+assert_eq "register --info prints the image's info file" "$(cat "$T/infofiles/info-img.yaml")" "$out"
+check "register --info registers nothing" test ! -e "$FLAKE_ROOT/usr/share/flakes/info-img.yaml"
+out=$("$CTL" podman register --container localhost/flake-test --info 2>&1); rc=$?
+assert_eq "register --info without an info file fails" 1 "$rc"
+assert_contains "... naming the file and the image" "$out" "No info file flake-test.yaml found in container localhost/flake-test"
+assert_eq "... and leaves the image unmounted" "" "$(podman image mount 2>/dev/null)"
+
 finish
