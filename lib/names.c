@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 #include <ctype.h>
-#include <net/if.h>
-#include <openssl/evp.h>
 
 #include "names.h"
 #include "macro.h"
@@ -78,30 +76,4 @@ int unit_name_unescape(const char *s, char **ret) {
 char *unit_name_build(const char *template_prefix, const char *instance, const char *suffix) {
         _cleanup_free_ char *e = unit_name_escape(instance);
         return xasprintf("%s@%s%s", template_prefix, e, suffix);
-}
-
-static bool ifname_char_ok(char c) {
-        return isascii(c) && (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '@');
-}
-
-char *tap_name_for_instance(const char *instance) {
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned md_len = 0;
-        char prefix[5] = {};
-        size_t n = 0;
-        bool plain = strlen("tap-") + strlen(instance) < IFNAMSIZ;
-
-        for (const char *p = instance; *p && plain; p++)
-                if (!ifname_char_ok(*p))
-                        plain = false;
-        if (plain)
-                return xasprintf("tap-%s", instance);
-
-        /* 4 ("tap-") + 4 (readable prefix) + 1 + 6 (hash) = 15 bytes. */
-        for (const char *p = instance; *p && n < 4; p++)
-                if (isascii(*p) && isalnum(*p))
-                        prefix[n++] = *p;
-        if (!EVP_Digest(instance, strlen(instance), md, &md_len, EVP_sha256(), NULL))
-                abort();
-        return xasprintf("tap-%s-%02x%02x%02x", prefix, md[0], md[1], md[2]);
 }
