@@ -142,7 +142,6 @@ static int build_vmm_argv(const VmInstance *i, const char *binary, char * const 
         const char *accel = qemu_accel();
         char *drop_qemu[] = { (char *) "acpi=off", NULL };
         VmBootArgs b = {
-                .boot_args = args,
                 .pilot_debug = getenv("PILOT_DEBUG") != NULL,
                 .overlay = i->overlay_path != NULL,
                 .agent = !serial_argv,
