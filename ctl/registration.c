@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include <getopt.h>
+#include <limits.h>
 #include <pwd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fileio.h"
 #include "log.h"
@@ -35,6 +37,11 @@ int ctl_check_app(const char *option, const char *app, char **ret_name) {
 
         if (!path_is_absolute(app))
                 return ctl_usage_error("%s: must be an absolute path: %s", option, app);
+        /* The link is made and removed at exactly this path: no component may
+         * make it mean another place (and "/.." would leave FLAKE_ROOT). */
+        if (!path_is_normalized(app))
+                return ctl_usage_error("%s: '%s' is not a normalized absolute path "
+                                       "(no '.' or '..' components, no '//', no trailing '/')", option, app);
         name = path_basename(app);
         if (!flake_app_name_is_valid(name))
                 return ctl_usage_error("%s: '%s' is not a valid application name "
@@ -83,30 +90,61 @@ int ctl_load_template(FlakeEngine engine, YamlDocument **ret) {
         return 0;
 }
 
-static int check_pilot_link(const char *link_path, FlakeEngine engine) {
+static bool target_is_a_pilot(const char *target) {
+        _cleanup_free_ char *base = path_basename(target);
+        return streq(base, flake_engine_pilot(FLAKE_ENGINE_PODMAN)) ||
+               streq(base, flake_engine_pilot(FLAKE_ENGINE_FIRECRACKER));
+}
+
+/* What may be removed at an app path is what register made there: a symlink
+ * to the engine's pilot, or with force a symlink to any pilot (an older
+ * installation's) or nothing. Directories, files and other programs' links
+ * are never ours, whatever --force says. lstat(), so a link to a directory is
+ * judged as a link. */
+static int check_app_link(const char *link_path, FlakeEngine engine, bool force) {
         _cleanup_free_ char *pilot = flake_pilot_path(flake_engine_pilot(engine));
-        char target[4096];
+        char target[PATH_MAX];
+        struct stat st;
         ssize_t n;
 
-        n = readlink(link_path, target, sizeof(target) - 1);
-        if (n < 0) {
-                if (errno == EINVAL)
-                        return log_error_errno(SYNTHETIC_ERRNO(EEXIST), "%s is not a symlink to %s; use --force to remove it anyway",
-                                               link_path, pilot);
-                return log_error_errno(errno, "%s: %m; use --force to remove the registration anyway", link_path);
+        if (lstat(link_path, &st) < 0) {
+                if (errno == ENOENT && force)
+                        return 0;
+                if (errno == ENOENT)
+                        return log_error_errno(errno, "%s does not exist; use --force to remove the registration anyway",
+                                               link_path);
+                return log_error_errno(errno, "%s: %m", link_path);
         }
+        if (!S_ISLNK(st.st_mode))
+                return log_error_errno(SYNTHETIC_ERRNO(EEXIST), "%s is not a symlink to a flake pilot; refusing to remove it",
+                                       link_path);
+        n = readlink(link_path, target, sizeof(target) - 1);
+        if (n < 0)
+                return log_error_errno(errno, "%s: %m", link_path);
         target[n] = 0;
-        if (!streq(target, pilot))
+        if (streq(target, pilot))
+                return 0;
+        if (!target_is_a_pilot(target))
+                return log_error_errno(SYNTHETIC_ERRNO(EEXIST), "Symlink %s points to %s, not to a flake pilot; refusing to remove it",
+                                       link_path, target);
+        if (!force)
                 return log_error_errno(SYNTHETIC_ERRNO(EEXIST), "Symlink %s points to %s, not to %s; use --force to remove it anyway",
                                        link_path, target, pilot);
         return 0;
 }
 
 int ctl_remove_app(Ctl *ctl, FlakeEngine engine, const char *app, bool force) {
-        _cleanup_free_ char *name = path_basename(app), *link_path = flake_root_path(app);
-        _cleanup_free_ char *yaml = flake_yaml_path(ctl->config.flakes_dir, name);
-        _cleanup_free_ char *dropins = flake_dropin_dir(ctl->config.flakes_dir, name);
+        _cleanup_free_ char *name = NULL, *link_path = NULL, *yaml = NULL, *dropins = NULL;
         int r;
+
+        /* app may come from a registration's host_app_path, not only from
+         * the command line: the same checks either way. */
+        r = ctl_check_app("--app", app, &name);
+        if (r < 0)
+                return ctl_failure(r);
+        link_path = flake_root_path(app);
+        yaml = flake_yaml_path(ctl->config.flakes_dir, name);
+        dropins = flake_dropin_dir(ctl->config.flakes_dir, name);
 
         if (!force) {
                 _cleanup_(flake_freep) Flake *f = NULL;
@@ -120,22 +158,20 @@ int ctl_remove_app(Ctl *ctl, FlakeEngine engine, const char *app, bool force) {
                 if (r >= 0 && f->engine != engine)
                         return log_error_errno(SYNTHETIC_ERRNO(EMEDIUMTYPE), "%s is a %s flake, not a %s flake",
                                                app, flake_engine_to_string(f->engine), flake_engine_to_string(engine));
-                r = check_pilot_link(link_path, engine);
-                if (r < 0)
-                        return r;
         }
+        r = check_app_link(link_path, engine, force);
+        if (r < 0)
+                return r;
 
         /* The command goes first, so a partial removal never leaves a link
-         * to a pilot without a registration behind it. */
-        if (unlink(link_path) < 0 && errno != ENOENT) {
-                if (errno != EISDIR || !force)
-                        return log_error_errno(errno, "Failed to remove %s: %m", link_path);
-                r = rm_rf(link_path);
-                if (r < 0)
-                        return log_error_errno(r, "Failed to remove %s: %m", link_path);
-        }
+         * to a pilot without a registration behind it. unlink() never
+         * removes a directory, should one have replaced the link since. */
+        if (unlink(link_path) < 0 && errno != ENOENT)
+                return log_error_errno(errno, "Failed to remove %s: %m", link_path);
         if (unlink(yaml) < 0 && errno != ENOENT)
                 return log_error_errno(errno, "Failed to remove %s: %m", yaml);
+        /* NAME.d below the flakes dir, NAME validated above; rm_rf() does
+         * not follow links. */
         r = rm_rf(dropins);
         if (r < 0)
                 return log_error_errno(r, "Failed to remove %s: %m", dropins);
@@ -195,20 +231,68 @@ static int check_document(const char *yaml_path, const char *name, const char *t
         return r;
 }
 
+/* Removes the directories that mkdir_parents() made for link_path, deepest
+ * first, up to the first one that existed before (rmdir() only: anything
+ * someone put there since stays). */
+static void remove_made_parents(const char *link_path, const char *existing) {
+        _cleanup_free_ char *p = xstrdup(link_path);
+        char *slash;
+
+        while ((slash = strrchr(p, '/')) && slash != p) {
+                *slash = 0;
+                if (streq(p, existing))
+                        break;
+                /* Not made (too long, or not reached): look further up. */
+                if (rmdir(p) < 0 && errno != ENOENT && errno != ENAMETOOLONG)
+                        break;
+        }
+}
+
+/* The deepest ancestor of path that exists (a new string). */
+static char *existing_ancestor(const char *path) {
+        _cleanup_free_ char *p = xstrdup(path);
+        char *slash;
+
+        while ((slash = strrchr(p, '/')) && slash != p) {
+                *slash = 0;
+                if (path_exists(p))
+                        return TAKE_PTR(p);
+        }
+        return xstrdup("/");
+}
+
 int ctl_register(Ctl *ctl, FlakeEngine engine, const char *app, bool force, YamlDocument *doc) {
-        _cleanup_free_ char *name = path_basename(app), *link_path = flake_root_path(app);
-        _cleanup_free_ char *yaml = flake_yaml_path(ctl->config.flakes_dir, name);
-        _cleanup_free_ char *dropins = flake_dropin_dir(ctl->config.flakes_dir, name);
+        _cleanup_free_ char *name = NULL, *link_path = NULL, *yaml = NULL, *dropins = NULL;
         _cleanup_free_ char *pilot = flake_pilot_path(flake_engine_pilot(engine));
-        _cleanup_free_ char *text = NULL;
+        _cleanup_free_ char *text = NULL, *existing = NULL;
         _cleanup_close_ int lock = -EBADF;
         bool created_dropins = false;
         int r;
+
+        r = ctl_check_app("--app", app, &name);
+        if (r < 0)
+                return r;
+        link_path = flake_root_path(app);
+        yaml = flake_yaml_path(ctl->config.flakes_dir, name);
+        dropins = flake_dropin_dir(ctl->config.flakes_dir, name);
+
+        /* Everything that can be refused is refused before anything is
+         * changed, --force's removal included. */
+        if (access(pilot, X_OK) < 0)
+                return log_error_errno(errno, "The %s pilot %s is not installed: %m",
+                                       flake_engine_to_string(engine), pilot);
+        r = yaml_document_dump(doc, &text);
+        if (r < 0)
+                return log_error_errno(r, "Failed to serialise the registration: %m");
+        r = check_document(yaml, name, text);
+        if (r < 0)
+                return r;
 
         lock = ctl_lock_flakes_dir(ctl);
         if (lock < 0)
                 return lock;
         if (force) {
+                /* Checks the link before it removes anything. */
                 r = ctl_remove_app(ctl, engine, app, true);
                 if (r < 0)
                         return r;
@@ -219,13 +303,6 @@ int ctl_register(Ctl *ctl, FlakeEngine engine, const char *app, bool force, Yaml
                 return log_error_errno(SYNTHETIC_ERRNO(EEXIST),
                                        "A flake named '%s' is already registered (%s); use --force to replace it",
                                        name, yaml);
-
-        r = yaml_document_dump(doc, &text);
-        if (r < 0)
-                return log_error_errno(r, "Failed to serialise the registration: %m");
-        r = check_document(yaml, name, text);
-        if (r < 0)
-                return r;
 
         r = write_file_atomic(yaml, text, strlen(text), 0644);
         if (r < 0)
@@ -238,6 +315,7 @@ int ctl_register(Ctl *ctl, FlakeEngine engine, const char *app, bool force, Yaml
                 goto rollback;
         }
 
+        existing = existing_ancestor(link_path);
         r = mkdir_parents(link_path, 0755);
         if (r < 0) {
                 log_error_errno(r, "Failed to create the parent directory of %s: %m", link_path);
@@ -254,6 +332,8 @@ rollback:
         (void) unlink(yaml);
         if (created_dropins)
                 (void) rmdir(dropins);
+        if (existing)
+                remove_made_parents(link_path, existing);
         return r;
 }
 

@@ -200,6 +200,22 @@ bool path_is_absolute(const char *p) {
         return p && p[0] == '/';
 }
 
+bool path_is_normalized(const char *p) {
+        if (!path_is_absolute(p))
+                return false;
+        if (streq(p, "/"))
+                return true;
+        for (const char *c = p + 1;; ) {
+                size_t n = strcspn(c, "/");
+
+                if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+                        return false;
+                if (c[n] == 0)
+                        return true;
+                c += n + 1;
+        }
+}
+
 char *path_basename(const char *p) {
         size_t l = strlen(p);
         const char *s;

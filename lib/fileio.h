@@ -30,5 +30,9 @@ int dir_list(const char *dir, const char *suffix, char ***ret);
 
 char *path_join(const char *a, const char *b);
 bool path_is_absolute(const char *p);
+/* Absolute, without "." or ".." components, "//" or a trailing "/" (as
+ * systemd's path_is_normalized(), but absolute only): what such a path names
+ * does not depend on the links or directories it passes through. */
+bool path_is_normalized(const char *p);
 /* Last component, without trailing slashes: a new string. */
 char *path_basename(const char *p);

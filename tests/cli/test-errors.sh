@@ -26,7 +26,7 @@ expect 2 "--format: expected table, json or csv, not 'xml'" "bad format" "$CTL" 
 expect 2 "--container is required" "missing --container" "$CTL" podman register --app /usr/bin/x
 expect 2 "--app is required" "missing --app" "$CTL" podman register --container c
 expect 2 "--app: must be an absolute path: usr/bin/x" "relative --app" "$CTL" podman register --container c --app usr/bin/x
-expect 2 "'..' is not a valid application name" "--app with .." "$CTL" podman register --container c --app /usr/bin/..
+expect 2 "--app: '/usr/bin/..' is not a normalized absolute path" "--app with .." "$CTL" podman register --container c --app /usr/bin/..
 expect 2 "'.x' is not a valid application name" "--app with a leading dot" "$CTL" podman register --container c --app /usr/bin/.x
 expect 2 "--target: must be an absolute path" "relative --target" "$CTL" podman register --container c --app /usr/bin/x --target bin/x
 expect 2 "--layer: layer(s) specified without a --base" "--layer without --base" "$CTL" podman register --container c --app /usr/bin/x --layer l
@@ -40,6 +40,55 @@ expect 1 "No rootfs image found: $ROOT/var/lib/firecracker/images/nope/rootfs" "
 expect 2 "exactly one of --app or --container" "remove without a target" "$CTL" podman remove
 expect 1 "No registration found for /usr/bin/ghost" "remove of nothing" "$CTL" podman remove --app /usr/bin/ghost
 expect 1 "/usr/bin/existing is a podman flake, not a firecracker flake" "remove with the wrong engine" "$CTL" firecracker remove --app /usr/bin/existing
+
+# Removing or replacing an app touches only what flake-ctl made: the link to
+# a pilot and the registration files. Directories, files and other programs'
+# links at the app path are refused, even with --force, and paths that are
+# not normalized never reach the file system.
+mkdir -p "$ROOT/etc/keep" "$ROOT/usr/bin"; echo data > "$ROOT/etc/keep/file"
+echo prog > "$ROOT/usr/bin/plainfile"; ln -s /bin/true "$ROOT/usr/bin/otherlink"
+before=$(snapshot)
+for engine in podman firecracker; do
+        expect 1 "$ROOT/etc is not a symlink to a flake pilot; refusing to remove it" "$engine remove --force of a directory" \
+                "$CTL" $engine remove --force --app /etc
+        expect 1 "$FLAKES is not a symlink to a flake pilot; refusing to remove it" "$engine remove --force of the flakes dir" \
+                "$CTL" $engine remove --force --app /usr/share/flakes
+        expect 1 "$ROOT/usr/bin/plainfile is not a symlink to a flake pilot; refusing to remove it" "$engine remove --force of a file" \
+                "$CTL" $engine remove --force --app /usr/bin/plainfile
+        expect 1 "Symlink $ROOT/usr/bin/otherlink points to /bin/true, not to a flake pilot; refusing to remove it" \
+                "$engine remove --force of another program's link" "$CTL" $engine remove --force --app /usr/bin/otherlink
+        expect 2 "--app: '/../x' is not a normalized absolute path" "$engine remove of /../x" "$CTL" $engine remove --force --app /../x
+done
+expect 1 "$FLAKES is not a symlink to a flake pilot; refusing to remove it" "register --force over the flakes dir" \
+        "$CTL" podman register --force --container c --app /usr/share/flakes
+expect 1 "$ROOT/etc is not a symlink to a flake pilot; refusing to remove it" "register --force over /etc" \
+        "$CTL" podman register --force --container c --app /etc
+for app in /../x /usr/bin/x/ /usr//bin/x /usr/./bin/x /usr/bin/../x; do
+        expect 2 "--app: '$app' is not a normalized absolute path" "register --app $app" \
+                "$CTL" podman register --container c --app "$app"
+        expect 2 "--app: '$app' is not a normalized absolute path" "firecracker register --app $app" \
+                "$CTL" firecracker register --vm img --app "$app"
+done
+# A pilot that is not installed would make a dangling link.
+expect 1 "The podman pilot $ROOT/nopilots/podman-pilot is not installed" "register without the pilot" \
+        env FLAKE_BINDIR="$ROOT/nopilots" "$CTL" podman register --container c --app /usr/bin/x
+expect 1 "The firecracker pilot $ROOT/nopilots/firecracker-pilot is not installed" "firecracker register without the pilot" \
+        env FLAKE_BINDIR="$ROOT/nopilots" "$CTL" firecracker register --vm img --app /usr/bin/x
+# A link that cannot be made leaves no directory behind.
+mkdir -p "$ROOT/ro"; chmod 555 "$ROOT/ro"
+before=$(snapshot)
+if [ "$(id -u)" != 0 ]; then
+        expect 1 "Failed to create the parent directory of $ROOT/ro/sub/app" "parents that cannot be made" \
+                "$CTL" podman register --container c --app /ro/sub/app
+fi
+chmod 755 "$ROOT/ro"
+# Parents made for the link are removed again when a later one fails (here:
+# the path grows past PATH_MAX halfway down).
+long=$(printf 'd%.0s' $(seq 1 250))
+deep=/new$(printf "/$long%.0s" $(seq 1 17))/app
+expect 1 "Failed to create the parent directory of $ROOT/new/d" "parents made for a failed link are removed" \
+        "$CTL" podman register --container c --app "$deep"
+rm -rf "$ROOT/etc/keep" "$ROOT/usr/bin/plainfile" "$ROOT/usr/bin/otherlink" "$ROOT/ro"
 
 # A file in the way of the link: the YAML written first is rolled back.
 mkdir -p "$ROOT/usr/lib"; echo x > "$ROOT/usr/lib/blocker"

@@ -148,8 +148,14 @@ check "remove --vm: other flakes kept" test -f "$FLAKES/joe.yaml"
 ln -sf /bin/true "$ROOT/usr/bin/joe"
 check_fails "remove refuses a link not pointing to the pilot" "$CTL" podman remove --app /usr/bin/joe
 check "... and removed nothing" test -f "$FLAKES/joe.yaml"
-check "remove --force removes it anyway" "$CTL" podman remove --app /usr/bin/joe --force
+check_fails "remove --force refuses it too: not a link to a pilot" "$CTL" podman remove --app /usr/bin/joe --force
+check "... and removed nothing" test -f "$FLAKES/joe.yaml" -a -L "$ROOT/usr/bin/joe"
+# A link to a pilot installed elsewhere (an older installation) is ours.
+ln -sf /opt/old/bin/podman-pilot "$ROOT/usr/bin/joe"
+check_fails "remove refuses a link to a pilot elsewhere without --force" "$CTL" podman remove --app /usr/bin/joe
+check "remove --force removes it" "$CTL" podman remove --app /usr/bin/joe --force
 check "--force: link gone" test ! -L "$ROOT/usr/bin/joe"
+check "--force: registration gone" test ! -e "$FLAKES/joe.yaml"
 check "remove --force of nothing is fine" "$CTL" podman remove --app /usr/bin/nothing --force
 
 # register --force replaces.

@@ -35,6 +35,21 @@ static void test_paths(void **state) {
         assert_string_equal(b, "x");
         assert_string_equal(c, "x");
         assert_string_equal(d, "/");
+
+        assert_true(path_is_normalized("/"));
+        assert_true(path_is_normalized("/usr/bin/x"));
+        assert_true(path_is_normalized("/usr/bin/.x"));
+        assert_true(path_is_normalized("/a/...b"));
+        assert_false(path_is_normalized(NULL));
+        assert_false(path_is_normalized(""));
+        assert_false(path_is_normalized("usr/bin/x"));
+        assert_false(path_is_normalized("/../x"));
+        assert_false(path_is_normalized("/usr/bin/.."));
+        assert_false(path_is_normalized("/usr/./bin"));
+        assert_false(path_is_normalized("/usr/bin/x/"));
+        assert_false(path_is_normalized("//usr"));
+        assert_false(path_is_normalized("/usr//bin"));
+        assert_false(path_is_normalized("/."));
 }
 
 static void test_atomic_write_and_rm_rf(void **state) {
