@@ -117,18 +117,15 @@ static bool bus_socket_present(bool user) {
         return access(path, F_OK) >= 0;
 }
 
-int flake_scope_enter(const char *flake_name, const char *instance, const char *engine,
-                      pid_t pid, FlakeScopeFlags flags, char **ret_unit) {
+/* StartTransientUnit(unit) with pid as its only process, then waits for the
+ * start job. */
+static int scope_start(const char *unit, const char *description, pid_t pid, FlakeScopeFlags flags) {
         _cleanup_(bus_unrefp) sd_bus *bus = NULL;
         _cleanup_(message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
-        _cleanup_free_ char *unit = NULL, *description = NULL;
         sd_bus_error error = SD_BUS_ERROR_NULL;
         bool user = (flags & FLAKE_SCOPE_USER) || geteuid() != 0;
         const char *job;
         int r;
-
-        if (pid <= 0)
-                pid = getpid();
 
         if (!bus_socket_present(user)) {
                 log_debug("No %s bus socket", user ? "user" : "system");
@@ -139,9 +136,6 @@ int flake_scope_enter(const char *flake_name, const char *instance, const char *
                 log_debug_errno(r, "No %s bus: %m", user ? "user" : "system");
                 return FLAKE_SCOPE_NO_BUS;
         }
-
-        unit = flake_scope_unit_name(flake_name, instance, pid);
-        description = xasprintf("flake %s (%s)", instance ? instance : flake_name, strna(engine));
 
         r = sd_bus_message_new_method_call(bus, &m, "org.freedesktop.systemd1",
                                            "/org/freedesktop/systemd1",
@@ -169,10 +163,41 @@ int flake_scope_enter(const char *flake_name, const char *instance, const char *
         r = sd_bus_message_read(reply, "o", &job);
         if (r < 0)
                 return r;
-        r = wait_for_job(bus, job);
+        return wait_for_job(bus, job);
+}
+
+int flake_scope_enter(const char *flake_name, const char *instance, const char *engine,
+                      pid_t pid, FlakeScopeFlags flags, char **ret_unit) {
+        _cleanup_free_ char *unit = NULL, *description = NULL;
+        int r;
+
+        if (pid <= 0)
+                pid = getpid();
+        unit = flake_scope_unit_name(flake_name, instance, pid);
+        description = xasprintf("flake %s (%s)", instance ? instance : flake_name, strna(engine));
+        r = scope_start(unit, description, pid, flags);
         if (r < 0)
                 return r;
+        if (ret_unit)
+                *ret_unit = TAKE_PTR(unit);
+        return 0;
+}
 
+char *flake_container_scope_unit_name(const char *instance) {
+        _cleanup_free_ char *e = unit_name_escape(instance);
+
+        return xasprintf("flake-%s-container.scope", e);
+}
+
+int flake_scope_enter_container(const char *instance, const char *engine, pid_t pid,
+                                FlakeScopeFlags flags, char **ret_unit) {
+        _cleanup_free_ char *unit = flake_container_scope_unit_name(instance);
+        _cleanup_free_ char *description = xasprintf("Container of flake %s (%s)", instance, strna(engine));
+        int r;
+
+        r = scope_start(unit, description, pid > 0 ? pid : getpid(), flags);
+        if (r < 0)
+                return r;
         if (ret_unit)
                 *ret_unit = TAKE_PTR(unit);
         return 0;

@@ -36,3 +36,16 @@ char *flake_scope_unit_name(const char *flake_name, const char *instance, pid_t 
  * returned in ret_unit (may be NULL). */
 int flake_scope_enter(const char *flake_name, const char *instance, const char *engine,
                       pid_t pid, FlakeScopeFlags flags, char **ret_unit);
+
+/* Where a container that outlives its launches (resume) lives:
+ * "flake-<escaped instance>-container.scope", one per instance, so that
+ * "systemctl status/stop" reach it by a name an admin can guess. (Scopes
+ * cannot be template instances, so no '@'.) Escaped instance names hold no
+ * '-', and a launch's scope ends in "-<pid>", so the two never collide.
+ * Returns a new string. */
+char *flake_container_scope_unit_name(const char *instance);
+
+/* As flake_scope_enter(), for the scope named by
+ * flake_container_scope_unit_name(). */
+int flake_scope_enter_container(const char *instance, const char *engine, pid_t pid,
+                                FlakeScopeFlags flags, char **ret_unit);

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "config.h"
@@ -28,6 +29,10 @@ typedef struct Pilot {
         char *meta_dir;
         char *cid_file;
         bool tty;
+        /* The launch runs in a delegated scope that podman may split:
+         * rootful podman started by root (sudo would make podman another
+         * user's process in the caller's user scope). */
+        bool split_cgroups;
         Progress *progress;         /* %progress on a terminal, until the app starts */
 } Pilot;
 
@@ -111,6 +116,13 @@ static int append_create_options(const Pilot *p, char ***args, bool interactive)
          * the launch's scope) are ignored, and the launch went on until the
          * app ended by itself. catatonit forwards them. */
         strv_extend(args, "--init");
+        /* In the launch's delegated scope, podman and conmon go to
+         * <scope>/runtime and the app to <scope>/libpod-payload-<id>, what
+         * quadlet does under Delegate=yes: the app is accounted to the
+         * launch, and stopping the scope ends it. Otherwise podman would
+         * move it to machine.slice or libpod_parent, outside. */
+        if (p->split_cgroups)
+                strv_extend(args, "--cgroups=split");
         if (interactive)
                 append_tty(p, args);
         /* Never pull on the hot path; a registration that wants it says
@@ -326,6 +338,37 @@ static bool cid_file_from_this_boot(const char *cid_file) {
         return st.st_mtim.tv_sec >= now.tv_sec - up.tv_sec;
 }
 
+/* podman start of a resumed container. It outlives this launch, so with
+ * split cgroups it gets a scope of its own, flake-<instance>-container.scope
+ * (systemctl status/stop reach it there): a child moves itself into that
+ * scope and runs podman start, whose conmon and app then stay in it. Where
+ * that scope cannot be made, the container starts in the launch's scope. */
+static int start_kept_container(Pilot *p, const char *cid) {
+        _cleanup_free_ char *unit = NULL;
+        int status, r;
+        pid_t pid;
+
+        if (!p->split_cgroups)
+                return podman_waitl(&p->podman, SPAWN_NULL_STDOUT, NULL, "start", cid, NULL);
+
+        pid = fork();
+        if (pid < 0)
+                return log_error_errno(errno, "Cannot fork: %m");
+        if (pid == 0) {
+                r = flake_scope_enter_container(p->instance, "podman", 0, FLAKE_SCOPE_DELEGATE, &unit);
+                if (r < 0)
+                        log_full_errno(LOG_NOTICE, r, "Cannot create the container scope of %s, "
+                                       "starting it in the launch's scope: %m", p->instance);
+                else
+                        log_debug("Starting the container of %s in %s", p->instance, unit);
+                r = podman_waitl(&p->podman, SPAWN_NULL_STDOUT, NULL, "start", cid, NULL);
+                _exit(r < 0 ? PODMAN_EXIT_ERROR : r);
+        }
+        if (waitpid(pid, &status, 0) < 0)
+                return log_error_errno(errno, "Cannot wait for podman start: %m");
+        return WIFEXITED(status) ? WEXITSTATUS(status) : PODMAN_EXIT_ERROR;
+}
+
 /* resume and attach: look up or create the instance's container under the
  * instance lock, so concurrent launches end up with exactly one. */
 static int prepare_kept_container(Pilot *p, char **ret_cid, bool *ret_running) {
@@ -357,7 +400,7 @@ static int prepare_kept_container(Pilot *p, char **ret_cid, bool *ret_running) {
                 state = 0;
         }
         if (p->flake->resume && state == 0) {
-                r = podman_waitl(&p->podman, SPAWN_NULL_STDOUT, NULL, "start", cid, NULL);
+                r = start_kept_container(p, cid);
                 if (r != 0) {
                         remove_container(p, cid);
                         return log_error_errno(SYNTHETIC_ERRNO(EIO), "Cannot start the container of %s",
@@ -548,8 +591,10 @@ static int pilot_main(int argc, char *argv[]) {
                 log_debug("No service manager bus, launching %s without a scope", p.instance);
         else if (r < 0)
                 log_full_errno(LOG_NOTICE, r, "Cannot create a scope for %s, launching without: %m", p.instance);
-        else
+        else {
                 log_debug("Launching %s in %s", p.instance, unit);
+                p.split_cgroups = p.podman.rootful && !p.podman.sudo;
+        }
 
         if ((keeps_container(&p) || provision_needed(p.flake)) && setup_cid_file(&p) < 0)
                 return PILOT_EXIT_FAILURE;

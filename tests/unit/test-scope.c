@@ -141,6 +141,28 @@ static void test_unit_name(void **state) {
         assert_string_equal(b, "flake-myapp\\x40x\\x2d1-12.scope");
 }
 
+static void test_container_unit_name(void **state) {
+        _cleanup_free_ char *a = flake_container_scope_unit_name("myapp");
+        _cleanup_free_ char *b = flake_container_scope_unit_name("myapp@x-1");
+
+        assert_string_equal(a, "flake-myapp-container.scope");
+        assert_string_equal(b, "flake-myapp\\x40x\\x2d1-container.scope");
+}
+
+static void test_enter_container(void **state) {
+        _cleanup_free_ char *unit = NULL;
+
+        job_polls = 0;
+        expect_function_call(__wrap_sd_bus_open_user);
+        will_return(fake_bus, 0);
+        will_return(__wrap_sd_bus_call, 0);
+        expect_string(check_start_transient_unit, unit, "flake-myapp-container.scope");
+        will_return(check_start_transient_unit, true);
+        assert_int_equal(flake_scope_enter_container("myapp", "podman", 4242,
+                                                     FLAKE_SCOPE_USER | FLAKE_SCOPE_DELEGATE, &unit), 0);
+        assert_string_equal(unit, "flake-myapp-container.scope");
+}
+
 static void test_enter_user_bus(void **state) {
         _cleanup_free_ char *unit = NULL;
 
@@ -209,6 +231,8 @@ static void test_system_bus_for_root(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_unit_name),
+                cmocka_unit_test(test_container_unit_name),
+                cmocka_unit_test(test_enter_container),
                 cmocka_unit_test(test_enter_user_bus),
                 cmocka_unit_test(test_enter_no_delegate),
                 cmocka_unit_test(test_no_bus),

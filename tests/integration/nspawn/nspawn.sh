@@ -87,20 +87,24 @@ echo "PREFIX=$prefix" >"$upper/opt/flake-test/env"
 cp "$here"/flakes/*.yaml "$upper/usr/share/flakes/"
 cp "$here/flake-test.service" "$upper/etc/systemd/system/"
 
-# Podman inside the container (test-environment.md, "systemd-nspawn"): no
-# sysctls and no cgroups of its own (the app stays in the flake's scope),
-# limits the host allows, crun. The flake image store is a bind mount (see
-# the boot below): overlayfs cannot stack on the container's root overlay.
+# Podman inside the container (test-environment.md, "Podman with cgroups in
+# nspawn"): podman's own default cgroup handling (the systemd manager, cgroups
+# enabled: what users have), with the two things this host forces: runc
+# (crun cannot raise RLIMIT_MEMLOCK without CAP_SYS_RESOURCE, which these
+# machines withhold) and pids_limit = 0 (there are no cgroup-v2 controllers
+# here, so any limit fails). No sysctls and limits the host allows, no
+# network (netavark has no plugins here). The flake image store is a bind
+# mount (see the boot below): overlayfs cannot stack on the container's root
+# overlay.
 mkdir -p "$upper/etc/containers" "$tmp/storage"
 cat >"$upper/etc/containers/containers.conf" <<EOC
 [containers]
 default_sysctls = []
 default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]
-cgroups = "disabled"
+pids_limit = 0
 netns = "none"
 [engine]
-runtime = "crun"
-cgroup_manager = "cgroupfs"
+runtime = "runc"
 events_logger = "file"
 EOC
 
