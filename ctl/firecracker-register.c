@@ -66,7 +66,7 @@ static int parse_register(int argc, char *argv[], VmRegisterArgs *a) {
         int c, r;
 
         optind = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = ctl_getopt(argc, argv, "h", options)) >= 0)
                 switch (c) {
                 case 'h':
                         help_register();

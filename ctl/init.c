@@ -36,7 +36,7 @@ int verb_init(Ctl *ctl, int argc, char *argv[]) {
         int c, r;
 
         optind = 0;
-        while ((c = getopt_long(argc, argv, "huf", options, NULL)) >= 0)
+        while ((c = ctl_getopt(argc, argv, "huf", options)) >= 0)
                 switch (c) {
                 case 'h':
                         printf("Usage: flake-ctl init --user [--force]\n\n"

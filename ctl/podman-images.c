@@ -47,7 +47,7 @@ static int parse_one_option(int argc, char *argv[], const char *opt, const char 
 
         optind = 0;
         *ret = NULL;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = ctl_getopt(argc, argv, "h", options)) >= 0)
                 switch (c) {
                 case 'a':
                         *ret = optarg;

@@ -273,7 +273,7 @@ int ctl_verb_remove(Ctl *ctl, int argc, char *argv[], FlakeEngine engine, CtlPur
         int c, r;
 
         optind = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = ctl_getopt(argc, argv, "h", options)) >= 0)
                 switch (c) {
                 case 'h':
                         printf("Usage: flake-ctl %s [--user] remove (--app PATH | --%s NAME) [--force]\n\n"

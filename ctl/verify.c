@@ -109,7 +109,7 @@ int verb_verify(Ctl *ctl, int argc, char *argv[]) {
         int c, r;
 
         optind = 0;
-        while ((c = getopt_long(argc, argv, "hu", options, NULL)) >= 0)
+        while ((c = ctl_getopt(argc, argv, "hu", options)) >= 0)
                 switch (c) {
                 case 'h':
                         printf("Usage: flake-ctl verify [--user] [--units] [NAME...]\n\n"
