@@ -80,12 +80,12 @@ static int parse_register(int argc, char *argv[], VmRegisterArgs *a) {
                 case ARG_OVERLAY_SIZE: a->overlay_size = optarg; break;
                 case ARG_NO_NET:       a->no_net = true; break;
                 case ARG_INCLUDE_TAR:
-                        r = ctl_add_include(&a->include_tar, "--include-tar", optarg);
+                        r = ctl_add_include(&a->include_tar, "--include-tar", optarg, true);
                         if (r < 0)
                                 return r;
                         break;
                 case ARG_INCLUDE_PATH:
-                        r = ctl_add_include(&a->include_path, "--include-path", optarg);
+                        r = ctl_add_include(&a->include_path, "--include-path", optarg, false);
                         if (r < 0)
                                 return r;
                         break;
@@ -106,6 +106,8 @@ static int parse_register(int argc, char *argv[], VmRegisterArgs *a) {
                 return r;
         if (a->target && !path_is_absolute(a->target))
                 return ctl_usage_error("--target: must be an absolute path: %s", a->target);
+        if (a->run_as && !user_name_is_valid(a->run_as))
+                return ctl_usage_error("--run-as: '%s' is not a valid user name", a->run_as);
         /* Validated here, not at the first launch as the original did. */
         if (a->overlay_size && parse_size(a->overlay_size, &size) < 0)
                 return ctl_usage_error("--overlay-size: '%s' is not a valid size (examples: 20GiB, 512MiB, 20G)",
@@ -211,6 +213,9 @@ static int purge_vm_image(Ctl *ctl, const char *image) {
         _cleanup_free_ char *image_dir = flake_vm_image_dir(ctl->user, image);
         int r;
 
+        /* "Removed image" for an image that never was would hide a typo. */
+        if (access(image_dir, F_OK) < 0 && errno == ENOENT)
+                return log_error_errno(SYNTHETIC_ERRNO(ENOENT), "No VM image '%s' (%s)", image, image_dir);
         r = rm_rf(image_dir);
         if (r < 0)
                 return log_error_errno(r, "Failed to remove %s: %m", image_dir);

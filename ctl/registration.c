@@ -57,9 +57,15 @@ void yaml_set_bool(YamlNode *mapping, const char *key, bool value) {
         yaml_mapping_set(mapping, key, yaml_node_new_scalar(value ? "true" : "false", false));
 }
 
-int ctl_add_include(char ***list, const char *option, const char *value) {
+int ctl_add_include(char ***list, const char *option, const char *value, bool regular_file) {
+        struct stat st;
+
         if (!path_is_absolute(value))
                 return ctl_usage_error("%s: must be an absolute path: %s", option, value);
+        if (stat(value, &st) < 0)
+                return ctl_usage_error("%s: %s: %s", option, value, strerror(errno));
+        if (regular_file && !S_ISREG(st.st_mode))
+                return ctl_usage_error("%s: %s is not a regular file", option, value);
         strv_extend(list, value);
         return 0;
 }

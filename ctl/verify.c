@@ -7,8 +7,11 @@
 #include "flake-units.h"
 #include "log.h"
 #include "names.h"
+#include "network-config.h"
 #include "paths.h"
 #include "strv.h"
+#include "utf8.h"
+#include "vm-config.h"
 
 /* Checks beyond the schema: what the flake refers to must exist. */
 static void check_references(const Flake *f, FlakeDiagnostics *diag) {
@@ -44,6 +47,37 @@ static void check_references(const Flake *f, FlakeDiagnostics *diag) {
         STRV_FOREACH(p, f->include_path)
                 if (!path_exists(*p))
                         strv_consume(&diag->errors, xasprintf("%s: include path %s does not exist", f->path, *p));
+}
+
+/* What the VM runner would refuse at the first launch. The loader reads 0
+ * as "not set" (the VMM default), so a 0 written by hand is found in the
+ * document itself. */
+static void check_vm(const Flake *f, FlakeDiagnostics *diag) {
+        static const char * const machine_keys[] = {
+                "vm.runtime.firecracker.vcpu_count",
+                "vm.runtime.firecracker.mem_size_mib",
+        };
+        const uint64_t values[] = { f->vcpu_count, f->mem_size_mib };
+        char *error = NULL;
+
+        if (f->engine != FLAKE_ENGINE_FIRECRACKER || !f->doc)
+                return;
+        for (size_t i = 0; i < ELEMENTSOF(machine_keys); i++) {
+                const YamlNode *n = yaml_lookup(f->doc->root, machine_keys[i]);
+
+                if (!yaml_node_is_null(n) && values[i] == 0)
+                        flake_problem(&diag->errors, f->path, n, "'%s' must be at least 1 (leave it out for the default)",
+                                      machine_keys[i]);
+        }
+        if (vm_spec_validate(&(VmSpec) { .vcpu_count = f->vcpu_count, .mem_size_mib = f->mem_size_mib,
+                                         .cache_type = f->cache_type }, &error) < 0)
+                strv_consume(&diag->errors, xasprintf("%s: vm.runtime.firecracker: %s", f->path, error));
+        free(error);
+        error = NULL;
+        if (network_config_check_flake(f, &error) < 0)
+                strv_consume(&diag->errors, error);
+        else
+                free(error);
 }
 
 /* What the generator would make of the flake: the same code, so that a
@@ -82,6 +116,7 @@ static size_t verify_one(Ctl *ctl, const char *name, bool show_units) {
                 strv_consume(&diag.errors, xasprintf("%s: no such registration", p));
         } else if (r >= 0) {
                 check_references(f, &diag);
+                check_vm(f, &diag);
                 check_units(ctl, f, show_units, &diag);
         }
 
