@@ -13,6 +13,14 @@
 #include "utf8.h"
 #include "vm-config.h"
 
+/* verify's report is made of names, paths and values from files: one line
+ * each, shown escaped. */
+static void print_escaped(const char *prefix, const char *text, const char *suffix) {
+        _cleanup_free_ char *e = text_escape_if_needed(text);
+
+        printf("%s%s%s\n", prefix, e ?: text, suffix);
+}
+
 /* Checks beyond the schema: what the flake refers to must exist. */
 static void check_references(const Flake *f, FlakeDiagnostics *diag) {
         _cleanup_free_ char *pilot = flake_pilot_path(flake_engine_pilot(f->engine));
@@ -93,9 +101,11 @@ static void check_units(Ctl *ctl, const Flake *f, bool show, FlakeDiagnostics *d
 
         if (flake_units_build(&uc, f, &units, diag) < 0)
                 return;
-        for (size_t i = 0; show && i < units.n_files; i++)
-                printf("  %s%s%s\n", units.files[i].path,
-                       units.files[i].target ? " -> " : "", strempty(units.files[i].target));
+        for (size_t i = 0; show && i < units.n_files; i++) {
+                _cleanup_free_ char *line = xasprintf("%s%s%s", units.files[i].path,
+                                                      units.files[i].target ? " -> " : "", strempty(units.files[i].target));
+                print_escaped("  ", line, "");
+        }
         flake_units_done(&units);
 }
 
@@ -107,7 +117,7 @@ static size_t verify_one(Ctl *ctl, const char *name, bool show_units) {
         int r;
 
         if (!flake_app_name_is_valid(name)) {
-                printf("%s: not a valid flake name\n", name);
+                print_escaped("", name, ": not a valid flake name");
                 return 1;
         }
         r = flake_load(ctl->config.flakes_dir, name, &f, &diag);
@@ -121,12 +131,14 @@ static size_t verify_one(Ctl *ctl, const char *name, bool show_units) {
         }
 
         STRV_FOREACH(w, diag.warnings)
-                printf("warning: %s\n", *w);
+                print_escaped("warning: ", *w, "");
         STRV_FOREACH(e, diag.errors)
-                printf("error: %s\n", *e);
+                print_escaped("error: ", *e, "");
         n_errors = strv_length(diag.errors);
-        if (n_errors == 0 && f)
-                printf("%s: ok (%s)\n", name, flake_engine_to_string(f->engine));
+        if (n_errors == 0 && f) {
+                _cleanup_free_ char *ok = xasprintf(": ok (%s)", flake_engine_to_string(f->engine));
+                print_escaped("", name, ok);
+        }
         flake_diagnostics_done(&diag);
         return n_errors;
 }
@@ -180,6 +192,8 @@ int verb_verify(Ctl *ctl, int argc, char *argv[]) {
                 if (verify_one(ctl, *name, show_units) > 0)
                         n_bad++;
         }
-        printf("%zu flake(s) checked in %s, %zu with errors\n", n, ctl->config.flakes_dir, n_bad);
+        _cleanup_free_ char *summary = xasprintf("%zu flake(s) checked in %s, %zu with errors",
+                                                 n, ctl->config.flakes_dir, n_bad);
+        print_escaped("", summary, "");
         return n_bad > 0 ? -EBADMSG : 0;
 }
