@@ -98,6 +98,11 @@ static int parse_register(int argc, char *argv[], PodmanRegisterArgs *a) {
                 case ARG_OPT:
                         /* The original strips one leading backslash so that
                          * options starting with "-" survive its argument parser. */
+                        if (optarg[0] == '\\') {
+                                r = ctl_check_value("--opt", optarg + 1);
+                                if (r < 0)
+                                        return r;
+                        }
                         strv_extend(&a->opts, optarg[0] == '\\' ? optarg + 1 : optarg);
                         break;
                 case ARG_INFO:      a->info = true; break;

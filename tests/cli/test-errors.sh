@@ -97,6 +97,7 @@ expect 2 "--container: 'Tools' is not a valid image reference" "upper case image
 expect 2 "--container: 'a b' is not a valid image reference" "image with a space" "$CTL" podman register --container 'a b' --app /usr/bin/x
 expect 2 "--base: '-x' is not a valid image reference" "option as --base" "$CTL" podman register --container c --app /usr/bin/x --base -x
 expect 2 "--layer: 'l:' is not a valid image reference" "bad --layer" "$CTL" podman register --container c --app /usr/bin/x --base b --layer l:
+expect 2 "--opt: empty value" "--opt of only the backslash" "$CTL" podman register --container c --app /usr/bin/x --opt '\'
 expect 2 "--run-as: '-root' is not a valid user name" "option as --run-as" "$CTL" firecracker register --vm img --app /usr/bin/x --run-as -root
 expect 2 "--run-as: 'a b' is not a valid user name" "--run-as with a space" "$CTL" firecracker register --vm img --app /usr/bin/x --run-as 'a b'
 expect 2 "--include-tar: /nonexistent.tar: No such file or directory" "missing include tar" \
