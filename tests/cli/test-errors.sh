@@ -198,6 +198,26 @@ out=$("$CTL" verify 2>&1); rc=$?
 assert_eq "verify: '@' in a flake name fails" "1" "$rc"
 assert_contains "verify: ... says why" "$out" "a@b: not a valid flake name"
 rm "$FLAKES/a@b.yaml"
+cat > "$FLAKES/opts.yaml" <<EOT
+container:
+  name: --privileged
+  base_container: Base
+  layers:
+  - fine
+  - -x
+  runtime:
+    runas: a b
+    podman:
+    - ""
+EOT
+out=$("$CTL" verify opts 2>&1); rc=$?
+assert_eq "verify: an option as image fails" "1" "$rc"
+assert_contains "verify: ... container.name" "$out" "error: $FLAKES/opts.yaml:2: 'container.name': '--privileged' is not a valid image reference"
+assert_contains "verify: ... container.base_container" "$out" "error: $FLAKES/opts.yaml:3: 'container.base_container': 'Base' is not a valid image reference"
+assert_contains "verify: ... container.layers" "$out" "error: $FLAKES/opts.yaml:6: 'container.layers': '-x' is not a valid image reference"
+assert_contains "verify: ... runas" "$out" "error: $FLAKES/opts.yaml:8: 'container.runtime.runas': 'a b' is not a valid user name"
+assert_contains "verify: ... an empty podman option" "$out" "error: $FLAKES/opts.yaml:10: 'container.runtime.podman': empty option"
+rm "$FLAKES/opts.yaml"
 make_vm_image vmimg
 img="$ROOT/var/lib/firecracker/images/vmimg"
 for key in vcpu_count mem_size_mib; do
