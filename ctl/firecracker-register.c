@@ -9,6 +9,7 @@
 #include "registration.h"
 #include "size.h"
 #include "strv.h"
+#include "utf8.h"
 
 typedef struct VmRegisterArgs {
         const char *vm;
@@ -127,6 +128,11 @@ static int build_vm_document(Ctl *ctl, const VmRegisterArgs *a, YamlDocument **r
         YamlNode *include, *vm, *runtime, *fc, *args;
         int r;
 
+        /* The image paths go into the registration too, and with --user
+         * they start with $HOME, which no option check has seen. */
+        if (text_check(image_dir) < 0)
+                return log_error_errno(SYNTHETIC_ERRNO(EILSEQ),
+                                       "The VM image directory %s is not valid UTF-8 or contains control characters", image_dir);
         if (!path_exists(rootfs))
                 return log_error_errno(SYNTHETIC_ERRNO(ENOENT), "No rootfs image found: %s (pull the image first: flake-ctl firecracker pull)", rootfs);
         if (!path_exists(kernel))
