@@ -253,7 +253,7 @@ static int purge_podman_image(Ctl *ctl, const char *image) {
         r = ctl_podman_context(ctl, &p);
         if (r < 0)
                 return r;
-        r = podman_waitl(&p, 0, NULL, "image", "rm", "--force", image, NULL);
+        r = podman_waitl(&p, 0, NULL, "image", "rm", "--force", "--", image, NULL);
         if (r < 0)
                 return log_error_errno(r, "Failed to run podman: %m");
         if (r > 0)

@@ -305,6 +305,11 @@ int ctl_verb_remove(Ctl *ctl, int argc, char *argv[], FlakeEngine engine, CtlPur
         }
         if (image && engine == FLAKE_ENGINE_FIRECRACKER && !flake_app_name_is_valid(image))
                 return ctl_usage_error("--vm: '%s' is not a valid image name", image);
+        if (image && engine == FLAKE_ENGINE_PODMAN) {
+                r = ctl_check_image("--container", image);
+                if (r < 0)
+                        return r;
+        }
 
         r = ctl_load_config(ctl);
         if (r < 0)

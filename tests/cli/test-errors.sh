@@ -109,6 +109,7 @@ expect 2 "--include-path: /nonexistent: No such file or directory" "missing incl
 expect 2 "'a@b' is not a valid application name" "'@' in --app" "$CTL" podman register --container c --app /usr/bin/a@b
 expect 2 "--vm: 'i@1' is not a valid image name" "'@' in --vm" "$CTL" firecracker register --vm i@1 --app /usr/bin/x
 expect 1 "No VM image 'nosuch'" "remove of a missing VM image" "$CTL" firecracker remove --vm nosuch
+expect 2 "--container: '--all' is not a valid image reference" "option as remove --container" "$CTL" podman remove --container --all
 
 # podman pull and load: no value reaches podman as an option.
 expect 2 "--uri: '--force' is not a valid image reference" "option as --uri" "$CTL" podman pull --uri --force
