@@ -5,6 +5,7 @@
  * verb family lives in its own file and parses its own options with
  * getopt_long(); argv[0] is the verb itself ("register", "network", ...). */
 
+#include <getopt.h>
 #include <stdbool.h>
 
 #include "config.h"
@@ -57,6 +58,22 @@ int ctl_parse_listing(Ctl *ctl, int argc, char *argv[], const char *usage, bool 
 /* podman with the flake image store, as flake-ctl runs it: rootful for root,
  * rootless for a user's own store. Logs when podman is missing. */
 int ctl_podman_context(Ctl *ctl, PodmanContext *ret);
+
+/* getopt_long() as every verb runs it: the messages about unknown options
+ * and missing or superfluous values are ours (one line, input escaped; the
+ * verb, argv[0], in front), and every option value is checked here, once,
+ * with ctl_check_value() before a verb sees it. Returns what getopt_long()
+ * returns, '?' after such a usage error was logged. */
+int ctl_getopt(int argc, char *argv[], const char *optstring, const struct option *options);
+
+/* Any option value: not empty, valid UTF-8, no control characters (it may
+ * end up in YAML, in a message or on a podman command line). Usage error
+ * naming the option otherwise. */
+int ctl_check_value(const char *option, const char *value);
+
+/* An image reference option (--container, --base, --layer, --uri): also
+ * refuses what podman would take for an option. */
+int ctl_check_image(const char *option, const char *value);
 
 /* A usage error: logs the message and returns -EINVAL (exit status 2). */
 int ctl_usage_error(const char *fmt, ...) _printf_(1, 2);

@@ -60,7 +60,7 @@ static int parse_args(int argc, char *argv[], NetworkArgs *a) {
         int c;
 
         optind = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = ctl_getopt(argc, argv, "h", options)) >= 0)
                 switch (c) {
                 case 'h':
                         help_network();

@@ -9,6 +9,7 @@
 #include "registration.h"
 #include "size.h"
 #include "strv.h"
+#include "utf8.h"
 
 typedef struct VmRegisterArgs {
         const char *vm;
@@ -66,7 +67,7 @@ static int parse_register(int argc, char *argv[], VmRegisterArgs *a) {
         int c, r;
 
         optind = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = ctl_getopt(argc, argv, "h", options)) >= 0)
                 switch (c) {
                 case 'h':
                         help_register();
@@ -80,12 +81,12 @@ static int parse_register(int argc, char *argv[], VmRegisterArgs *a) {
                 case ARG_OVERLAY_SIZE: a->overlay_size = optarg; break;
                 case ARG_NO_NET:       a->no_net = true; break;
                 case ARG_INCLUDE_TAR:
-                        r = ctl_add_include(&a->include_tar, "--include-tar", optarg);
+                        r = ctl_add_include(&a->include_tar, "--include-tar", optarg, true);
                         if (r < 0)
                                 return r;
                         break;
                 case ARG_INCLUDE_PATH:
-                        r = ctl_add_include(&a->include_path, "--include-path", optarg);
+                        r = ctl_add_include(&a->include_path, "--include-path", optarg, false);
                         if (r < 0)
                                 return r;
                         break;
@@ -106,6 +107,8 @@ static int parse_register(int argc, char *argv[], VmRegisterArgs *a) {
                 return r;
         if (a->target && !path_is_absolute(a->target))
                 return ctl_usage_error("--target: must be an absolute path: %s", a->target);
+        if (a->run_as && !user_name_is_valid(a->run_as))
+                return ctl_usage_error("--run-as: '%s' is not a valid user name", a->run_as);
         /* Validated here, not at the first launch as the original did. */
         if (a->overlay_size && parse_size(a->overlay_size, &size) < 0)
                 return ctl_usage_error("--overlay-size: '%s' is not a valid size (examples: 20GiB, 512MiB, 20G)",
@@ -125,6 +128,11 @@ static int build_vm_document(Ctl *ctl, const VmRegisterArgs *a, YamlDocument **r
         YamlNode *include, *vm, *runtime, *fc, *args;
         int r;
 
+        /* The image paths go into the registration too, and with --user
+         * they start with $HOME, which no option check has seen. */
+        if (text_check(image_dir) < 0)
+                return log_error_errno(SYNTHETIC_ERRNO(EILSEQ),
+                                       "The VM image directory %s is not valid UTF-8 or contains control characters", image_dir);
         if (!path_exists(rootfs))
                 return log_error_errno(SYNTHETIC_ERRNO(ENOENT), "No rootfs image found: %s (pull the image first: flake-ctl firecracker pull)", rootfs);
         if (!path_exists(kernel))
@@ -211,6 +219,9 @@ static int purge_vm_image(Ctl *ctl, const char *image) {
         _cleanup_free_ char *image_dir = flake_vm_image_dir(ctl->user, image);
         int r;
 
+        /* "Removed image" for an image that never was would hide a typo. */
+        if (access(image_dir, F_OK) < 0 && errno == ENOENT)
+                return log_error_errno(SYNTHETIC_ERRNO(ENOENT), "No VM image '%s' (%s)", image, image_dir);
         r = rm_rf(image_dir);
         if (r < 0)
                 return log_error_errno(r, "Failed to remove %s: %m", image_dir);

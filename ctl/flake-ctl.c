@@ -5,7 +5,9 @@
 #include "build-config.h"
 #include "ctl.h"
 #include "log.h"
+#include "names.h"
 #include "strv.h"
+#include "utf8.h"
 
 typedef struct Verb {
         const char *name;
@@ -39,6 +41,100 @@ int ctl_usage_error(const char *fmt, ...) {
         va_end(ap);
         log_error("%s", msg);
         return -EINVAL;
+}
+
+int ctl_check_value(const char *option, const char *value) {
+        int r;
+
+        if (isempty(value))
+                return ctl_usage_error("%s: empty value", option);
+        r = text_check(value);
+        /* log escapes what it shows, so the value is given as it is. */
+        if (r == -EILSEQ)
+                return ctl_usage_error("%s: not valid UTF-8: '%s'", option, value);
+        if (r < 0)
+                return ctl_usage_error("%s: contains a control character: '%s'", option, value);
+        return 0;
+}
+
+int ctl_check_image(const char *option, const char *value) {
+        if (!container_image_ref_is_valid(value))
+                return ctl_usage_error("%s: '%s' is not a valid image reference "
+                                       "([REGISTRY[:PORT]/]NAME[:TAG][@DIGEST], NAME in lower case)", option, value);
+        return 0;
+}
+
+/* The long options that name starts (names up to '=' or its end). */
+static size_t long_option_matches(const struct option *options, const char *name, size_t len, char **ret_list) {
+        _cleanup_strv_free_ char **matches = NULL;
+
+        for (const struct option *o = options; o->name; o++)
+                if (strneq(o->name, name, len)) {
+                        if (strlen(o->name) == len) {
+                                strv_free(matches);
+                                matches = NULL;
+                                strv_consume(&matches, xasprintf("--%s", o->name));
+                                break;
+                        }
+                        strv_consume(&matches, xasprintf("--%s", o->name));
+                }
+        if (ret_list)
+                *ret_list = strv_join(matches, ", ");
+        return strv_length(matches);
+}
+
+/* getopt_long() leaves no record of what it stumbled over: reconstructs it
+ * from optind and optopt, as glibc sets them with opterr = 0. */
+static void log_getopt_error(int c, int argc, char *argv[], const struct option *options, int optind_before) {
+        _cleanup_free_ char *prefix = NULL, *name = NULL, *list = NULL;
+        const char *arg, *base = argv[0] ? strrchr(argv[0], '/') : NULL;
+
+        base = base ? base + 1 : argv[0];
+        prefix = base && !streq(base, program_invocation_short_name) ? xasprintf("%s: ", base) : xstrdup("");
+
+        /* Inside a group of short options ("-xh"), optind has not moved on;
+         * otherwise the argument just passed is the culprit. */
+        arg = optind > (optind_before > 0 ? optind_before : 1) && optind <= argc ? argv[optind - 1] : NULL;
+
+        if (arg && startswith(arg, "--")) {
+                size_t len = strcspn(arg + 2, "=");
+
+                name = xstrndup(arg, len + 2);
+                if (c == ':')
+                        (void) ctl_usage_error("%soption '%s' needs a value", prefix, name);
+                else if (optopt != 0)
+                        (void) ctl_usage_error("%soption '%s' takes no value", prefix, name);
+                else if (long_option_matches(options, arg + 2, len, &list) > 1)
+                        (void) ctl_usage_error("%soption '%s' is ambiguous (%s)", prefix, name, list);
+                else
+                        (void) ctl_usage_error("%sunrecognized option '%s'", prefix, name);
+                return;
+        }
+        if (c == ':')
+                (void) ctl_usage_error("%soption '-%c' needs a value", prefix, optopt);
+        else
+                (void) ctl_usage_error("%sunknown option '-%c'", prefix, optopt);
+}
+
+int ctl_getopt(int argc, char *argv[], const char *optstring, const struct option *options) {
+        /* ':' first (after a '+'): a missing value is reported as ':'. */
+        bool posix = optstring[0] == '+';
+        _cleanup_free_ char *s = xasprintf("%s:%s", posix ? "+" : "", optstring + posix);
+        int c, idx = -1, before = optind;
+
+        opterr = 0;
+        c = getopt_long(argc, argv, s, options, &idx);
+        if (c == '?' || c == ':') {
+                log_getopt_error(c, argc, argv, options, before);
+                return '?';
+        }
+        if (c >= 0 && optarg) {
+                _cleanup_free_ char *name = idx >= 0 ? xasprintf("--%s", options[idx].name) : xasprintf("-%c", c);
+
+                if (ctl_check_value(name, optarg) < 0)
+                        return '?';
+        }
+        return c;
 }
 
 int ctl_load_config(Ctl *ctl) {
@@ -91,7 +187,7 @@ static int run_engine(Ctl *ctl, const char *engine, const Verb *verbs, size_t n,
         int c;
 
         optind = 0;
-        while ((c = getopt_long(argc, argv, "+hu", options, NULL)) >= 0)
+        while ((c = ctl_getopt(argc, argv, "+hu", options)) >= 0)
                 switch (c) {
                 case 'h':
                         help_engine(engine, verbs, n);
@@ -126,7 +222,7 @@ static int run(Ctl *ctl, int argc, char *argv[]) {
         const char *cmd;
         int c;
 
-        while ((c = getopt_long(argc, argv, "+hV", options, NULL)) >= 0)
+        while ((c = ctl_getopt(argc, argv, "+hV", options)) >= 0)
                 switch (c) {
                 case 'h':
                         help_main();

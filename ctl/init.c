@@ -6,6 +6,7 @@
 #include "fileio.h"
 #include "log.h"
 #include "paths.h"
+#include "utf8.h"
 
 static int write_unless_present(const char *path, const char *content, bool force) {
         int r;
@@ -36,7 +37,7 @@ int verb_init(Ctl *ctl, int argc, char *argv[]) {
         int c, r;
 
         optind = 0;
-        while ((c = getopt_long(argc, argv, "huf", options, NULL)) >= 0)
+        while ((c = ctl_getopt(argc, argv, "huf", options)) >= 0)
                 switch (c) {
                 case 'h':
                         printf("Usage: flake-ctl init --user [--force]\n\n"
@@ -59,6 +60,19 @@ int verb_init(Ctl *ctl, int argc, char *argv[]) {
                 return log_error_errno(SYNTHETIC_ERRNO(EPERM),
                                        "init: only the user setup can be created (run as a normal user with --user); "
                                        "the system setup ships with the package");
+
+        /* flakes.yml names the home directory; YAML cannot carry what is
+         * not UTF-8, and the loader would refuse the file we wrote. */
+        switch (text_check(home)) {
+        case 0:
+                break;
+        case -EILSEQ:
+                return log_error_errno(SYNTHETIC_ERRNO(EILSEQ),
+                                       "init: the home directory %s is not valid UTF-8; flakes.yml cannot name it", home);
+        default:
+                return log_error_errno(SYNTHETIC_ERRNO(EILSEQ),
+                                       "init: the home directory %s contains a control character; flakes.yml cannot name it", home);
+        }
 
         r = flake_config_load_system(&system);
         if (r < 0)

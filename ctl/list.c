@@ -34,7 +34,7 @@ int ctl_parse_listing(Ctl *ctl, int argc, char *argv[], const char *usage, bool 
 
         *ret_format = OUTPUT_TABLE;
         optind = 0;
-        while ((c = getopt_long(argc, argv, user_option ? "huf:" : "hf:", options, NULL)) >= 0)
+        while ((c = ctl_getopt(argc, argv, user_option ? "huf:" : "hf:", options)) >= 0)
                 switch (c) {
                 case 'h':
                         fputs(usage, stdout);

@@ -3,10 +3,12 @@
  * dangling images happens here, after a successful pull or load, and never
  * on the pilot's launch path. */
 #include <getopt.h>
+#include <sys/stat.h>
 
 #include "ctl.h"
 #include "fileio.h"
 #include "log.h"
+#include "names.h"
 #include "podman.h"
 #include "strv.h"
 
@@ -19,20 +21,35 @@ int ctl_podman_context(Ctl *ctl, PodmanContext *ret) {
         return r;
 }
 
-/* Runs podman args, once more if it fails (registries do hiccup); unlike the
- * original, the retry is announced. Then prunes dangling images. */
+/* podman's reason for a failure: the last line it wrote ("Error: ..."). */
+static const char *podman_reason(char *out) {
+        char *last;
+
+        podman_chomp(out);
+        last = strrchr(out, '\n');
+        last = last ? last + 1 : out;
+        return startswith(last, "Error: ") ?: (isempty(last) ? "no message" : last);
+}
+
+/* Runs podman args, once more if it fails (registries do hiccup), then
+ * prunes dangling images. podman's output is kept: a failure is one line of
+ * ours with podman's reason in it, not podman's lines followed by ours. */
 static int podman_with_retry(const PodmanContext *p, char **args, const char *what) {
         int r;
 
-        r = podman_wait(p, args, 0, NULL);
-        if (r > 0) {
-                log_warning("%s failed with status %d, trying once more", what, r);
-                r = podman_wait(p, args, 0, NULL);
+        for (unsigned attempt = 1;; attempt++) {
+                _cleanup_free_ char *out = NULL;
+
+                r = podman_wait(p, args, SPAWN_NULL_STDIN | SPAWN_CAPTURE_STDOUT | SPAWN_STDERR_TO_STDOUT, &out);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot run podman: %m");
+                if (r == 0)
+                        break;
+                if (attempt == 2)
+                        return log_error_errno(SYNTHETIC_ERRNO(EIO), "%s failed twice (status %d): %s",
+                                               what, r, podman_reason(out));
+                log_debug("%s failed with status %d (%s), trying once more", what, r, podman_reason(out));
         }
-        if (r < 0)
-                return log_error_errno(r, "Cannot run podman: %m");
-        if (r > 0)
-                return log_error_errno(SYNTHETIC_ERRNO(EIO), "%s failed with status %d", what, r);
         (void) podman_waitl(p, SPAWN_NULL_STDOUT, NULL, "image", "prune", "--force", NULL);
         return 0;
 }
@@ -47,7 +64,7 @@ static int parse_one_option(int argc, char *argv[], const char *opt, const char 
 
         optind = 0;
         *ret = NULL;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = ctl_getopt(argc, argv, "h", options)) >= 0)
                 switch (c) {
                 case 'a':
                         *ret = optarg;
@@ -76,6 +93,11 @@ int verb_podman_pull(Ctl *ctl, int argc, char *argv[]) {
                              "Pull a container image into the flake image store.", &uri);
         if (r <= 0)
                 return r;
+        /* podman pull also takes other transports; only the registry is
+         * meant here, with or without its prefix. */
+        if (!container_image_ref_is_valid(startswith(uri, "docker://") ?: uri))
+                return ctl_usage_error("--uri: '%s' is not a valid image reference "
+                                       "([docker://][REGISTRY[:PORT]/]NAME[:TAG][@DIGEST], NAME in lower case)", uri);
         r = ctl_load_config(ctl);
         if (r < 0)
                 return ctl_failure(r);
@@ -83,7 +105,12 @@ int verb_podman_pull(Ctl *ctl, int argc, char *argv[]) {
         if (r < 0)
                 return r;
         what = xasprintf("podman pull %s", uri);
-        return podman_with_retry(&p, (char *[]) { (char *) "pull", uri, NULL }, what);
+        /* "--": whatever it is, the value is not an option of podman's. */
+        r = podman_with_retry(&p, (char *[]) { (char *) "pull", (char *) "--", uri, NULL }, what);
+        if (r < 0)
+                return r;
+        log_info("Pulled %s", uri);
+        return 0;
 }
 
 /* The original's glob-prefix fallback: "load --oci app.tar" with no such
@@ -94,29 +121,41 @@ static int find_archive(const char *file, char **ret) {
         _cleanup_strv_free_ char **names = NULL;
         const char *slash = strrchr(file, '/');
         const char *best = NULL;
+        struct stat st;
         int r;
 
-        if (path_exists(file)) {
+        if (stat(file, &st) >= 0) {
+                if (!S_ISREG(st.st_mode))
+                        return ctl_usage_error("--oci: %s is not a regular file", file);
                 *ret = xstrdup(file);
                 return 0;
         }
         dir = slash ? xstrndup(file, (size_t) (slash - file) + (slash == file)) : xstrdup(".");
         prefix = xstrdup(slash ? slash + 1 : file);
+        /* An empty prefix ("dir/") would take any file of the directory. */
+        if (isempty(prefix))
+                return log_error_errno(SYNTHETIC_ERRNO(ENOENT), "--oci: %s: no such archive", file);
         r = dir_list(dir, NULL, &names);
         if (r < 0 && r != -ENOENT)
-                return log_error_errno(r, "Cannot read %s: %m", dir);
-        STRV_FOREACH(n, names)
-                if (startswith(*n, prefix) && (!best || strverscmp(*n, best) > 0))
+                return log_error_errno(r, "--oci: cannot read %s: %m", dir);
+        STRV_FOREACH(n, names) {
+                _cleanup_free_ char *candidate = NULL;
+
+                if (!startswith(*n, prefix) || (best && strverscmp(*n, best) <= 0))
+                        continue;
+                candidate = path_join(dir, *n);
+                if (stat(candidate, &st) >= 0 && S_ISREG(st.st_mode))
                         best = *n;
+        }
         if (!best)
-                return log_error_errno(SYNTHETIC_ERRNO(ENOENT), "%s: no such archive (nor any %s*)", file, file);
+                return log_error_errno(SYNTHETIC_ERRNO(ENOENT), "--oci: %s: no such archive (nor any %s*)", file, file);
         *ret = path_join(dir, best);
         return 0;
 }
 
 int verb_podman_load(Ctl *ctl, int argc, char *argv[]) {
         _cleanup_(podman_context_done) PodmanContext p = {};
-        _cleanup_free_ char *archive = NULL, *what = NULL;
+        _cleanup_free_ char *archive = NULL, *what = NULL, *input = NULL;
         char *file;
         int r;
 
@@ -128,7 +167,7 @@ int verb_podman_load(Ctl *ctl, int argc, char *argv[]) {
                 return r;
         r = find_archive(file, &archive);
         if (r < 0)
-                return r;
+                return r == -EINVAL ? r : ctl_failure(r);
         r = ctl_load_config(ctl);
         if (r < 0)
                 return ctl_failure(r);
@@ -136,5 +175,11 @@ int verb_podman_load(Ctl *ctl, int argc, char *argv[]) {
         if (r < 0)
                 return r;
         what = xasprintf("podman load -i %s", archive);
-        return podman_with_retry(&p, (char *[]) { (char *) "load", (char *) "-i", archive, NULL }, what);
+        /* One argument: an archive named "-x" stays the value of --input. */
+        input = xasprintf("--input=%s", archive);
+        r = podman_with_retry(&p, (char *[]) { (char *) "load", input, NULL }, what);
+        if (r < 0)
+                return r;
+        log_info("Loaded %s", archive);
+        return 0;
 }

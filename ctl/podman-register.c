@@ -72,7 +72,7 @@ static int parse_register(int argc, char *argv[], PodmanRegisterArgs *a) {
         int c, r;
 
         optind = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = ctl_getopt(argc, argv, "h", options)) >= 0)
                 switch (c) {
                 case 'h':
                         help_register();
@@ -84,12 +84,12 @@ static int parse_register(int argc, char *argv[], PodmanRegisterArgs *a) {
                 case ARG_LAYER:     strv_extend(&a->layers, optarg); break;
                 case ARG_CHECK_DEPS: a->check_host_dependencies = true; break;
                 case ARG_INCLUDE_TAR:
-                        r = ctl_add_include(&a->include_tar, "--include-tar", optarg);
+                        r = ctl_add_include(&a->include_tar, "--include-tar", optarg, true);
                         if (r < 0)
                                 return r;
                         break;
                 case ARG_INCLUDE_PATH:
-                        r = ctl_add_include(&a->include_path, "--include-path", optarg);
+                        r = ctl_add_include(&a->include_path, "--include-path", optarg, false);
                         if (r < 0)
                                 return r;
                         break;
@@ -98,6 +98,11 @@ static int parse_register(int argc, char *argv[], PodmanRegisterArgs *a) {
                 case ARG_OPT:
                         /* The original strips one leading backslash so that
                          * options starting with "-" survive its argument parser. */
+                        if (optarg[0] == '\\') {
+                                r = ctl_check_value("--opt", optarg + 1);
+                                if (r < 0)
+                                        return r;
+                        }
                         strv_extend(&a->opts, optarg[0] == '\\' ? optarg + 1 : optarg);
                         break;
                 case ARG_INFO:      a->info = true; break;
@@ -109,6 +114,12 @@ static int parse_register(int argc, char *argv[], PodmanRegisterArgs *a) {
                 return ctl_usage_error("register: unexpected argument '%s'", argv[optind]);
         if (!a->container)
                 return ctl_usage_error("register: --container is required");
+        /* An image where podman expects one: never an option (podman-pilot
+         * puts it on the podman command line), never a typo podman would
+         * only refuse at the first launch. */
+        r = ctl_check_image("--container", a->container);
+        if (r < 0)
+                return r;
         if (a->info)
                 return 0;
         if (!a->app)
@@ -118,6 +129,16 @@ static int parse_register(int argc, char *argv[], PodmanRegisterArgs *a) {
                 return r;
         if (a->target && !path_is_absolute(a->target))
                 return ctl_usage_error("--target: must be an absolute path (or '/' for the image entrypoint): %s", a->target);
+        if (a->base) {
+                r = ctl_check_image("--base", a->base);
+                if (r < 0)
+                        return r;
+        }
+        STRV_FOREACH(l, a->layers) {
+                r = ctl_check_image("--layer", *l);
+                if (r < 0)
+                        return r;
+        }
         if (a->layers && !a->base)
                 return ctl_usage_error("--layer: layer(s) specified without a --base");
         if (a->resume && a->attach)
@@ -232,7 +253,7 @@ static int purge_podman_image(Ctl *ctl, const char *image) {
         r = ctl_podman_context(ctl, &p);
         if (r < 0)
                 return r;
-        r = podman_waitl(&p, 0, NULL, "image", "rm", "--force", image, NULL);
+        r = podman_waitl(&p, 0, NULL, "image", "rm", "--force", "--", image, NULL);
         if (r < 0)
                 return log_error_errno(r, "Failed to run podman: %m");
         if (r > 0)

@@ -64,9 +64,15 @@ void yaml_set_bool(YamlNode *mapping, const char *key, bool value) {
         yaml_mapping_set(mapping, key, yaml_node_new_scalar(value ? "true" : "false", false));
 }
 
-int ctl_add_include(char ***list, const char *option, const char *value) {
+int ctl_add_include(char ***list, const char *option, const char *value, bool regular_file) {
+        struct stat st;
+
         if (!path_is_absolute(value))
                 return ctl_usage_error("%s: must be an absolute path: %s", option, value);
+        if (stat(value, &st) < 0)
+                return ctl_usage_error("%s: %s: %s", option, value, strerror(errno));
+        if (regular_file && !S_ISREG(st.st_mode))
+                return ctl_usage_error("%s: %s is not a regular file", option, value);
         strv_extend(list, value);
         return 0;
 }
@@ -353,7 +359,7 @@ int ctl_verb_remove(Ctl *ctl, int argc, char *argv[], FlakeEngine engine, CtlPur
         int c, r;
 
         optind = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = ctl_getopt(argc, argv, "h", options)) >= 0)
                 switch (c) {
                 case 'h':
                         printf("Usage: flake-ctl %s [--user] remove (--app PATH | --%s NAME) [--force]\n\n"
@@ -379,6 +385,11 @@ int ctl_verb_remove(Ctl *ctl, int argc, char *argv[], FlakeEngine engine, CtlPur
         }
         if (image && engine == FLAKE_ENGINE_FIRECRACKER && !flake_app_name_is_valid(image))
                 return ctl_usage_error("--vm: '%s' is not a valid image name", image);
+        if (image && engine == FLAKE_ENGINE_PODMAN) {
+                r = ctl_check_image("--container", image);
+                if (r < 0)
+                        return r;
+        }
 
         r = ctl_load_config(ctl);
         if (r < 0)

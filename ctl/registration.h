@@ -47,8 +47,10 @@ int ctl_load_template(FlakeEngine engine, YamlDocument **ret);
 void yaml_set_string(YamlNode *mapping, const char *key, const char *value);
 void yaml_set_bool(YamlNode *mapping, const char *key, bool value);
 
-/* Shared option parsing for --include-tar / --include-path values. */
-int ctl_add_include(char ***list, const char *option, const char *value);
+/* Shared option parsing for --include-tar / --include-path values: absolute,
+ * existing (a regular file for a tar) when registered, not only at the
+ * first launch. */
+int ctl_add_include(char ***list, const char *option, const char *value, bool regular_file);
 
 /* The name of the calling user (for runtime.runas). */
 char *ctl_caller_name(void);

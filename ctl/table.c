@@ -3,11 +3,17 @@
 
 #include "macro.h"
 #include "table.h"
+#include "utf8.h"
 
+/* Cells hold names and paths from the flakes dir, which may be anything a
+ * file name or YAML string can be: table and CSV show them escaped (one row
+ * per line, no escape sequences on the terminal), JSON keeps them exact
+ * unless they are not UTF-8, which JSON cannot carry. */
 struct Table {
         const TableColumn *columns;
         size_t n_columns;
         char **cells;           /* n_rows * n_columns, NULL = missing */
+        char **shown;           /* the same escaped, NULL where no escaping is needed */
         size_t n_rows;
 };
 
@@ -29,17 +35,23 @@ Table *table_new(const TableColumn *columns, size_t n_columns) {
 Table *table_free(Table *t) {
         if (!t)
                 return NULL;
-        for (size_t i = 0; i < t->n_rows * t->n_columns; i++)
+        for (size_t i = 0; i < t->n_rows * t->n_columns; i++) {
                 free(t->cells[i]);
+                free(t->shown[i]);
+        }
         free(t->cells);
+        free(t->shown);
         free(t);
         return NULL;
 }
 
 void table_add_row(Table *t, const char * const *cells) {
         t->cells = xrealloc(t->cells, sizeof(char *) * (t->n_rows + 1) * t->n_columns);
-        for (size_t c = 0; c < t->n_columns; c++)
+        t->shown = xrealloc(t->shown, sizeof(char *) * (t->n_rows + 1) * t->n_columns);
+        for (size_t c = 0; c < t->n_columns; c++) {
                 t->cells[t->n_rows * t->n_columns + c] = cells[c] ? xstrdup(cells[c]) : NULL;
+                t->shown[t->n_rows * t->n_columns + c] = text_escape_if_needed(cells[c]);
+        }
         t->n_rows++;
 }
 
@@ -51,8 +63,13 @@ static const char *cell(const Table *t, size_t row, size_t col) {
         return t->cells[row * t->n_columns + col];
 }
 
+/* For table and CSV. */
+static const char *shown(const Table *t, size_t row, size_t col) {
+        return t->shown[row * t->n_columns + col] ?: cell(t, row, col);
+}
+
 static size_t table_cell_width(const Table *t, size_t row, size_t col) {
-        const char *v = cell(t, row, col);
+        const char *v = shown(t, row, col);
         size_t l = v ? strlen(v) : 1;
         size_t max = t->columns[col].table_width;
         return max > 0 && l > max ? max : l;
@@ -86,7 +103,7 @@ static void print_table(const Table *t, const char *title, const char *empty_mes
         }
         for (size_t r = 0; r < t->n_rows; r++)
                 for (size_t c = 0; c < t->n_columns; c++) {
-                        const char *v = cell(t, r, c) ?: "-";
+                        const char *v = shown(t, r, c) ?: "-";
                         int n = (int) table_cell_width(t, r, c);
                         if (c == t->n_columns - 1)
                                 fprintf(f, "%.*s\n", n, v);
@@ -114,7 +131,7 @@ static void print_csv_field(const char *v, FILE *f) {
 static void print_csv(const Table *t, FILE *f) {
         for (size_t r = 0; r < t->n_rows; r++)
                 for (size_t c = 0; c < t->n_columns; c++) {
-                        print_csv_field(cell(t, r, c), f);
+                        print_csv_field(shown(t, r, c), f);
                         fputc(c == t->n_columns - 1 ? '\n' : ',', f);
                 }
 }
@@ -132,6 +149,8 @@ static void print_json(const Table *t, FILE *f) {
                 json_object *o = json_object_new_object();
                 for (size_t c = 0; c < t->n_columns; c++) {
                         const char *v = cell(t, r, c);
+                        if (v && !utf8_is_valid(v))
+                                v = shown(t, r, c);
                         json_object_object_add(o, t->columns[c].key, v ? json_object_new_string(v) : NULL);
                 }
                 json_object_array_add(array, o);

@@ -7,8 +7,19 @@
 #include "flake-units.h"
 #include "log.h"
 #include "names.h"
+#include "network-config.h"
 #include "paths.h"
 #include "strv.h"
+#include "utf8.h"
+#include "vm-config.h"
+
+/* verify's report is made of names, paths and values from files: one line
+ * each, shown escaped. */
+static void print_escaped(const char *prefix, const char *text, const char *suffix) {
+        _cleanup_free_ char *e = text_escape_if_needed(text);
+
+        printf("%s%s%s\n", prefix, e ?: text, suffix);
+}
 
 /* Checks beyond the schema: what the flake refers to must exist. */
 static void check_references(const Flake *f, FlakeDiagnostics *diag) {
@@ -46,6 +57,80 @@ static void check_references(const Flake *f, FlakeDiagnostics *diag) {
                         strv_consume(&diag->errors, xasprintf("%s: include path %s does not exist", f->path, *p));
 }
 
+/* The scalars of key: the node itself, or each item of a sequence. */
+static void check_scalars(const Flake *f, const char *key, FlakeDiagnostics *diag,
+                          bool (*valid)(const char *), const char *what) {
+        const YamlNode *n = f->doc ? yaml_lookup(f->doc->root, key) : NULL;
+        const YamlNode *one[] = { n };
+        const YamlNode * const *items = one;
+        size_t n_items = 1;
+
+        if (yaml_node_is_null(n))
+                return;
+        if (n->type == YAML_NODE_SEQUENCE) {
+                items = (const YamlNode * const *) n->items;
+                n_items = n->n_items;
+        }
+        for (size_t i = 0; i < n_items; i++) {
+                const YamlNode *item = items[i];
+
+                if (item->type != YAML_NODE_SCALAR || valid(item->value))
+                        continue;
+                if (isempty(item->value))
+                        flake_problem(&diag->errors, f->path, item, "'%s': empty %s", key, what);
+                else
+                        flake_problem(&diag->errors, f->path, item, "'%s': '%s' is not a valid %s", key, item->value, what);
+        }
+}
+
+static bool podman_option_is_valid(const char *s) {
+        return !isempty(s) && text_check(s) == 0;
+}
+
+/* What flake-ctl register refuses, in files written by hand: an option
+ * where podman expects an image, a user name that is none. */
+static void check_values(const Flake *f, FlakeDiagnostics *diag) {
+        if (f->engine == FLAKE_ENGINE_PODMAN) {
+                check_scalars(f, "container.name", diag, container_image_ref_is_valid, "image reference");
+                check_scalars(f, "container.base_container", diag, container_image_ref_is_valid, "image reference");
+                check_scalars(f, "container.layers", diag, container_image_ref_is_valid, "image reference");
+                check_scalars(f, "container.runtime.runas", diag, user_name_is_valid, "user name");
+                check_scalars(f, "container.runtime.podman", diag, podman_option_is_valid, "option");
+        } else
+                check_scalars(f, "vm.runtime.runas", diag, user_name_is_valid, "user name");
+}
+
+/* What the VM runner would refuse at the first launch. The loader reads 0
+ * as "not set" (the VMM default), so a 0 written by hand is found in the
+ * document itself. */
+static void check_vm(const Flake *f, FlakeDiagnostics *diag) {
+        static const char * const machine_keys[] = {
+                "vm.runtime.firecracker.vcpu_count",
+                "vm.runtime.firecracker.mem_size_mib",
+        };
+        const uint64_t values[] = { f->vcpu_count, f->mem_size_mib };
+        char *error = NULL;
+
+        if (f->engine != FLAKE_ENGINE_FIRECRACKER || !f->doc)
+                return;
+        for (size_t i = 0; i < ELEMENTSOF(machine_keys); i++) {
+                const YamlNode *n = yaml_lookup(f->doc->root, machine_keys[i]);
+
+                if (!yaml_node_is_null(n) && values[i] == 0)
+                        flake_problem(&diag->errors, f->path, n, "'%s' must be at least 1 (leave it out for the default)",
+                                      machine_keys[i]);
+        }
+        if (vm_spec_validate(&(VmSpec) { .vcpu_count = f->vcpu_count, .mem_size_mib = f->mem_size_mib,
+                                         .cache_type = f->cache_type }, &error) < 0)
+                strv_consume(&diag->errors, xasprintf("%s: vm.runtime.firecracker: %s", f->path, error));
+        free(error);
+        error = NULL;
+        if (network_config_check_flake(f, &error) < 0)
+                strv_consume(&diag->errors, error);
+        else
+                free(error);
+}
+
 /* What the generator would make of the flake: the same code, so that a
  * flake it would skip fails here too, and "why is my unit missing" has an
  * answer. With show, the files are listed. */
@@ -59,9 +144,11 @@ static void check_units(Ctl *ctl, const Flake *f, bool show, FlakeDiagnostics *d
 
         if (flake_units_build(&uc, f, &units, diag) < 0)
                 return;
-        for (size_t i = 0; show && i < units.n_files; i++)
-                printf("  %s%s%s\n", units.files[i].path,
-                       units.files[i].target ? " -> " : "", strempty(units.files[i].target));
+        for (size_t i = 0; show && i < units.n_files; i++) {
+                _cleanup_free_ char *line = xasprintf("%s%s%s", units.files[i].path,
+                                                      units.files[i].target ? " -> " : "", strempty(units.files[i].target));
+                print_escaped("  ", line, "");
+        }
         flake_units_done(&units);
 }
 
@@ -73,7 +160,7 @@ static size_t verify_one(Ctl *ctl, const char *name, bool show_units) {
         int r;
 
         if (!flake_app_name_is_valid(name)) {
-                printf("%s: not a valid flake name\n", name);
+                print_escaped("", name, ": not a valid flake name");
                 return 1;
         }
         r = flake_load(ctl->config.flakes_dir, name, &f, &diag);
@@ -82,16 +169,20 @@ static size_t verify_one(Ctl *ctl, const char *name, bool show_units) {
                 strv_consume(&diag.errors, xasprintf("%s: no such registration", p));
         } else if (r >= 0) {
                 check_references(f, &diag);
+                check_values(f, &diag);
+                check_vm(f, &diag);
                 check_units(ctl, f, show_units, &diag);
         }
 
         STRV_FOREACH(w, diag.warnings)
-                printf("warning: %s\n", *w);
+                print_escaped("warning: ", *w, "");
         STRV_FOREACH(e, diag.errors)
-                printf("error: %s\n", *e);
+                print_escaped("error: ", *e, "");
         n_errors = strv_length(diag.errors);
-        if (n_errors == 0 && f)
-                printf("%s: ok (%s)\n", name, flake_engine_to_string(f->engine));
+        if (n_errors == 0 && f) {
+                _cleanup_free_ char *ok = xasprintf(": ok (%s)", flake_engine_to_string(f->engine));
+                print_escaped("", name, ok);
+        }
         flake_diagnostics_done(&diag);
         return n_errors;
 }
@@ -109,7 +200,7 @@ int verb_verify(Ctl *ctl, int argc, char *argv[]) {
         int c, r;
 
         optind = 0;
-        while ((c = getopt_long(argc, argv, "hu", options, NULL)) >= 0)
+        while ((c = ctl_getopt(argc, argv, "hu", options)) >= 0)
                 switch (c) {
                 case 'h':
                         printf("Usage: flake-ctl verify [--user] [--units] [NAME...]\n\n"
@@ -145,6 +236,8 @@ int verb_verify(Ctl *ctl, int argc, char *argv[]) {
                 if (verify_one(ctl, *name, show_units) > 0)
                         n_bad++;
         }
-        printf("%zu flake(s) checked in %s, %zu with errors\n", n, ctl->config.flakes_dir, n_bad);
+        _cleanup_free_ char *summary = xasprintf("%zu flake(s) checked in %s, %zu with errors",
+                                                 n, ctl->config.flakes_dir, n_bad);
+        print_escaped("", summary, "");
         return n_bad > 0 ? -EBADMSG : 0;
 }

@@ -6,6 +6,7 @@
 #include <systemd/sd-journal.h>
 
 #include "log.h"
+#include "utf8.h"
 
 static const char *log_ident = "flake";
 static LogTarget log_targets = LOG_TARGET_STDERR;
@@ -117,7 +118,9 @@ static void write_journal(int level, int error, const char *file, int line, cons
 
 int log_internal(int level, int error, const char *file, int line, const char *func,
                  const char *fmt, ...) {
-        char msg[2048];
+        _cleanup_free_ char *escaped = NULL;
+        char buf[2048];
+        const char *msg = buf;
         int saved = errno;
         va_list ap;
 
@@ -129,8 +132,14 @@ int log_internal(int level, int error, const char *file, int line, const char *f
         /* Allow %m in messages, referring to the error passed in. */
         errno = error;
         va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
+        vsnprintf(buf, sizeof(buf), fmt, ap);
         va_end(ap);
+        /* Messages carry names, paths and values from users and files: a
+         * newline in one must not split the message, an escape sequence
+         * must not reach the terminal, and the journal wants UTF-8. */
+        escaped = text_escape_if_needed(buf);
+        if (escaped)
+                msg = escaped;
 
         if (log_targets & LOG_TARGET_JOURNAL)
                 write_journal(level, error, file, line, func, msg);

@@ -8,6 +8,9 @@
  *  - journal: structured entries, carrying the context fields set with
  *    log_set_context() (FLAKE_NAME=, FLAKE_ENGINE=, FLAKE_INSTANCE=).
  *
+ * Control characters and bytes that are not UTF-8 are shown escaped (\n,
+ * \x1b, \xff; see text_escape()), so one call is always one line.
+ *
  * The log_*_errno() variants return the negative errno they were given, so
  * "return log_error_errno(r, ...);" logs and propagates in one step. */
 

@@ -10,8 +10,23 @@
 #define FLAKE_APP_NAME_MAX 200
 
 /* An app name is the basename of the host command: no '/', not "." or "..",
- * no leading '.', no whitespace or control characters. */
+ * no leading '.', no whitespace or control characters, valid UTF-8, and no
+ * '@' (which separates the app from the instance in "app@id"). */
 bool flake_app_name_is_valid(const char *name);
+
+/* A container image reference as podman takes it (the grammar of
+ * containers/image and distribution/reference):
+ *   [DOMAIN[:PORT]/]PATH[:TAG][@ALGORITHM:HEX]
+ * with lower-case PATH components made of [a-z0-9] joined by '.', '_', "__"
+ * or dashes, a TAG of [A-Za-z0-9_.-] (at most 128, not starting with '.' or
+ * '-'), and a DOMAIN of host name components. An image ID (hex) is a valid
+ * PATH. No transport prefix ("docker://"): callers strip what they accept. */
+bool container_image_ref_is_valid(const char *ref);
+
+/* A user name as runtime.runas takes it: 1 to 32 of [A-Za-z0-9_.-] (a
+ * trailing '$' allowed, as for Samba machine accounts), not starting with
+ * '-' or '.'. A number (a UID without a passwd entry) is allowed. */
+bool user_name_is_valid(const char *name);
 
 /* "@NAME" as the launch argument: starts with '@', at most 64 bytes, made of
  * ASCII letters, digits and "@=_-" (the original tool's whitelist). */

@@ -39,19 +39,41 @@ bool network_ifname_is_valid(const char *name) {
 }
 
 static bool mac_is_valid(const char *s) {
-        /* Six colon-separated hex pairs, unicast (the guest's own NIC). */
+        bool zero = true;
+
+        /* Six colon-separated hex pairs, unicast (the guest's own NIC; the
+         * group bit also covers broadcast), and not 00:00:00:00:00:00,
+         * which no NIC may have. */
         if (strlen(s) != 17)
                 return false;
-        for (size_t i = 0; i < 17; i++)
+        for (size_t i = 0; i < 17; i++) {
                 if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char) s[i]))
                         return false;
-        return (strtoul(s, NULL, 16) & 1) == 0;
+                zero = zero && (i % 3 == 2 || s[i] == '0');
+        }
+        return !zero && (strtoul(s, NULL, 16) & 1) == 0;
 }
 
 static bool nameserver_is_valid(const char *s) {
         struct in_addr a;
 
         return inet_pton(AF_INET, s, &a) == 1;
+}
+
+/* Where network_config_check_flake() wants the message instead of the log. */
+static _Thread_local char **error_sink;
+
+static int report(int error, char *msg) {
+        if (error_sink) {
+                if (!*error_sink)
+                        *error_sink = msg;
+                else
+                        free(msg);
+                return -error;
+        }
+        log_error_errno(error, "%s", msg);
+        free(msg);
+        return -error;
 }
 
 static int verify_error(const char *where, const char *fmt, ...) _printf_(2, 3);
@@ -63,7 +85,7 @@ static int verify_error(const char *where, const char *fmt, ...) {
         if (vasprintf(&msg, fmt, ap) < 0)
                 abort();
         va_end(ap);
-        return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s: %s", where, msg);
+        return report(EINVAL, xasprintf("%s: %s", where, msg));
 }
 
 int network_config_verify(const NetworkConfig *c, const char *where) {
@@ -118,8 +140,7 @@ static int node_error(const YamlNode *n, const char *fmt, ...) {
         if (vasprintf(&msg, fmt, ap) < 0)
                 abort();
         va_end(ap);
-        log_error("%s:%u: vm.runtime.network: %s", strna(n->file), n->line, msg);
-        return -EBADMSG;
+        return report(EBADMSG, xasprintf("%s:%u: vm.runtime.network: %s", strna(n->file), n->line, msg));
 }
 
 static int get_string(const YamlNode *n, const char *key, char **ret) {
@@ -207,6 +228,20 @@ int network_config_from_flake(const Flake *f, NetworkConfig **ret) {
                 return 0;
         }
         return network_config_parse(yaml_lookup(f->doc->root, "vm.runtime.network"), ret);
+}
+
+int network_config_check_flake(const Flake *f, char **ret_error) {
+        _cleanup_(network_config_freep) NetworkConfig *c = NULL;
+        char *error = NULL;
+        int r;
+
+        error_sink = &error;
+        r = network_config_from_flake(f, &c);
+        error_sink = NULL;
+        if (r < 0 && !error)
+                error = xasprintf("%s: vm.runtime.network: %s", f->path, strerror(-r));
+        *ret_error = error;
+        return r;
 }
 
 int network_config_store(YamlDocument *doc, const NetworkConfig *c) {

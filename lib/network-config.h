@@ -61,6 +61,9 @@ int network_config_verify(const NetworkConfig *c, const char *where);
 int network_config_parse(const YamlNode *node, NetworkConfig **ret);
 /* The same for vm.runtime.network of a loaded flake (podman flakes: none). */
 int network_config_from_flake(const Flake *f, NetworkConfig **ret);
+/* Only checks it: the first problem goes to *ret_error ("FILE:LINE: ...")
+ * instead of the log (flake-ctl verify prints it with the others). */
+int network_config_check_flake(const Flake *f, char **ret_error);
 
 /* Writes c as vm.runtime.network into doc (creating vm.runtime as needed);
  * c == NULL sets it to null (no network). Returns -EINVAL if doc has no

@@ -64,14 +64,25 @@ static int load_flake(Pilot *p) {
                         r = flake_load(p->config.flakes_dir, p->name, &p->flake, &diag);
                 }
         }
+        if (r < 0 && r != -ENOENT) {
+                /* One line for the user: the first problem, and where to
+                 * find them all. */
+                size_t n = strv_length(diag.errors);
+                _cleanup_free_ char *more = n > 1 ? xasprintf(" (and %zu more; see 'flake-ctl verify %s')", n - 1, p->name)
+                                                  : NULL;
+
+                if (n > 0)
+                        r = log_error_errno(r, "Broken flake registration: %s%s", diag.errors[0], strempty(more));
+                else
+                        r = log_error_errno(r, "Broken flake registration %s/%s.yaml", p->config.flakes_dir, p->name);
+                flake_diagnostics_done(&diag);
+                return r;
+        }
         flake_diagnostics_log(&diag);
         flake_diagnostics_done(&diag);
         if (r == -ENOENT)
                 return log_error_errno(r, "No flake registration found for '%s' in %s", p->name,
                                        p->config.flakes_dir);
-        if (r < 0)
-                return log_error_errno(r, "Broken flake registration %s/%s.yaml", p->config.flakes_dir,
-                                       p->name);
         if (p->flake->engine != FLAKE_ENGINE_PODMAN)
                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s/%s.yaml is not a container flake",
                                        p->config.flakes_dir, p->name);

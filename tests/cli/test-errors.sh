@@ -9,10 +9,12 @@ make_vm_image img
 before=$(snapshot)
 
 # expect STATUS "message part" "description" command...
+# Each case has a time limit: bad input once made the YAML emitter loop
+# forever (with the flakes dir locked).
 expect() {
         local status="$1" msg="$2" desc="$3"; shift 3
         local out rc
-        out=$("$@" 2>&1); rc=$?
+        out=$(timeout 30 "$@" 2>&1); rc=$?
         assert_eq "$desc: exit status" "$status" "$rc"
         assert_contains "$desc: message" "$out" "$msg"
         assert_eq "$desc: one line" "1" "$(printf '%s\n' "$out" | wc -l)"
@@ -89,6 +91,93 @@ deep=/new$(printf "/$long%.0s" $(seq 1 17))/app
 expect 1 "Failed to create the parent directory of $ROOT/new/d" "parents made for a failed link are removed" \
         "$CTL" podman register --container c --app "$deep"
 rm -rf "$ROOT/etc/keep" "$ROOT/usr/bin/plainfile" "$ROOT/usr/bin/otherlink" "$ROOT/ro"
+before=$(snapshot)
+
+# Values are valid UTF-8 without control characters before anything else
+# looks at them: they go into YAML (whose emitter looped forever or crashed
+# on them) and into messages, where they are shown escaped, on one line.
+for opt in --container --app --target --base --layer --opt --include-tar --include-path; do
+        expect 2 "$opt: not valid UTF-8: '/v\\xff'" "podman register $opt not UTF-8" \
+                "$CTL" podman register --container c --app /usr/bin/x --base b "$opt" $'/v\xff'
+        expect 2 "$opt: contains a control character: '/v\\nw'" "podman register $opt with a newline" \
+                "$CTL" podman register --container c --app /usr/bin/x --base b "$opt" $'/v\nw'
+        expect 2 "$opt: empty value" "podman register $opt empty" \
+                "$CTL" podman register --container c --app /usr/bin/x --base b "$opt" ''
+done
+for opt in --vm --app --target --run-as --overlay-size --include-tar --include-path; do
+        expect 2 "$opt: not valid UTF-8: '/v\\xff'" "firecracker register $opt not UTF-8" \
+                "$CTL" firecracker register --vm img --app /usr/bin/x "$opt" $'/v\xff'
+        expect 2 "$opt: contains a control character: '/v\\x1b[31m'" "firecracker register $opt with ESC" \
+                "$CTL" firecracker register --vm img --app /usr/bin/x "$opt" $'/v\e[31m'
+done
+expect 2 "--container: not valid UTF-8: 'img\\xff'" "the crash of the sweep" "$CTL" podman register --container $'img\xff' --app /usr/bin/x
+expect 2 "--app: contains a control character: '/usr/bin/a\\u0085b'" "C1 control" "$CTL" podman register --container c --app $'/usr/bin/a\xc2\x85b'
+expect 2 "--app: contains a control character: '/usr/bin/a\\tb'" "tab" "$CTL" podman register --container c --app $'/usr/bin/a\tb'
+expect 2 "--uri: not valid UTF-8: 'a\\xff'" "pull --uri not UTF-8" "$CTL" podman pull --uri $'a\xff'
+expect 2 "--oci: contains a control character: 'a\\nb'" "load --oci with a newline" "$CTL" podman load --oci $'a\nb'
+expect 2 "--format: contains a control character: 'x\\ny'" "--format with a newline" "$CTL" list --format $'x\ny'
+for opt in --mode --uplink --pool --host-address --guest-address --bridge --nameserver --mac --app; do
+        expect 2 "$opt: not valid UTF-8: 'v\\xff'" "network add $opt not UTF-8" \
+                "$CTL" firecracker network add "$opt" $'v\xff'
+done
+expect 2 "--uplink: contains a control character: 'e\\nth0'" "network init --uplink with a newline" \
+        "$CTL" firecracker network init --uplink $'e\nth0'
+expect 2 "--app: not valid UTF-8" "remove --app not UTF-8" "$CTL" podman remove --app $'/usr/bin/\xff'
+expect 2 "--container: not valid UTF-8" "remove --container not UTF-8" "$CTL" podman remove --container $'\xff'
+
+# Messages of the option parser: one line, input escaped.
+expect 2 "list: unrecognized option '--bo\\ngus'" "unknown option with a newline" "$CTL" list $'--bo\ngus'
+expect 2 "flake-ctl: unrecognized option '--x\\xff'" "unknown main option, not UTF-8" "$CTL" $'--x\xff'
+expect 2 "list: unknown option '-x'" "unknown short option" "$CTL" list -x
+expect 2 "list: unknown option '-\\x01'" "unknown short option, a control character" "$CTL" list $'-\x01'
+expect 2 "register: option '--app' needs a value" "option without its value" "$CTL" podman register --container c --app
+expect 2 "list: option '--user' takes no value" "flag with a value" "$CTL" list --user=yes
+expect 2 "register: option '--include' is ambiguous (--include-tar, --include-path)" "ambiguous option" \
+        "$CTL" podman register --container c --app /usr/bin/x --include /etc/hosts
+expect 2 "unknown command 'fro\\nb'" "unknown command with a newline" "$CTL" $'fro\nb'
+expect 2 "unknown command 'podman \\x1b[2J'" "unknown verb with ESC" "$CTL" podman $'\e[2J'
+expect 2 "register: unexpected argument 'a\\nb'" "unexpected argument with a newline" "$CTL" podman register --container c --app /usr/bin/x $'a\nb'
+
+# What a value means: images are image references (an option is not),
+# users are user names, included files exist.
+expect 2 "--container: '--privileged' is not a valid image reference" "option as --container" \
+        "$CTL" podman register --container --privileged --app /usr/bin/x
+expect 2 "--container: '-' is not a valid image reference" "--container -" "$CTL" podman register --container - --app /usr/bin/x
+expect 2 "--container: 'Tools' is not a valid image reference" "upper case image" "$CTL" podman register --container Tools --app /usr/bin/x
+expect 2 "--container: 'a b' is not a valid image reference" "image with a space" "$CTL" podman register --container 'a b' --app /usr/bin/x
+expect 2 "--base: '-x' is not a valid image reference" "option as --base" "$CTL" podman register --container c --app /usr/bin/x --base -x
+expect 2 "--layer: 'l:' is not a valid image reference" "bad --layer" "$CTL" podman register --container c --app /usr/bin/x --base b --layer l:
+expect 2 "--opt: empty value" "--opt of only the backslash" "$CTL" podman register --container c --app /usr/bin/x --opt '\'
+expect 2 "--run-as: '-root' is not a valid user name" "option as --run-as" "$CTL" firecracker register --vm img --app /usr/bin/x --run-as -root
+expect 2 "--run-as: 'a b' is not a valid user name" "--run-as with a space" "$CTL" firecracker register --vm img --app /usr/bin/x --run-as 'a b'
+expect 2 "--include-tar: /nonexistent.tar: No such file or directory" "missing include tar" \
+        "$CTL" podman register --container c --app /usr/bin/x --include-tar /nonexistent.tar
+expect 2 "--include-tar: /etc is not a regular file" "directory as include tar" \
+        "$CTL" podman register --container c --app /usr/bin/x --include-tar /etc
+expect 2 "--include-path: /nonexistent: No such file or directory" "missing include path" \
+        "$CTL" firecracker register --vm img --app /usr/bin/x --overlay-size 1G --include-path /nonexistent
+expect 2 "'a@b' is not a valid application name" "'@' in --app" "$CTL" podman register --container c --app /usr/bin/a@b
+expect 2 "--vm: 'i@1' is not a valid image name" "'@' in --vm" "$CTL" firecracker register --vm i@1 --app /usr/bin/x
+expect 1 "No VM image 'nosuch'" "remove of a missing VM image" "$CTL" firecracker remove --vm nosuch
+expect 2 "--container: '--all' is not a valid image reference" "option as remove --container" "$CTL" podman remove --container --all
+
+# podman pull and load: no value reaches podman as an option.
+expect 2 "--uri: '--force' is not a valid image reference" "option as --uri" "$CTL" podman pull --uri --force
+expect 2 "--uri: empty value" "empty --uri" "$CTL" podman pull --uri=
+expect 2 "--uri: 'docker://' is not a valid image reference" "transport without image" "$CTL" podman pull --uri docker://
+expect 2 "--oci: empty value" "empty --oci" "$CTL" podman load --oci=
+expect 2 "--oci: /etc is not a regular file" "directory as --oci" "$CTL" podman load --oci /etc
+expect 1 "--oci: $ROOT/none/: no such archive" "--oci naming a directory prefix" "$CTL" podman load --oci "$ROOT/none/"
+
+# MAC addresses of a guest NIC are unicast and not all zero.
+"$CTL" firecracker register --vm img --app /usr/bin/vmapp >/dev/null 2>&1
+before=$(snapshot)
+for mac in 00:00:00:00:00:00 01:00:5e:00:00:01 ff:ff:ff:ff:ff:ff; do
+        expect 2 "mac '$mac' is not a unicast MAC address" "network add --mac $mac" \
+                "$CTL" firecracker network add vmapp --mode bridge --bridge br0 --mac "$mac"
+done
+"$CTL" firecracker remove --app /usr/bin/vmapp >/dev/null 2>&1
+before=$(snapshot)
 
 # A file in the way of the link: the YAML written first is rolled back.
 mkdir -p "$ROOT/usr/lib"; echo x > "$ROOT/usr/lib/blocker"
@@ -149,5 +238,80 @@ assert_contains "verify --units lists the generated drop-in" "$out" "  flake-pul
 out=$("$CTL" verify nosuch 2>&1); rc=$?
 assert_eq "verify of a missing flake fails" "1" "$rc"
 assert_contains "verify of a missing flake says so" "$out" "$FLAKES/nosuch.yaml: no such registration"
+
+# Hand-written files: what registration refuses, verify refuses too.
+rm -f "$FLAKES"/bad.yaml "$FLAKES"/syntax.yaml "$FLAKES"/unknown.yaml
+cat > "$FLAKES/a@b.yaml" <<EOT
+container:
+  name: fine
+EOT
+out=$("$CTL" verify 2>&1); rc=$?
+assert_eq "verify: '@' in a flake name fails" "1" "$rc"
+assert_contains "verify: ... says why" "$out" "a@b: not a valid flake name"
+rm "$FLAKES/a@b.yaml"
+cat > "$FLAKES/opts.yaml" <<EOT
+container:
+  name: --privileged
+  base_container: Base
+  layers:
+  - fine
+  - -x
+  runtime:
+    runas: a b
+    podman:
+    - ""
+EOT
+out=$("$CTL" verify opts 2>&1); rc=$?
+assert_eq "verify: an option as image fails" "1" "$rc"
+assert_contains "verify: ... container.name" "$out" "error: $FLAKES/opts.yaml:2: 'container.name': '--privileged' is not a valid image reference"
+assert_contains "verify: ... container.base_container" "$out" "error: $FLAKES/opts.yaml:3: 'container.base_container': 'Base' is not a valid image reference"
+assert_contains "verify: ... container.layers" "$out" "error: $FLAKES/opts.yaml:6: 'container.layers': '-x' is not a valid image reference"
+assert_contains "verify: ... runas" "$out" "error: $FLAKES/opts.yaml:8: 'container.runtime.runas': 'a b' is not a valid user name"
+assert_contains "verify: ... an empty podman option" "$out" "error: $FLAKES/opts.yaml:10: 'container.runtime.podman': empty option"
+rm "$FLAKES/opts.yaml"
+make_vm_image vmimg
+img="$ROOT/var/lib/firecracker/images/vmimg"
+for key in vcpu_count mem_size_mib; do
+        cat > "$FLAKES/zero.yaml" <<EOT
+vm:
+  name: vmimg
+  runtime:
+    firecracker:
+      rootfs_image_path: $img/rootfs
+      kernel_image_path: $img/kernel
+      $key: 0
+EOT
+        out=$("$CTL" verify zero 2>&1); rc=$?
+        assert_eq "verify: $key 0 fails" "1" "$rc"
+        assert_contains "verify: $key 0 named with file and line" "$out" "error: $FLAKES/zero.yaml:7: 'vm.runtime.firecracker.$key' must be at least 1"
+done
+sed -i 's/mem_size_mib: 0/vcpu_count: 3/' "$FLAKES/zero.yaml"
+out=$("$CTL" verify zero 2>&1); rc=$?
+assert_eq "verify: odd vcpu_count fails" "1" "$rc"
+assert_contains "verify: odd vcpu_count says why" "$out" "vcpu_count 3: must be 1 or an even number up to 32"
+sed -i 's/vcpu_count: 3/mem_size_mib: 64/' "$FLAKES/zero.yaml"
+printf '    network:\n      mode: bridge\n      bridge: br0\n      mac: "00:00:00:00:00:00"\n' >> "$FLAKES/zero.yaml"
+out=$("$CTL" verify zero 2>&1); rc=$?
+assert_eq "verify: all-zero MAC fails" "1" "$rc"
+assert_contains "verify: all-zero MAC says why" "$out" "mac '00:00:00:00:00:00' is not a unicast MAC address"
+rm "$FLAKES/zero.yaml"
+
+# Names that are not UTF-8 or carry control characters: listed, escaped,
+# and JSON stays JSON.
+echo 'container: {name: c}' > "$FLAKES/"$'bad\xff.yaml'
+echo 'container: {name: c}' > "$FLAKES/"$'esc\e[31m.yaml'
+out=$("$CTL" list 2>&1)
+assert_not_contains "list (table): no raw escape" "$out" $'\e'
+assert_contains "list (table): escaped" "$out" 'esc\x1b[31m'
+assert_contains "list (table): invalid UTF-8 escaped" "$out" 'bad\xff'
+check "list (json) is valid JSON" python3 -c 'import json,sys; json.load(sys.stdin)' < <("$CTL" list --format json 2>/dev/null)
+out=$("$CTL" list --format json 2>/dev/null)
+assert_contains "list (json): invalid UTF-8 escaped visibly" "$out" '"name": "bad\\xff"'
+out=$("$CTL" list --format csv 2>/dev/null)
+assert_not_contains "list (csv): no raw escape" "$out" $'\e'
+out=$("$CTL" verify 2>&1)
+assert_not_contains "verify: no raw escape" "$out" $'\e'
+assert_contains "verify: names shown escaped" "$out" 'esc\x1b[31m'
+rm -f "$FLAKES/"$'bad\xff.yaml' "$FLAKES/"$'esc\e[31m.yaml'
 
 finish

@@ -40,6 +40,20 @@ assert_contains "yaml: resume" "$yaml" "resume: true"
 assert_contains "yaml: include tar" "$yaml" "  tar:
   - /etc/os-release"
 
+# Image references as podman takes them; podman options as --opt values.
+check "register a registry:port/path:tag image" "$CTL" podman register --container 127.0.0.1:5000/ns/img:1.0-rc_1 \
+        --app /usr/bin/refs --base registry.example.com/base@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef \
+        --layer localhost/layer:2 --opt --net=host --opt '\--privileged'
+yaml=$(cat "$FLAKES/refs.yaml")
+assert_contains "yaml: image with registry, port and tag" "$yaml" "name: 127.0.0.1:5000/ns/img:1.0-rc_1"
+assert_contains "yaml: base by digest" "$yaml" "base_container: registry.example.com/base@sha256:0123456789abcdef"
+assert_contains "yaml: podman options kept" "$yaml" '    - "--net=host"
+    - "--privileged"'
+check "remove it" "$CTL" podman remove --app /usr/bin/refs
+check "register a name with UTF-8 letters" "$CTL" podman register --container c --app /usr/bin/caf$'\xc3\xa9'
+check "... listed as it is" test "$("$CTL" list --format csv | cut -d, -f1 | grep caf)" = caf$'\xc3\xa9'
+check "remove it" "$CTL" podman remove --app /usr/bin/caf$'\xc3\xa9'
+
 check "register with target '/' (image entrypoint)" "$CTL" podman register --container img --app /usr/local/bin/ep --target /
 check "app in another dir gets its parents" test -L "$ROOT/usr/local/bin/ep"
 
@@ -54,10 +68,11 @@ assert_contains "vm yaml: sci_resume=1 appended" "$yaml" '"sci_resume=1"'
 assert_contains "vm yaml: ip=dhcp kept" "$yaml" '"ip=dhcp"'
 assert_contains "vm yaml: overlay size" "$yaml" "overlay_size: 20g"
 echo initrd > "$ROOT/var/lib/firecracker/images/leap/initrd"
-check "register --no-net --force-vsock" "$CTL" firecracker register --vm leap --app /usr/bin/leapsh --no-net --force-vsock
+check "register --no-net --force-vsock" "$CTL" firecracker register --vm leap --app /usr/bin/leapsh --no-net --force-vsock --run-as root
 yaml=$(cat "$FLAKES/leapsh.yaml")
 assert_not_contains "vm yaml: --no-net drops ip=" "$yaml" "ip=dhcp"
 assert_contains "vm yaml: sci_force_vsock=1" "$yaml" '"sci_force_vsock=1"'
+assert_contains "vm yaml: --run-as" "$yaml" "runas: root"
 assert_contains "vm yaml: initrd registered when present" "$yaml" "initrd_path: $ROOT/var/lib/firecracker/images/leap/initrd"
 
 # A drop-in replaces a whole top-level section.

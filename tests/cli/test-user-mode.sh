@@ -23,6 +23,30 @@ out=$(as_nobody "$CTL" list --user 2>&1); rc=$?
 assert_eq "list --user before init fails" "1" "$rc"
 assert_contains "... with a hint" "$out" "run 'flake-ctl init --user'"
 
+# A home directory that is not UTF-8 cannot be written into flakes.yml (its
+# own loader would refuse the file): refused before anything is written.
+BAD_HOME="$ROOT/home/"$'n\xffbody'
+mkdir -p "$BAD_HOME" && chown nobody: "$BAD_HOME"
+out=$(env -u FLAKE_ROOT HOME="$BAD_HOME" setpriv --reuid=nobody --regid=nogroup --clear-groups "$CTL" init --user 2>&1); rc=$?
+assert_eq "init --user with a HOME that is not UTF-8 fails" "1" "$rc"
+assert_contains "... saying why" "$out" "init: the home directory $ROOT/home/n\\xffbody is not valid UTF-8"
+assert_eq "... in one line" "1" "$(printf '%s\n' "$out" | wc -l)"
+check "... and writes nothing" test -z "$(ls -A "$BAD_HOME")"
+# A user setup written by hand under such a home: the VM image paths a
+# registration would name are refused before they reach YAML.
+printf 'generic:\n  flakes_dir: %s\n  podman_ids_dir: /tmp/flakes\n  firecracker_ids_dir: /tmp/flakes\n  podman_storage_conf: %s\n' \
+        "$ROOT/bad-flakes" "$ROOT/bad-storage.conf" > "$ROOT/bad-user.yml"
+mkdir -p "$BAD_HOME/.config/flakes/firecracker/images/img"
+touch "$BAD_HOME/.config/flakes/firecracker/images/img/"{rootfs,kernel}
+chown -R nobody: "$BAD_HOME"
+out=$(env -u FLAKE_ROOT HOME="$BAD_HOME" FLAKE_USER_CONFIG="$ROOT/bad-user.yml" FLAKE_CONFIG="$ROOT/none.yml" \
+        setpriv --reuid=nobody --regid=nogroup --clear-groups timeout 30 "$CTL" firecracker --user register --vm img --app /tmp/x 2>&1); rc=$?
+assert_eq "VM image under a home that is not UTF-8: refused" "1" "$rc"
+assert_contains "... saying why" "$out" "The VM image directory $ROOT/home/n\\xffbody/.config/flakes/firecracker/images/img is not valid UTF-8"
+assert_eq "... in one line" "1" "$(printf '%s\n' "$out" | wc -l)"
+check "... and registers nothing" test ! -e "$ROOT/bad-flakes"
+rm -rf "$BAD_HOME/.config"
+
 check "init --user" as_nobody "$CTL" init --user
 check "~/.config/flakes" test -d "$U_HOME/.config/flakes/podman" -a -d "$U_HOME/.config/flakes/firecracker"
 assert_eq "~/.config/flakes.yml" "generic:

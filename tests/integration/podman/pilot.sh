@@ -269,6 +269,7 @@ ln -sf "$PILOT" "$FLAKE_ROOT/usr/bin/broken"
 err=$("$(app broken)" 2>&1); rc=$?
 assert_eq "broken registration: pilot failure status" 125 "$rc"
 assert_contains "broken registration: file named" "$err" "broken.yaml"
+assert_eq "broken registration: one line" 1 "$(printf '%s\n' "$err" | wc -l)"
 err=$(FLAKE_PODMAN=/nonexistent/podman "$(app echoer)" hi 2>&1); rc=$?
 assert_eq "podman missing: status 127" 127 "$rc"
 assert_contains "podman missing: said" "$err" "podman is not installed"
@@ -292,7 +293,11 @@ podman push -q --tls-verify=false localhost/flake-test:latest 127.0.0.1:5000/pul
 check "flake-ctl podman pull from a local registry" "$CTL" podman pull --uri 127.0.0.1:5000/pulled:1
 register pulled 127.0.0.1:5000/pulled:1 /bin/echo
 assert_eq "a pulled image runs as a flake" pulled-ok "$("$(app pulled)" pulled-ok)"
-check_fails "pull of a missing image fails" "$CTL" podman pull --uri 127.0.0.1:5000/nothing:1
+out=$("$CTL" podman pull --uri 127.0.0.1:5000/nothing:1 2>&1); rc=$?
+assert_eq "pull of a missing image fails" 1 "$rc"
+assert_contains "... with podman's reason, in our words" "$out" "podman pull 127.0.0.1:5000/nothing:1 failed twice (status 125):"
+assert_eq "... in one line" 1 "$(printf '%s\n' "$out" | wc -l)"
+check "pull with the docker:// prefix" "$CTL" podman pull --uri docker://127.0.0.1:5000/pulled:1
 podman save -q -o "$T/app-1.2.tar" localhost/flake-test:latest
 podman tag localhost/flake-test:latest localhost/loaded:1
 podman save -q -o "$T/app-1.10.tar" localhost/loaded:1
