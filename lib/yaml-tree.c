@@ -493,10 +493,16 @@ int yaml_document_load(const char *path, YamlDocument **ret, char **ret_error) {
         size_t size;
         int r;
 
-        r = read_full_file(path, &data, &size);
+        r = read_regular_file(path, YAML_FILE_SIZE_MAX, &data, &size);
         if (r < 0) {
-                if (ret_error)
-                        *ret_error = xasprintf("%s: %s", path, strerror(-r));
+                if (ret_error) {
+                        if (r == -EBADFD)
+                                *ret_error = xasprintf("%s: not a regular file", path);
+                        else if (r == -EFBIG)
+                                *ret_error = xasprintf("%s: larger than %u bytes", path, YAML_FILE_SIZE_MAX);
+                        else
+                                *ret_error = xasprintf("%s: %s", path, strerror(-r));
+                }
                 return r;
         }
         return yaml_document_load_string(path, data, size, ret, ret_error);

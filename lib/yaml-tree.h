@@ -38,8 +38,15 @@ typedef struct YamlDocument {
         char **files;           /* every source file, for node->file */
 } YamlDocument;
 
+/* Limits for hostile or broken input, documented in flakes.yaml(5). Real
+ * registrations are a few hundred bytes and a few dozen nodes. */
+#define YAML_FILE_SIZE_MAX (1024U * 1024U)      /* bytes per file */
+
 /* Parses the first document of a file. On a syntax error returns -EBADMSG
- * and, if ret_error is given, "FILE:LINE:COL: problem". */
+ * and, if ret_error is given, "FILE:LINE:COL: problem". A file that is not a
+ * regular file (a FIFO, /dev/zero, ...) gives -EBADFD and "FILE: not a
+ * regular file", one above YAML_FILE_SIZE_MAX -EFBIG and "FILE: larger than
+ * N bytes"; neither blocks nor reads more than the cap. */
 int yaml_document_load(const char *path, YamlDocument **ret, char **ret_error);
 int yaml_document_load_string(const char *name, const char *data, size_t size,
                               YamlDocument **ret, char **ret_error);

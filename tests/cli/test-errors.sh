@@ -97,6 +97,51 @@ rm "$FLAKES/limits.yaml"
 out=$("$CTL" verify --units unknown 2>&1)
 assert_contains "verify --units lists the generated drop-in" "$out" "  flake-pull@unknown.service.d/50-flake.conf"
 
+# Registrations that are not regular files (issue 17.3): a FIFO or a link to
+# /dev/zero must neither block nor be read forever (timeout makes a hang a
+# failure); each is one error naming the file, and the other flakes still load.
+rm -f "$FLAKES/bad.yaml" "$FLAKES/syntax.yaml"
+mkfifo "$FLAKES/fifo.yaml"
+ln -s /dev/zero "$FLAKES/zero.yaml"
+ln -s /dev/urandom "$FLAKES/random.yaml"
+cp "$FLAKES/unknown.yaml" "$FLAKES/dropfifo.yaml"
+mkdir "$FLAKES/dropfifo.d"; mkfifo "$FLAKES/dropfifo.d/10-fifo.yaml"
+head -c $((1024 * 1024 + 1)) /dev/zero | tr '\0' '#' >"$FLAKES/huge.yaml"
+out=$(timeout 20 "$CTL" list --format csv 2>"$ROOT/err"); rc=$?
+err=$(cat "$ROOT/err")
+assert_eq "list with a FIFO and /dev/zero: exit 0" "0" "$rc"
+assert_contains "list: the FIFO is named" "$err" "$FLAKES/fifo.yaml: not a regular file"
+assert_contains "list: the link to /dev/zero is named" "$err" "$FLAKES/zero.yaml: not a regular file"
+assert_contains "list: the link to /dev/urandom is named" "$err" "$FLAKES/random.yaml: not a regular file"
+assert_contains "list: the FIFO drop-in is named" "$err" "$FLAKES/dropfifo.d/10-fifo.yaml: not a regular file"
+assert_contains "list: the file above the cap is named" "$err" "$FLAKES/huge.yaml: larger than 1048576 bytes"
+assert_contains "list: the good flakes are still listed" "$out" "unknown,podman,"
+out=$(timeout 20 "$CTL" verify 2>&1); rc=$?
+assert_eq "verify with a FIFO and /dev/zero: exit 1" "1" "$rc"
+assert_contains "verify: the FIFO" "$out" "error: $FLAKES/fifo.yaml: not a regular file"
+assert_contains "verify: /dev/zero" "$out" "error: $FLAKES/zero.yaml: not a regular file"
+assert_contains "verify: the FIFO drop-in" "$out" "error: $FLAKES/dropfifo.d/10-fifo.yaml: not a regular file"
+assert_contains "verify: the file above the cap" "$out" "error: $FLAKES/huge.yaml: larger than 1048576 bytes"
+assert_contains "verify: the good flake" "$out" "unknown: ok (podman)"
+# Both pilots refuse such a registration at once, with the file named.
+for pilot in podman-pilot firecracker-pilot; do
+        ln -sf "$FLAKE_BUILD_ROOT/helpers/$pilot/$pilot" "$ROOT/fifo"
+        out=$(timeout 20 "$ROOT/fifo" 2>&1); rc=$?
+        assert_eq "$pilot with a FIFO registration fails, without blocking" "yes" \
+                "$([ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && echo yes || echo "no ($rc)")"
+        assert_contains "$pilot names the FIFO" "$out" "$FLAKES/fifo.yaml: not a regular file"
+done
+rm -f "$ROOT/fifo"
+# The configuration file likewise.
+mkfifo "$ROOT/etc/flakes.yml"
+before=$(snapshot)
+expect 1 "$ROOT/etc/flakes.yml: not a regular file" "flakes.yml is a FIFO" timeout 20 "$CTL" list
+rm "$ROOT/etc/flakes.yml"; ln -s /dev/zero "$ROOT/etc/flakes.yml"
+before=$(snapshot)
+expect 1 "$ROOT/etc/flakes.yml: not a regular file" "flakes.yml is /dev/zero" timeout 20 "$CTL" list
+rm -rf "$ROOT/etc/flakes.yml" "$FLAKES/fifo.yaml" "$FLAKES/zero.yaml" "$FLAKES/random.yaml" "$FLAKES/dropfifo.yaml" \
+        "$FLAKES/dropfifo.d" "$FLAKES/huge.yaml"
+
 out=$("$CTL" verify nosuch 2>&1); rc=$?
 assert_eq "verify of a missing flake fails" "1" "$rc"
 assert_contains "verify of a missing flake says so" "$out" "$FLAKES/nosuch.yaml: no such registration"

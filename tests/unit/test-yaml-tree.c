@@ -4,7 +4,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <sys/stat.h>
 
+#include "fileio.h"
 #include "strv.h"
 #include "yaml-tree.h"
 
@@ -160,6 +162,70 @@ static void test_deep_nesting_refused(void **state) {
         assert_int_equal(yaml_document_load_string("deep.yaml", text, strlen(text), &d, &error), -EBADMSG);
 }
 
+
+/* Loads path and expects it to fail with r and exactly the message. */
+static void expect_load_error(const char *path, int r, const char *message) {
+        YamlDocument *d = NULL;
+        _cleanup_free_ char *error = NULL;
+
+        assert_int_equal(yaml_document_load(path, &d, &error), r);
+        assert_null(d);
+        assert_non_null(error);
+        assert_string_equal(error, message);
+}
+
+/* A FIFO would block the loader (and so the generator at boot) forever,
+ * /dev/zero would be read until memory runs out: both are refused at once.
+ * (meson's timeout fails this test if the FIFO blocks.) */
+static void test_not_a_regular_file(void **state) {
+        char dir[] = "/tmp/test-yaml-tree-XXXXXX";
+        _cleanup_free_ char *fifo = NULL, *link = NULL, *msg = NULL, *msg_link = NULL, *msg_dir = NULL;
+
+        assert_non_null(mkdtemp(dir));
+        fifo = path_join(dir, "fifo.yaml");
+        link = path_join(dir, "zero.yaml");
+        assert_int_equal(mkfifo(fifo, 0600), 0);
+        assert_int_equal(symlink("/dev/zero", link), 0);
+
+        msg = xasprintf("%s: not a regular file", fifo);
+        expect_load_error(fifo, -EBADFD, msg);
+        msg_link = xasprintf("%s: not a regular file", link);
+        expect_load_error(link, -EBADFD, msg_link);
+        expect_load_error("/dev/zero", -EBADFD, "/dev/zero: not a regular file");
+        expect_load_error("/dev/urandom", -EBADFD, "/dev/urandom: not a regular file");
+        msg_dir = xasprintf("%s: not a regular file", dir);
+        expect_load_error(dir, -EBADFD, msg_dir);
+        assert_int_equal(rm_rf(dir), 0);
+}
+
+/* Files up to YAML_FILE_SIZE_MAX load; one byte more is refused without
+ * being parsed. */
+static void test_size_cap(void **state) {
+        char dir[] = "/tmp/test-yaml-tree-XXXXXX";
+        _cleanup_free_ char *path = NULL, *text = NULL, *msg = NULL;
+        _cleanup_(yaml_document_freep) YamlDocument *d = NULL;
+        const char *s;
+
+        assert_non_null(mkdtemp(dir));
+        path = path_join(dir, "big.yaml");
+        text = xmalloc(YAML_FILE_SIZE_MAX + 2);
+        memcpy(text, "a: ", 3);
+        memset(text + 3, 'x', YAML_FILE_SIZE_MAX - 4);
+        text[YAML_FILE_SIZE_MAX - 1] = '\n';
+
+        assert_int_equal(write_file_atomic(path, text, YAML_FILE_SIZE_MAX, 0644), 0);
+        assert_int_equal(yaml_document_load(path, &d, NULL), 0);
+        assert_int_equal(yaml_node_get_string(yaml_lookup(d->root, "a"), &s), 0);
+        assert_int_equal(strlen(s), YAML_FILE_SIZE_MAX - 4);
+
+        text[YAML_FILE_SIZE_MAX - 1] = 'x';
+        text[YAML_FILE_SIZE_MAX] = '\n';
+        assert_int_equal(write_file_atomic(path, text, YAML_FILE_SIZE_MAX + 1, 0644), 0);
+        msg = xasprintf("%s: larger than 1048576 bytes", path);
+        expect_load_error(path, -EFBIG, msg);
+        assert_int_equal(rm_rf(dir), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_types_and_lines),
@@ -171,6 +237,8 @@ int main(void) {
                 cmocka_unit_test(test_dump_roundtrip_keeps_everything),
                 cmocka_unit_test(test_build_and_set),
                 cmocka_unit_test(test_deep_nesting_refused),
+                cmocka_unit_test(test_not_a_regular_file),
+                cmocka_unit_test(test_size_cap),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
