@@ -104,8 +104,16 @@ typedef struct Checker {
 
 void flake_problem(char ***list, const char *fallback_file, const YamlNode *n, const char *fmt, ...) {
         _cleanup_free_ char *msg = NULL;
+        size_t n_problems = strv_length(*list);
         va_list ap;
 
+        if (n_problems > FLAKE_PROBLEMS_MAX)
+                return;
+        if (n_problems == FLAKE_PROBLEMS_MAX) {
+                strv_consume(list, xasprintf("%s: more than %u problems of this kind, the rest are not shown",
+                                             fallback_file, FLAKE_PROBLEMS_MAX));
+                return;
+        }
         va_start(ap, fmt);
         if (vasprintf(&msg, fmt, ap) < 0)
                 abort();

@@ -29,6 +29,7 @@ struct YamlNode {
         YamlNode **items;       /* sequence items or mapping values */
         size_t n_items;
         size_t n_allocated;     /* capacity of keys/items */
+        void *index;            /* large mappings: tsearch() tree of the keys */
         const char *file;       /* shared, owned by the document */
         unsigned line;          /* 1-based; 0 for nodes we created */
 };
@@ -41,6 +42,9 @@ typedef struct YamlDocument {
 /* Limits for hostile or broken input, documented in flakes.yaml(5). Real
  * registrations are a few hundred bytes and a few dozen nodes. */
 #define YAML_FILE_SIZE_MAX (1024U * 1024U)      /* bytes per file */
+/* Keys, values and what aliases expand to, per document: bounds the memory
+ * and time of a document that is small on disk (an "alias bomb"). */
+#define YAML_NODES_MAX 250000U
 
 /* Parses the first document of a file. On a syntax error returns -EBADMSG
  * and, if ret_error is given, "FILE:LINE:COL: problem". A file that is not a

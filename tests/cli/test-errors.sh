@@ -69,6 +69,12 @@ container:
   name: x
    oops: [
 EOT
+cat > "$FLAKES/dup.yaml" <<EOT
+container:
+  name: first
+  target_app_path: /usr/bin/x
+  name: second
+EOT
 cat > "$FLAKES/unknown.yaml" <<EOT
 container:
   name: fine
@@ -84,7 +90,8 @@ assert_contains "verify: wrong type" "$out" "error: $FLAKES/bad.yaml:2: 'contain
 assert_contains "verify: second error of the same file" "$out" "error: $FLAKES/bad.yaml:4: 'container.runtime.resume' must be true or false"
 assert_contains "verify: syntax error with line" "$out" "error: $FLAKES/syntax.yaml:3:"
 assert_contains "verify: unknown key is a warning" "$out" "warning: $FLAKES/unknown.yaml:3: unknown key 'container.colour', ignoring"
-assert_contains "verify: summary" "$out" "4 flake(s) checked in $FLAKES, 2 with errors"
+assert_contains "verify: a duplicate key is an error with its line" "$out" "error: $FLAKES/dup.yaml:4:3: duplicate key 'name'"
+assert_contains "verify: summary" "$out" "5 flake(s) checked in $FLAKES, 3 with errors"
 out=$("$CTL" verify unknown 2>&1); rc=$?
 assert_eq "verify NAME: only that flake" "1" "$(printf '%s\n' "$out" | grep -c 'checked')"
 # What would make the generator skip a flake fails verify too.
@@ -100,7 +107,7 @@ assert_contains "verify --units lists the generated drop-in" "$out" "  flake-pul
 # Registrations that are not regular files (issue 17.3): a FIFO or a link to
 # /dev/zero must neither block nor be read forever (timeout makes a hang a
 # failure); each is one error naming the file, and the other flakes still load.
-rm -f "$FLAKES/bad.yaml" "$FLAKES/syntax.yaml"
+rm -f "$FLAKES/bad.yaml" "$FLAKES/syntax.yaml" "$FLAKES/dup.yaml"
 mkfifo "$FLAKES/fifo.yaml"
 ln -s /dev/zero "$FLAKES/zero.yaml"
 ln -s /dev/urandom "$FLAKES/random.yaml"

@@ -226,6 +226,140 @@ static void test_size_cap(void **state) {
         assert_int_equal(rm_rf(dir), 0);
 }
 
+static void expect_parse_error(const char *text, const char *message) {
+        YamlDocument *d = NULL;
+        _cleanup_free_ char *error = NULL;
+
+        assert_int_equal(yaml_document_load_string("t.yaml", text, strlen(text), &d, &error), -EBADMSG);
+        assert_null(d);
+        if (!error || !streq(error, message))
+                fail_msg("expected '%s', got '%s'", message, strna(error));
+}
+
+/* As serde did for the original tool: a key given twice in one mapping is an
+ * error naming the file and the line of the second one, wherever it is. */
+static void test_duplicate_keys(void **state) {
+        expect_parse_error("container:\n  name: a\n  name: b\n", "t.yaml:3:3: duplicate key 'name'");
+        expect_parse_error("a: 1\nb: 2\na: 3\n", "t.yaml:3:1: duplicate key 'a'");
+        expect_parse_error("x: {p: 1, q: 2, p: 3}\n", "t.yaml:1:17: duplicate key 'p'");
+        expect_parse_error("- {a: 1}\n- a: 1\n  a: 1\n", "t.yaml:3:3: duplicate key 'a'");
+        /* keys that differ only by quoting are the same key */
+        expect_parse_error("a: 1\n'a': 2\n", "t.yaml:2:1: duplicate key 'a'");
+        /* control characters in the key are escaped: one line */
+        expect_parse_error("\"a\\tb\": 1\n\"a\\tb\": 2\n", "t.yaml:2:1: duplicate key 'a\\x09b'");
+        /* the same key in different mappings is fine */
+        _cleanup_(yaml_document_freep) YamlDocument *d = parse("a: {k: 1}\nb: {k: 2}\nc: [{k: 1}, {k: 2}]\n");
+        assert_non_null(yaml_lookup(d->root, "b.k"));
+}
+
+/* Large mappings are indexed: 100,000 keys load (in linear time, which
+ * bench/loader.sh measures; no timed assertion here), keep their order, and
+ * lookups, replacements, copies and the duplicate check still work. */
+static void test_many_keys(void **state) {
+        const size_t n = 100000;
+        _cleanup_free_ char *text = xmalloc(n * 32 + 64);
+        _cleanup_(yaml_document_freep) YamlDocument *d = NULL;
+        _cleanup_(yaml_node_freep) YamlNode *copy = NULL;
+        char *p = text;
+        const char *s;
+
+        p = stpcpy(p, "big:\n");
+        for (size_t i = 0; i < n; i++)
+                p += sprintf(p, "  key-%zu: value-%zu\n", i, i);
+        d = parse(text);
+        YamlNode *big = yaml_mapping_get(d->root, "big");
+        assert_non_null(big);
+        assert_int_equal(big->n_items, n);
+        for (size_t i = 0; i < n; i += 997) {
+                char k[32], v[32];
+                sprintf(k, "key-%zu", i);
+                sprintf(v, "value-%zu", i);
+                assert_string_equal(big->keys[i], k);
+                assert_int_equal(yaml_node_get_string(yaml_mapping_get(big, k), &s), 0);
+                assert_string_equal(s, v);
+                assert_int_equal(yaml_mapping_get(big, k)->line, i + 2);
+        }
+        assert_int_equal(yaml_node_get_string(yaml_lookup(d->root, "big.key-99999"), &s), 0);
+        assert_string_equal(s, "value-99999");
+        assert_null(yaml_lookup(d->root, "big.key-100000"));
+        assert_null(yaml_mapping_get(big, "key-"));
+
+        /* replace in place and append through the index */
+        yaml_mapping_set(big, "key-5", yaml_node_new_scalar("new", false));
+        yaml_mapping_set(big, "added", yaml_node_new_scalar("x", false));
+        assert_int_equal(big->n_items, n + 1);
+        assert_string_equal(big->keys[5], "key-5");
+        assert_string_equal(yaml_mapping_get(big, "key-5")->value, "new");
+        assert_string_equal(yaml_mapping_get(big, "added")->value, "x");
+
+        copy = yaml_node_copy(big);
+        assert_string_equal(yaml_mapping_get(copy, "key-77777")->value, "value-77777");
+        assert_string_equal(yaml_mapping_get(copy, "added")->value, "x");
+
+        /* a duplicate after 100,000 keys is found, with its line */
+        strcpy(p, "  key-5: again\n");
+        expect_parse_error(text, "t.yaml:100002:3: duplicate key 'key-5'");
+}
+
+/* A document may not grow beyond YAML_NODES_MAX nodes, counting keys,
+ * values and alias expansions, whatever its size on disk. */
+static void test_node_cap(void **state) {
+        const size_t n = YAML_NODES_MAX;
+        _cleanup_free_ char *text = xmalloc(n * 2 + 16);
+        _cleanup_free_ char *msg = NULL;
+        YamlDocument *d = NULL;
+        char *p = text;
+
+        /* the sequence itself and n - 1 items: exactly at the cap */
+        *p++ = '[';
+        for (size_t i = 0; i < n - 1; i++) {
+                *p++ = 'a';
+                *p++ = ',';
+        }
+        p[-1] = ']';
+        *p = 0;
+        assert_int_equal(yaml_document_load_string("cap.yaml", text, strlen(text), &d, NULL), 0);
+        assert_int_equal(d->root->n_items, n - 1);
+        yaml_document_free(d);
+        d = NULL;
+
+        /* one more */
+        strcpy(p - 1, ",a]");
+        msg = xasprintf("more than %u nodes", YAML_NODES_MAX);
+        _cleanup_free_ char *error = NULL;
+        assert_int_equal(yaml_document_load_string("cap.yaml", text, strlen(text), &d, &error), -EBADMSG);
+        assert_non_null(strstr(error, msg));
+        assert_true(strncmp(error, "cap.yaml:1:", 11) == 0);
+}
+
+/* Aliases count what they expand to, and are resolved by name whatever the
+ * number of anchors; a redefined anchor means its latest node. */
+static void test_aliases(void **state) {
+        _cleanup_(yaml_document_freep) YamlDocument *d =
+                parse("a: &x 1\nb: &x {k: 2}\nc: *x\nl: &l [1, 2, 3]\nm: [*l, *l]\n");
+        unsigned long long u;
+        _cleanup_free_ char *text = xmalloc(50000 * 24 + 16), *error = NULL;
+        char *p = text;
+        YamlDocument *e = NULL;
+
+        assert_int_equal(yaml_node_get_uint(yaml_lookup(d->root, "c.k"), &u), 0);
+        assert_int_equal(u, 2);
+        assert_int_equal(yaml_mapping_get(d->root, "m")->items[1]->n_items, 3);
+
+        /* 50,000 anchors, each used once */
+        p = stpcpy(p, "- [");
+        for (size_t i = 0; i < 50000; i++)
+                p += sprintf(p, "&a%zu %zu,", i, i);
+        p = stpcpy(p - 1, "]\n- [");
+        for (size_t i = 0; i < 50000; i++)
+                p += sprintf(p, "*a%zu,", 49999 - i);
+        strcpy(p - 1, "]\n");
+        assert_int_equal(yaml_document_load_string("many.yaml", text, strlen(text), &e, &error), 0);
+        assert_string_equal(e->root->items[1]->items[0]->value, "49999");
+        assert_string_equal(e->root->items[1]->items[49999]->value, "0");
+        yaml_document_free(e);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_types_and_lines),
@@ -239,6 +373,10 @@ int main(void) {
                 cmocka_unit_test(test_deep_nesting_refused),
                 cmocka_unit_test(test_not_a_regular_file),
                 cmocka_unit_test(test_size_cap),
+                cmocka_unit_test(test_duplicate_keys),
+                cmocka_unit_test(test_many_keys),
+                cmocka_unit_test(test_node_cap),
+                cmocka_unit_test(test_aliases),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
