@@ -30,6 +30,8 @@ typedef struct Parser {
         void *anchors;          /* tsearch() tree of Anchor, by name */
         size_t n_nodes;
         char *error;
+        char ***warnings;       /* the document's */
+        size_t n_warnings;
 } Parser;
 
 /* The key index of a large mapping: a tsearch() tree (glibc's red-black
@@ -345,6 +347,59 @@ static char *escape_for_message(const char *s) {
         return e;
 }
 
+static void parser_warn(Parser *p, unsigned line, const char *fmt, ...) _printf_(3, 4);
+static void parser_warn(Parser *p, unsigned line, const char *fmt, ...) {
+        _cleanup_free_ char *what = NULL;
+        va_list ap;
+
+        /* Capped like flake_problem(): one line says the rest is left out. */
+        if (p->n_warnings > YAML_WARNINGS_MAX)
+                return;
+        if (p->n_warnings++ == YAML_WARNINGS_MAX) {
+                strv_consume(p->warnings, xasprintf("%s: more than %u warnings, the rest are not shown",
+                                                    p->file, YAML_WARNINGS_MAX));
+                return;
+        }
+        va_start(ap, fmt);
+        if (vasprintf(&what, fmt, ap) < 0)
+                abort();
+        va_end(ap);
+        strv_consume(p->warnings, xasprintf("%s:%u: %s", p->file, line, what));
+}
+
+/* Tags: "!!str" (and YAML's non-specific "!") make a scalar a string, as
+ * quotes do: never null, a boolean or a number. "!!map" on a mapping and
+ * "!!seq" on a sequence say what the node is anyway. Any other tag (!!int,
+ * !!binary, !custom, or one that does not fit the node) is not understood:
+ * a warning, and the node is read as if it had no tag. Returns whether the
+ * node is a string by its tag. */
+static bool check_tag(Parser *p, const yaml_char_t *tag, yaml_event_type_t type, unsigned line) {
+        static const char yaml_prefix[] = "tag:yaml.org,2002:";
+        _cleanup_free_ char *shown = NULL, *escaped = NULL;
+        const char *t = (const char *) tag;
+
+        if (!t)
+                return false;
+        if (type == YAML_SCALAR_EVENT && (streq(t, "!") || streq(t, "tag:yaml.org,2002:str")))
+                return true;
+        if ((type == YAML_MAPPING_START_EVENT && (streq(t, "!") || streq(t, "tag:yaml.org,2002:map"))) ||
+            (type == YAML_SEQUENCE_START_EVENT && (streq(t, "!") || streq(t, "tag:yaml.org,2002:seq"))))
+                return false;
+
+        shown = startswith(t, yaml_prefix) ? xasprintf("!!%s", t + strlen(yaml_prefix)) : xstrdup(t);
+        escaped = escape_for_message(shown);
+        parser_warn(p, line, "unsupported tag '%s', ignoring", escaped);
+        return false;
+}
+
+/* libyaml turns a "\0" escape into a NUL byte inside the text: everything
+ * after it would be lost silently (an image name cut short). */
+static int check_scalar_text(Parser *p, const yaml_event_t *e, unsigned line, unsigned col) {
+        if (strlen((const char *) e->data.scalar.value) != e->data.scalar.length)
+                return parser_fail(p, line, col, "NUL character in a string");
+        return 0;
+}
+
 static int next_event(Parser *p, yaml_event_t *e) {
         if (!yaml_parser_parse(&p->parser, e)) {
                 const char *what = p->parser.problem ? p->parser.problem : "invalid YAML";
@@ -427,6 +482,12 @@ static int parse_children(Parser *p, YamlNode *n, yaml_event_type_t end, unsigne
                         yaml_event_delete(&e);
                         return parser_fail(p, line, col, "mapping keys must be plain strings");
                 }
+                r = check_scalar_text(p, &e, line, col);
+                if (r < 0) {
+                        yaml_event_delete(&e);
+                        return r;
+                }
+                (void) check_tag(p, e.data.scalar.tag, e.type, line);
                 /* libyaml allocated the text with malloc(): take it over
                  * instead of copying (this is the hot path of loading). */
                 _cleanup_free_ char *key = (char *) TAKE_PTR(e.data.scalar.value);
@@ -482,6 +543,14 @@ static int parse_node(Parser *p, yaml_event_t *e, unsigned depth, YamlNode **ret
                               e->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE ||
                               e->data.scalar.style == YAML_LITERAL_SCALAR_STYLE ||
                               e->data.scalar.style == YAML_FOLDED_SCALAR_STYLE;
+
+                r = check_scalar_text(p, e, line, col);
+                if (r < 0) {
+                        yaml_event_delete(e);
+                        return r;
+                }
+                if (check_tag(p, e->data.scalar.tag, e->type, line))
+                        quoted = true;
                 anchor = e->data.scalar.anchor;
                 if (!quoted && scalar_is_null(v))
                         n = yaml_node_new(YAML_NODE_NULL);
@@ -493,10 +562,12 @@ static int parse_node(Parser *p, yaml_event_t *e, unsigned depth, YamlNode **ret
                 break;
         }
         case YAML_SEQUENCE_START_EVENT:
+                (void) check_tag(p, e->data.sequence_start.tag, e->type, line);
                 anchor = e->data.sequence_start.anchor;
                 n = yaml_node_new(YAML_NODE_SEQUENCE);
                 break;
         case YAML_MAPPING_START_EVENT:
+                (void) check_tag(p, e->data.mapping_start.tag, e->type, line);
                 anchor = e->data.mapping_start.anchor;
                 n = yaml_node_new(YAML_NODE_MAPPING);
                 break;
@@ -572,12 +643,14 @@ void yaml_document_free(YamlDocument *doc) {
                 return;
         yaml_node_free(doc->root);
         strv_free(doc->files);
+        strv_free(doc->warnings);
         free(doc);
 }
 
 YamlDocument *yaml_document_new(void) {
         YamlDocument *d = xmalloc(sizeof(YamlDocument));
         d->files = xmalloc(sizeof(char *));
+        d->warnings = xmalloc(sizeof(char *));
         return d;
 }
 
@@ -589,6 +662,7 @@ int yaml_document_load_string(const char *name, const char *data, size_t size,
 
         strv_extend(&doc->files, name);
         p.file = doc->files[0];
+        p.warnings = &doc->warnings;
         if (!yaml_parser_initialize(&p.parser))
                 abort();
         yaml_parser_set_input_string(&p.parser, (const unsigned char *) data, size);
@@ -651,6 +725,10 @@ int yaml_document_merge(YamlDocument *dst, YamlDocument *src) {
                 strv_consume(&dst->files, *f);
         free(src->files);
         src->files = NULL;
+        STRV_FOREACH(w, src->warnings)
+                strv_consume(&dst->warnings, *w);
+        free(src->warnings);
+        src->warnings = NULL;
         yaml_document_free(src);
         return 0;
 }

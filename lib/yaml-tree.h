@@ -37,6 +37,7 @@ struct YamlNode {
 typedef struct YamlDocument {
         YamlNode *root;         /* NULL for an empty document */
         char **files;           /* every source file, for node->file */
+        char **warnings;        /* "FILE:LINE: ..." found while loading (tags) */
 } YamlDocument;
 
 /* Limits for hostile or broken input, documented in flakes.yaml(5). Real
@@ -45,9 +46,13 @@ typedef struct YamlDocument {
 /* Keys, values and what aliases expand to, per document: bounds the memory
  * and time of a document that is small on disk (an "alias bomb"). */
 #define YAML_NODES_MAX 250000U
+/* Warnings kept per document; then one line says the rest are left out. */
+#define YAML_WARNINGS_MAX 100U
 
 /* Parses the first document of a file. On a syntax error returns -EBADMSG
- * and, if ret_error is given, "FILE:LINE:COL: problem". A file that is not a
+ * and, if ret_error is given, "FILE:LINE:COL: problem"; so do a key given
+ * twice in one mapping and a NUL ("\0") in a string. Tags other than !!str
+ * (!!int, !custom, ...) are ignored with a warning in doc->warnings. A file that is not a
  * regular file (a FIFO, /dev/zero, ...) gives -EBADFD and "FILE: not a
  * regular file", one above YAML_FILE_SIZE_MAX -EFBIG and "FILE: larger than
  * N bytes"; neither blocks nor reads more than the cap. */

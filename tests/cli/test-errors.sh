@@ -75,6 +75,11 @@ container:
   target_app_path: /usr/bin/x
   name: second
 EOT
+printf 'container:\n  name: "img\\0evil"\n' > "$FLAKES/nul.yaml"
+cat > "$FLAKES/tagged.yaml" <<EOT
+container:
+  name: !!binary aW1n
+EOT
 cat > "$FLAKES/unknown.yaml" <<EOT
 container:
   name: fine
@@ -91,7 +96,10 @@ assert_contains "verify: second error of the same file" "$out" "error: $FLAKES/b
 assert_contains "verify: syntax error with line" "$out" "error: $FLAKES/syntax.yaml:3:"
 assert_contains "verify: unknown key is a warning" "$out" "warning: $FLAKES/unknown.yaml:3: unknown key 'container.colour', ignoring"
 assert_contains "verify: a duplicate key is an error with its line" "$out" "error: $FLAKES/dup.yaml:4:3: duplicate key 'name'"
-assert_contains "verify: summary" "$out" "5 flake(s) checked in $FLAKES, 3 with errors"
+assert_contains "verify: a NUL escape is an error with its line" "$out" "error: $FLAKES/nul.yaml:2:9: NUL character in a string"
+assert_contains "verify: an unsupported tag is a warning" "$out" "warning: $FLAKES/tagged.yaml:2: unsupported tag '!!binary', ignoring"
+assert_contains "verify: ... and the flake still loads" "$out" "tagged: ok (podman)"
+assert_contains "verify: summary" "$out" "7 flake(s) checked in $FLAKES, 4 with errors"
 out=$("$CTL" verify unknown 2>&1); rc=$?
 assert_eq "verify NAME: only that flake" "1" "$(printf '%s\n' "$out" | grep -c 'checked')"
 # What would make the generator skip a flake fails verify too.
@@ -107,7 +115,7 @@ assert_contains "verify --units lists the generated drop-in" "$out" "  flake-pul
 # Registrations that are not regular files (issue 17.3): a FIFO or a link to
 # /dev/zero must neither block nor be read forever (timeout makes a hang a
 # failure); each is one error naming the file, and the other flakes still load.
-rm -f "$FLAKES/bad.yaml" "$FLAKES/syntax.yaml" "$FLAKES/dup.yaml"
+rm -f "$FLAKES/bad.yaml" "$FLAKES/syntax.yaml" "$FLAKES/dup.yaml" "$FLAKES/nul.yaml" "$FLAKES/tagged.yaml"
 mkfifo "$FLAKES/fifo.yaml"
 ln -s /dev/zero "$FLAKES/zero.yaml"
 ln -s /dev/urandom "$FLAKES/random.yaml"

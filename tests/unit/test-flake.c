@@ -179,6 +179,25 @@ static void test_problems_capped(void **state) {
         flake_diagnostics_done(&diag);
 }
 
+/* The loader's warnings (tags) reach the diagnostics, first and with their
+ * line; the flake still loads. */
+static void test_tag_warnings(void **state) {
+        _cleanup_(flake_freep) Flake *f = NULL;
+        FlakeDiagnostics diag = {};
+
+        assert_int_equal(from_string("container:\n  name: !!binary aW1n\n  runtime:\n    resume: !!str true\n", &f, &diag), -EBADMSG);
+        assert_int_equal(strv_length(diag.warnings), 1);
+        assert_string_equal(diag.warnings[0], "test.yaml:2: unsupported tag '!!binary', ignoring");
+        /* !!str true is a string, not a boolean */
+        assert_string_equal(diag.errors[0], "test.yaml:4: 'container.runtime.resume' must be true or false");
+        flake_diagnostics_done(&diag);
+
+        assert_int_equal(from_string("container:\n  name: !img x\n", &f, &diag), 0);
+        assert_string_equal(f->image, "x");
+        assert_string_equal(diag.warnings[0], "test.yaml:2: unsupported tag '!img', ignoring");
+        flake_diagnostics_done(&diag);
+}
+
 static void test_engine_names(void **state) {
         assert_string_equal(flake_engine_to_string(FLAKE_ENGINE_PODMAN), "podman");
         assert_int_equal(flake_engine_from_string("firecracker"), FLAKE_ENGINE_FIRECRACKER);
@@ -219,6 +238,7 @@ int main(void) {
                 cmocka_unit_test(test_errors),
                 cmocka_unit_test(test_all_errors_reported),
                 cmocka_unit_test(test_problems_capped),
+                cmocka_unit_test(test_tag_warnings),
                 cmocka_unit_test(test_unknown_keys_warn),
                 cmocka_unit_test(test_engine_names),
                 cmocka_unit_test(test_list_names),

@@ -360,6 +360,75 @@ static void test_aliases(void **state) {
         yaml_document_free(e);
 }
 
+/* A "\0" escape would cut the text short without a word: an error. */
+static void test_nul_in_scalar(void **state) {
+        expect_parse_error("container:\n  name: \"img\\0evil\"\n", "t.yaml:2:9: NUL character in a string");
+        expect_parse_error("a: [x, \"\\0\"]\n", "t.yaml:1:8: NUL character in a string");
+        expect_parse_error("\"k\\0ey\": 1\n", "t.yaml:1:1: NUL character in a string");
+        expect_parse_error("a: \"\\x00\"\n", "t.yaml:1:4: NUL character in a string");
+        /* other escapes are fine */
+        _cleanup_(yaml_document_freep) YamlDocument *d = parse("a: \"x\\ty\\u00e9\"\n");
+        assert_string_equal(yaml_lookup(d->root, "a")->value, "x\ty\xc3\xa9");
+}
+
+/* !!str makes a string (as quotes do); !!map/!!seq on their own kind are
+ * fine; every other tag is a warning with file and line, and the node is
+ * read as if untagged. */
+static void test_tags(void **state) {
+        _cleanup_(yaml_document_freep) YamlDocument *d = parse(
+                "a: !!str true\n"
+                "b: !!str ~\n"
+                "c: ! 12\n"
+                "m: !!map {k: v}\n"
+                "s: !!seq [1]\n"
+                "i: !!int 12\n"
+                "n: !!int abc\n"
+                "x: !!map scalar\n"
+                "y: !custom {k: v}\n"
+                "z: !<tag:example.org,2024:odd> [1]\n"
+                "!!int 5: five\n");
+        bool b;
+        unsigned long long u;
+
+        assert_int_equal(yaml_node_get_bool(yaml_lookup(d->root, "a"), &b), -EINVAL);
+        assert_string_equal(yaml_lookup(d->root, "a")->value, "true");
+        assert_int_equal(yaml_lookup(d->root, "b")->type, YAML_NODE_SCALAR);
+        assert_string_equal(yaml_lookup(d->root, "b")->value, "~");
+        assert_int_equal(yaml_node_get_uint(yaml_lookup(d->root, "c"), &u), -EINVAL);
+        assert_string_equal(yaml_lookup(d->root, "m.k")->value, "v");
+        assert_int_equal(yaml_node_get_uint(yaml_lookup(d->root, "i"), &u), 0);
+        assert_int_equal(u, 12);
+        assert_string_equal(yaml_lookup(d->root, "n")->value, "abc");
+        assert_string_equal(yaml_lookup(d->root, "x")->value, "scalar");
+        assert_string_equal(yaml_lookup(d->root, "y.k")->value, "v");
+        assert_string_equal(yaml_lookup(d->root, "5")->value, "five");
+
+        assert_int_equal(strv_length(d->warnings), 6);
+        assert_string_equal(d->warnings[0], "test.yaml:6: unsupported tag '!!int', ignoring");
+        assert_string_equal(d->warnings[1], "test.yaml:7: unsupported tag '!!int', ignoring");
+        assert_string_equal(d->warnings[2], "test.yaml:8: unsupported tag '!!map', ignoring");
+        assert_string_equal(d->warnings[3], "test.yaml:9: unsupported tag '!custom', ignoring");
+        assert_string_equal(d->warnings[4], "test.yaml:10: unsupported tag 'tag:example.org,2024:odd', ignoring");
+        assert_string_equal(d->warnings[5], "test.yaml:11: unsupported tag '!!int', ignoring");
+}
+
+/* Warnings are capped, and a drop-in's travel with it into the merge. */
+static void test_tag_warnings_capped_and_merged(void **state) {
+        _cleanup_free_ char *text = xmalloc(1000 * 16 + 16);
+        _cleanup_(yaml_document_freep) YamlDocument *d = NULL;
+        YamlDocument *dropin = parse("x: !odd 1\n");
+        char *p = text;
+
+        for (size_t i = 0; i < 1000; i++)
+                p += sprintf(p, "k%zu: !t 1\n", i);
+        d = parse(text);
+        assert_int_equal(strv_length(d->warnings), YAML_WARNINGS_MAX + 1);
+        assert_string_equal(d->warnings[YAML_WARNINGS_MAX], "test.yaml: more than 100 warnings, the rest are not shown");
+        assert_int_equal(yaml_document_merge(d, dropin), 0);
+        assert_int_equal(strv_length(d->warnings), YAML_WARNINGS_MAX + 2);
+        assert_string_equal(d->warnings[YAML_WARNINGS_MAX + 1], "test.yaml:1: unsupported tag '!odd', ignoring");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_types_and_lines),
@@ -377,6 +446,9 @@ int main(void) {
                 cmocka_unit_test(test_many_keys),
                 cmocka_unit_test(test_node_cap),
                 cmocka_unit_test(test_aliases),
+                cmocka_unit_test(test_nul_in_scalar),
+                cmocka_unit_test(test_tags),
+                cmocka_unit_test(test_tag_warnings_capped_and_merged),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
