@@ -52,10 +52,10 @@ typedef struct YamlDocument {
 /* Parses the first document of a file. On a syntax error returns -EBADMSG
  * and, if ret_error is given, "FILE:LINE:COL: problem"; so do a key given
  * twice in one mapping and a NUL ("\0") in a string. Tags other than !!str
- * (!!int, !custom, ...) are ignored with a warning in doc->warnings. A file that is not a
- * regular file (a FIFO, /dev/zero, ...) gives -EBADFD and "FILE: not a
- * regular file", one above YAML_FILE_SIZE_MAX -EFBIG and "FILE: larger than
- * N bytes"; neither blocks nor reads more than the cap. */
+ * (!!int, !custom, ...) are ignored with a warning in doc->warnings. A file
+ * that is not a regular file (a FIFO, /dev/zero, ...) gives -EBADFD and
+ * "FILE: not a regular file", one above YAML_FILE_SIZE_MAX -EFBIG and "FILE:
+ * larger than N bytes"; neither blocks nor reads more than the cap. */
 int yaml_document_load(const char *path, YamlDocument **ret, char **ret_error);
 int yaml_document_load_string(const char *name, const char *data, size_t size,
                               YamlDocument **ret, char **ret_error);
