@@ -3,6 +3,7 @@
 #include "fileio.h"
 #include "log.h"
 #include "paths.h"
+#include "strv.h"
 #include "yaml-tree.h"
 
 static const char * const config_keys[] = {
@@ -36,6 +37,8 @@ static int config_parse(FlakeConfig *c, const char *path, bool prefix_root, size
                 return r;
         if (r < 0)
                 return log_error_errno(r, "%s", error);
+        STRV_FOREACH(w, doc->warnings)
+                log_warning("%s", *w);
 
         if (doc->root && doc->root->type != YAML_NODE_MAPPING)
                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s:%u: expected a mapping with a 'generic' section",

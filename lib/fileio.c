@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <fcntl.h>
+#include <stdint.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 
@@ -35,6 +36,57 @@ int read_full_file(const char *path, char **ret, size_t *ret_size) {
         }
         if (!buf)
                 buf = xmalloc(1);
+        buf[size] = 0;
+        if (ret_size)
+                *ret_size = size;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+int read_regular_file(const char *path, size_t max_size, char **ret, size_t *ret_size) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0, alloc;
+        struct stat st;
+
+        /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+         * writer forever. The flag has no effect on regular files, and we
+         * read nothing else. */
+        fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return negative_errno();
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        /* Devices (/dev/zero, /dev/urandom), FIFOs, sockets and directories
+         * never end or are not files at all. */
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        if ((uintmax_t) st.st_size > max_size)
+                return -EFBIG;
+
+        /* st_size is a hint (the file may grow while we read, and /proc
+         * files say 0): read at most one byte past the cap to notice. */
+        alloc = ((size_t) st.st_size < max_size ? (size_t) st.st_size : max_size) + 2;
+        buf = xmalloc(alloc);
+        for (;;) {
+                ssize_t n;
+
+                if (size > max_size)
+                        return -EFBIG;
+                if (alloc - size < 2) {
+                        alloc = alloc < max_size / 2 ? alloc * 2 : max_size + 2;
+                        buf = xrealloc(buf, alloc);
+                }
+                n = read(fd, buf + size, alloc - size - 1);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (n == 0)
+                        break;
+                size += (size_t) n;
+        }
         buf[size] = 0;
         if (ret_size)
                 *ret_size = size;

@@ -7,6 +7,13 @@
 /* Reads a whole file; ret_size may be NULL. */
 int read_full_file(const char *path, char **ret, size_t *ret_size);
 
+/* Reads a whole file that other users may have put in place (registrations,
+ * configuration): never blocks on a FIFO, and returns -EBADFD for anything
+ * but a regular file (devices such as /dev/zero, FIFOs, sockets,
+ * directories) and -EFBIG for more than max_size bytes, instead of reading
+ * forever. The text is NUL-terminated; ret_size may be NULL. */
+int read_regular_file(const char *path, size_t max_size, char **ret, size_t *ret_size);
+
 /* Writes data to a temp file next to path, fsyncs it and renames it over
  * path, so readers see either the old or the new content, never half. */
 int write_file_atomic(const char *path, const char *data, size_t size, mode_t mode);

@@ -102,6 +102,20 @@ typedef struct Checker {
         size_t n_specs[3];
 } Checker;
 
+/* Appends msg (taken over) to list, keeping at most FLAKE_PROBLEMS_MAX. */
+static void problem_add(char ***list, const char *file, char *msg) {
+        size_t n_problems = strv_length(*list);
+
+        if (n_problems >= FLAKE_PROBLEMS_MAX) {
+                free(msg);
+                if (n_problems == FLAKE_PROBLEMS_MAX)
+                        strv_consume(list, xasprintf("%s: more than %u problems of this kind, the rest are not shown",
+                                                     file, FLAKE_PROBLEMS_MAX));
+                return;
+        }
+        strv_consume(list, msg);
+}
+
 void flake_problem(char ***list, const char *fallback_file, const YamlNode *n, const char *fmt, ...) {
         _cleanup_free_ char *msg = NULL;
         va_list ap;
@@ -111,9 +125,9 @@ void flake_problem(char ***list, const char *fallback_file, const YamlNode *n, c
                 abort();
         va_end(ap);
         if (n && n->file && n->line > 0)
-                strv_consume(list, xasprintf("%s:%u: %s", n->file, n->line, msg));
+                problem_add(list, fallback_file, xasprintf("%s:%u: %s", n->file, n->line, msg));
         else
-                strv_consume(list, xasprintf("%s: %s", fallback_file, msg));
+                problem_add(list, fallback_file, xasprintf("%s: %s", fallback_file, msg));
 }
 
 #define ERROR(c, n, ...) flake_problem(&(c)->diag->errors, (c)->path, (n), __VA_ARGS__)
@@ -280,6 +294,10 @@ int flake_from_document(YamlDocument *doc, const char *name, const char *path,
         f->path = xstrdup(path);
         f->doc = doc;
         f->engine = _FLAKE_ENGINE_INVALID;
+
+        /* What the loader found (tags it does not understand) comes first. */
+        STRV_FOREACH(w, doc->warnings)
+                problem_add(&diag->warnings, path, xstrdup(*w));
 
         if (!doc->root || doc->root->type != YAML_NODE_MAPPING) {
                 ERROR(&c, doc->root, "expected a mapping with a 'container' or 'vm' section");

@@ -69,7 +69,11 @@ typedef struct FlakeDiagnostics {
 
 void flake_diagnostics_done(FlakeDiagnostics *d);
 /* Appends "FILE:LINE: message" for node n (or "fallback_file: message" when
- * n has no position) to list (d->errors or d->warnings). */
+ * n has no position) to list (d->errors or d->warnings). A list keeps at most
+ * FLAKE_PROBLEMS_MAX entries and then one line saying that more were left
+ * out: nobody reads 100,000 warnings about unknown keys, and collecting
+ * them would make loading such a file quadratic. */
+#define FLAKE_PROBLEMS_MAX 100U
 void flake_problem(char ***list, const char *fallback_file, const YamlNode *n, const char *fmt, ...) _printf_(4, 5);
 /* Logs every warning, and every error, once. */
 void flake_diagnostics_log(const FlakeDiagnostics *d);

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <search.h>
+#include <stdarg.h>
 #include <strings.h>
 #include <yaml.h>
 
@@ -8,24 +10,43 @@
 #include "strv.h"
 #include "yaml-tree.h"
 
-/* Guards for hostile input: nesting depth (recursion) and the number of nodes
- * an alias may expand to ("billion laughs"). Real flakes are far below both. */
+/* Guard for hostile input: nesting depth (recursion). The node count is
+ * capped by YAML_NODES_MAX (yaml-tree.h). */
 #define YAML_DEPTH_MAX 64
-#define YAML_NODES_MAX 100000
+
+/* Mappings with more keys than this get a key index (below): real flakes
+ * have a handful of keys per mapping, where a scan is faster than a tree. */
+#define MAPPING_INDEX_MIN 16
 
 typedef struct Anchor {
         char *name;
-        YamlNode *node;
+        const YamlNode *node;   /* in the tree being built: complete, never freed while parsing */
+        size_t n_nodes;         /* what an alias to it adds to the node count */
 } Anchor;
 
 typedef struct Parser {
         yaml_parser_t parser;
         const char *file;
-        Anchor *anchors;
-        size_t n_anchors;
+        void *anchors;          /* tsearch() tree of Anchor, by name */
         size_t n_nodes;
         char *error;
+        char ***warnings;       /* the document's */
+        size_t n_warnings;
 } Parser;
+
+/* The key index of a large mapping: a tsearch() tree (glibc's red-black
+ * tree) of IndexEntry, which makes lookups, inserts and the duplicate check
+ * O(log n), so loading is O(n log n) whatever the input. A tree rather than
+ * a hash table: a registration is input, and a table whose hash is not
+ * seeded can be flooded with colliding keys back to quadratic time. glibc's
+ * hsearch_r() hashes little more than the first 8 bytes of a key (keys with
+ * a long common prefix all collide) and cannot grow; GHashTable and uthash
+ * use unseeded hashes and would add a library to every pilot start;
+ * systemd's seeded hashmap is not part of libsystemd's API. */
+typedef struct IndexEntry {
+        const char *key;        /* n->keys[pos], owned by the node */
+        size_t pos;
+} IndexEntry;
 
 const char *yaml_type_to_string(YamlType t) {
         static const char * const names[] = {
@@ -59,9 +80,38 @@ YamlNode *yaml_node_new_string_list(char * const *l) {
         return n;
 }
 
+static int index_compare(const void *a, const void *b) {
+        return strcmp(((const IndexEntry *) a)->key, ((const IndexEntry *) b)->key);
+}
+
+/* Indexes keys[pos]. Returns the position of an equal key indexed before
+ * (the entry for pos is then not added), or -1. */
+static ssize_t index_add(YamlNode *n, size_t pos) {
+        IndexEntry *e = xmalloc(sizeof(IndexEntry));
+        IndexEntry **found;
+
+        e->key = n->keys[pos];
+        e->pos = pos;
+        found = tsearch(e, &n->index, index_compare);
+        if (!found)
+                abort();
+        if (*found != e) {
+                free(e);
+                return (ssize_t) (*found)->pos;
+        }
+        return -1;
+}
+
+static void index_build(YamlNode *n) {
+        for (size_t i = 0; i < n->n_items; i++)
+                (void) index_add(n, i);
+}
+
 void yaml_node_free(YamlNode *n) {
         if (!n)
                 return;
+        if (n->index)
+                tdestroy(n->index, free);
         for (size_t i = 0; i < n->n_items; i++) {
                 yaml_node_free(n->items[i]);
                 if (n->keys)
@@ -91,13 +141,8 @@ YamlNode *yaml_node_copy(const YamlNode *n) {
                         c->keys[i] = xstrdup(n->keys[i]);
         }
         c->n_items = c->n_allocated = n->n_items;
-        return c;
-}
-
-static size_t yaml_node_count(const YamlNode *n) {
-        size_t c = 1;
-        for (size_t i = 0; i < n->n_items; i++)
-                c += yaml_node_count(n->items[i]);
+        if (c->keys && c->n_items > MAPPING_INDEX_MIN)
+                index_build(c);
         return c;
 }
 
@@ -125,15 +170,25 @@ void yaml_sequence_append(YamlNode *n, YamlNode *item) {
         n->items[n->n_items++] = item;
 }
 
+/* key must not be in n yet. */
 static void mapping_append(YamlNode *n, char *key, YamlNode *value) {
         reserve_one(n, true);
         n->keys[n->n_items] = key;
         n->items[n->n_items++] = value;
+        if (n->index)
+                (void) index_add(n, n->n_items - 1);
+        else if (n->n_items > MAPPING_INDEX_MIN)
+                index_build(n);
 }
 
 static ssize_t mapping_index(const YamlNode *n, const char *key) {
         if (!n || n->type != YAML_NODE_MAPPING)
                 return -1;
+        if (n->index) {
+                IndexEntry k = { .key = key };
+                IndexEntry **found = tfind(&k, &n->index, index_compare);
+                return found ? (ssize_t) (*found)->pos : -1;
+        }
         for (size_t i = 0; i < n->n_items; i++)
                 if (streq(n->keys[i], key))
                         return (ssize_t) i;
@@ -170,6 +225,10 @@ YamlNode *yaml_mapping_ensure(YamlNode *n, const char *key) {
 static YamlNode *mapping_get_n(const YamlNode *n, const char *key, size_t len) {
         if (!n || n->type != YAML_NODE_MAPPING)
                 return NULL;
+        if (n->index) {
+                _cleanup_free_ char *k = xstrndup(key, len);
+                return yaml_mapping_get(n, k);
+        }
         for (size_t i = 0; i < n->n_items; i++)
                 if (strncmp(n->keys[i], key, len) == 0 && n->keys[i][len] == '\0')
                         return n->items[i];
@@ -260,34 +319,144 @@ int yaml_node_get_string_list(const YamlNode *n, char ***ret) {
 
 /* ---- parsing ---- */
 
-static int parser_fail(Parser *p, unsigned line, unsigned col, const char *what) {
-        if (!p->error)
-                p->error = xasprintf("%s:%u:%u: %s", p->file, line, col, what);
+static int parser_fail(Parser *p, unsigned line, unsigned col, const char *fmt, ...) _printf_(4, 5);
+static int parser_fail(Parser *p, unsigned line, unsigned col, const char *fmt, ...) {
+        _cleanup_free_ char *what = NULL;
+        va_list ap;
+
+        if (p->error)
+                return -EBADMSG;
+        va_start(ap, fmt);
+        if (vasprintf(&what, fmt, ap) < 0)
+                abort();
+        va_end(ap);
+        p->error = xasprintf("%s:%u:%u: %s", p->file, line, col, what);
         return -EBADMSG;
+}
+
+/* Input text for a one-line message: control characters as \xNN. */
+static char *escape_for_message(const char *s) {
+        char *e = xmalloc(strlen(s) * 4 + 1), *q = e;
+
+        for (const unsigned char *c = (const unsigned char *) s; *c; c++)
+                if (*c < 0x20 || *c == 0x7f)
+                        q += sprintf(q, "\\x%02x", *c);
+                else
+                        *q++ = (char) *c;
+        *q = 0;
+        return e;
+}
+
+static void parser_warn(Parser *p, unsigned line, const char *fmt, ...) _printf_(3, 4);
+static void parser_warn(Parser *p, unsigned line, const char *fmt, ...) {
+        _cleanup_free_ char *what = NULL;
+        va_list ap;
+
+        /* Capped like flake_problem(): one line says the rest is left out. */
+        if (p->n_warnings > YAML_WARNINGS_MAX)
+                return;
+        if (p->n_warnings++ == YAML_WARNINGS_MAX) {
+                strv_consume(p->warnings, xasprintf("%s: more than %u warnings, the rest are not shown",
+                                                    p->file, YAML_WARNINGS_MAX));
+                return;
+        }
+        va_start(ap, fmt);
+        if (vasprintf(&what, fmt, ap) < 0)
+                abort();
+        va_end(ap);
+        strv_consume(p->warnings, xasprintf("%s:%u: %s", p->file, line, what));
+}
+
+/* Tags: "!!str" (and YAML's non-specific "!") make a scalar a string, as
+ * quotes do: never null, a boolean or a number. "!!map" on a mapping and
+ * "!!seq" on a sequence say what the node is anyway. Any other tag (!!int,
+ * !!binary, !custom, or one that does not fit the node) is not understood:
+ * a warning, and the node is read as if it had no tag. Returns whether the
+ * node is a string by its tag. */
+static bool check_tag(Parser *p, const yaml_char_t *tag, yaml_event_type_t type, unsigned line) {
+        static const char yaml_prefix[] = "tag:yaml.org,2002:";
+        _cleanup_free_ char *shown = NULL, *escaped = NULL;
+        const char *t = (const char *) tag;
+
+        if (!t)
+                return false;
+        if (type == YAML_SCALAR_EVENT && (streq(t, "!") || streq(t, "tag:yaml.org,2002:str")))
+                return true;
+        if ((type == YAML_MAPPING_START_EVENT && (streq(t, "!") || streq(t, "tag:yaml.org,2002:map"))) ||
+            (type == YAML_SEQUENCE_START_EVENT && (streq(t, "!") || streq(t, "tag:yaml.org,2002:seq"))))
+                return false;
+
+        shown = startswith(t, yaml_prefix) ? xasprintf("!!%s", t + strlen(yaml_prefix)) : xstrdup(t);
+        escaped = escape_for_message(shown);
+        parser_warn(p, line, "unsupported tag '%s', ignoring", escaped);
+        return false;
+}
+
+/* libyaml turns a "\0" escape into a NUL byte inside the text: everything
+ * after it would be lost silently (an image name cut short). */
+static int check_scalar_text(Parser *p, const yaml_event_t *e, unsigned line, unsigned col) {
+        if (strlen((const char *) e->data.scalar.value) != e->data.scalar.length)
+                return parser_fail(p, line, col, "NUL character in a string");
+        return 0;
 }
 
 static int next_event(Parser *p, yaml_event_t *e) {
         if (!yaml_parser_parse(&p->parser, e)) {
                 const char *what = p->parser.problem ? p->parser.problem : "invalid YAML";
                 return parser_fail(p, (unsigned) p->parser.problem_mark.line + 1,
-                                   (unsigned) p->parser.problem_mark.column + 1, what);
+                                   (unsigned) p->parser.problem_mark.column + 1, "%s", what);
         }
+        return 0;
+}
+
+/* Counts n more nodes against YAML_NODES_MAX, before they are made. */
+static int count_nodes(Parser *p, size_t n, unsigned line, unsigned col) {
+        if (n > YAML_NODES_MAX - p->n_nodes)
+                return parser_fail(p, line, col, "document too large: more than %u nodes (keys, values and alias expansions)",
+                                   YAML_NODES_MAX);
+        p->n_nodes += n;
         return 0;
 }
 
 static int parse_node(Parser *p, yaml_event_t *e, unsigned depth, YamlNode **ret);
 
-static void remember_anchor(Parser *p, const yaml_char_t *anchor, const YamlNode *n) {
-        if (!anchor)
+static int anchor_compare(const void *a, const void *b) {
+        return strcmp(((const Anchor *) a)->name, ((const Anchor *) b)->name);
+}
+
+static void anchor_free(void *a) {
+        free(((Anchor *) a)->name);
+        free(a);
+}
+
+/* Anchors point into the tree being built instead of holding copies: a
+ * finished node is neither changed nor freed while the document loads (a
+ * duplicate key is an error, not a replacement). A name defined again
+ * refers to its latest node, as YAML says. */
+static void remember_anchor(Parser *p, const yaml_char_t *name, const YamlNode *n, size_t n_nodes) {
+        Anchor *a, **found;
+
+        if (!name)
                 return;
-        p->anchors = xrealloc(p->anchors, sizeof(Anchor) * (p->n_anchors + 1));
-        p->anchors[p->n_anchors++] = (Anchor) { xstrdup((const char *) anchor), yaml_node_copy(n) };
+        a = xmalloc(sizeof(Anchor));
+        a->name = xstrdup((const char *) name);
+        found = tsearch(a, &p->anchors, anchor_compare);
+        if (!found)
+                abort();
+        if (*found != a) {
+                anchor_free(a);
+                a = *found;
+        }
+        a->node = n;
+        a->n_nodes = n_nodes;
 }
 
 static int parse_children(Parser *p, YamlNode *n, yaml_event_type_t end, unsigned depth) {
         for (;;) {
                 yaml_event_t e;
                 YamlNode *child = NULL;
+                unsigned line, col;
+                ssize_t dup;
                 int r;
 
                 r = next_event(p, &e);
@@ -307,15 +476,35 @@ static int parse_children(Parser *p, YamlNode *n, yaml_event_type_t end, unsigne
                 }
 
                 /* A mapping key: we only accept scalar keys. */
+                line = (unsigned) e.start_mark.line + 1;
+                col = (unsigned) e.start_mark.column + 1;
                 if (e.type != YAML_SCALAR_EVENT) {
-                        unsigned line = (unsigned) e.start_mark.line + 1, col = (unsigned) e.start_mark.column + 1;
                         yaml_event_delete(&e);
                         return parser_fail(p, line, col, "mapping keys must be plain strings");
                 }
+                r = check_scalar_text(p, &e, line, col);
+                if (r < 0) {
+                        yaml_event_delete(&e);
+                        return r;
+                }
+                (void) check_tag(p, e.data.scalar.tag, e.type, line);
                 /* libyaml allocated the text with malloc(): take it over
                  * instead of copying (this is the hot path of loading). */
                 _cleanup_free_ char *key = (char *) TAKE_PTR(e.data.scalar.value);
                 yaml_event_delete(&e);
+                r = count_nodes(p, 1, line, col);
+                if (r < 0)
+                        return r;
+
+                /* As serde did for the original tool, a key given twice is
+                 * an error, not "the last one wins": a second 'name:' would
+                 * silently run another image. (Drop-ins replace whole
+                 * sections on purpose: that is yaml_document_merge().) */
+                dup = mapping_index(n, key);
+                if (dup >= 0) {
+                        _cleanup_free_ char *k = escape_for_message(key);
+                        return parser_fail(p, line, col, "duplicate key '%s'", k);
+                }
 
                 r = next_event(p, &e);
                 if (r < 0)
@@ -323,12 +512,7 @@ static int parse_children(Parser *p, YamlNode *n, yaml_event_type_t end, unsigne
                 r = parse_node(p, &e, depth + 1, &child);
                 if (r < 0)
                         return r;
-                /* A repeated key replaces the earlier value, as with the
-                 * original tool's concatenated drop-ins. */
-                if (mapping_index(n, key) >= 0)
-                        yaml_mapping_set(n, key, child);
-                else
-                        mapping_append(n, TAKE_PTR(key), child);
+                mapping_append(n, TAKE_PTR(key), child);
         }
 }
 
@@ -337,15 +521,19 @@ static int parse_node(Parser *p, yaml_event_t *e, unsigned depth, YamlNode **ret
         _cleanup_(yaml_node_freep) YamlNode *n = NULL;
         const yaml_char_t *anchor = NULL;
         unsigned line = (unsigned) e->start_mark.line + 1, col = (unsigned) e->start_mark.column + 1;
+        size_t first_node = p->n_nodes;
         int r = 0;
 
         if (depth > YAML_DEPTH_MAX) {
                 yaml_event_delete(e);
                 return parser_fail(p, line, col, "nesting too deep");
         }
-        if (++p->n_nodes > YAML_NODES_MAX) {
-                yaml_event_delete(e);
-                return parser_fail(p, line, col, "document too large");
+        if (e->type != YAML_ALIAS_EVENT) {
+                r = count_nodes(p, 1, line, col);
+                if (r < 0) {
+                        yaml_event_delete(e);
+                        return r;
+                }
         }
 
         switch (e->type) {
@@ -355,6 +543,14 @@ static int parse_node(Parser *p, yaml_event_t *e, unsigned depth, YamlNode **ret
                               e->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE ||
                               e->data.scalar.style == YAML_LITERAL_SCALAR_STYLE ||
                               e->data.scalar.style == YAML_FOLDED_SCALAR_STYLE;
+
+                r = check_scalar_text(p, e, line, col);
+                if (r < 0) {
+                        yaml_event_delete(e);
+                        return r;
+                }
+                if (check_tag(p, e->data.scalar.tag, e->type, line))
+                        quoted = true;
                 anchor = e->data.scalar.anchor;
                 if (!quoted && scalar_is_null(v))
                         n = yaml_node_new(YAML_NODE_NULL);
@@ -366,27 +562,28 @@ static int parse_node(Parser *p, yaml_event_t *e, unsigned depth, YamlNode **ret
                 break;
         }
         case YAML_SEQUENCE_START_EVENT:
+                (void) check_tag(p, e->data.sequence_start.tag, e->type, line);
                 anchor = e->data.sequence_start.anchor;
                 n = yaml_node_new(YAML_NODE_SEQUENCE);
                 break;
         case YAML_MAPPING_START_EVENT:
+                (void) check_tag(p, e->data.mapping_start.tag, e->type, line);
                 anchor = e->data.mapping_start.anchor;
                 n = yaml_node_new(YAML_NODE_MAPPING);
                 break;
         case YAML_ALIAS_EVENT: {
-                const char *name = (const char *) e->data.alias.anchor;
-                for (size_t i = p->n_anchors; i > 0; i--)
-                        if (streq(p->anchors[i - 1].name, name)) {
-                                n = yaml_node_copy(p->anchors[i - 1].node);
-                                break;
-                        }
+                Anchor k = { .name = (char *) e->data.alias.anchor }, **found;
+
+                found = tfind(&k, &p->anchors, anchor_compare);
                 yaml_event_delete(e);
-                if (!n)
+                if (!found)
                         return parser_fail(p, line, col, "unknown alias");
-                p->n_nodes += yaml_node_count(n);
-                if (p->n_nodes > YAML_NODES_MAX)
-                        return parser_fail(p, line, col, "document too large");
-                *ret = TAKE_PTR(n);
+                /* Counted before copying: an alias bomb stops here, not
+                 * after the memory is gone. */
+                r = count_nodes(p, (*found)->n_nodes, line, col);
+                if (r < 0)
+                        return r;
+                *ret = yaml_node_copy((*found)->node);
                 return 0;
         }
         default:
@@ -404,9 +601,9 @@ static int parse_node(Parser *p, yaml_event_t *e, unsigned depth, YamlNode **ret
                                                                           : YAML_MAPPING_END_EVENT, depth);
                 if (r < 0)
                         return r;
-                remember_anchor(p, (const yaml_char_t *) a, n);
+                remember_anchor(p, (const yaml_char_t *) a, n, p->n_nodes - first_node);
         } else {
-                remember_anchor(p, anchor, n);
+                remember_anchor(p, anchor, n, p->n_nodes - first_node);
                 yaml_event_delete(e);
         }
         *ret = TAKE_PTR(n);
@@ -446,12 +643,14 @@ void yaml_document_free(YamlDocument *doc) {
                 return;
         yaml_node_free(doc->root);
         strv_free(doc->files);
+        strv_free(doc->warnings);
         free(doc);
 }
 
 YamlDocument *yaml_document_new(void) {
         YamlDocument *d = xmalloc(sizeof(YamlDocument));
         d->files = xmalloc(sizeof(char *));
+        d->warnings = xmalloc(sizeof(char *));
         return d;
 }
 
@@ -463,6 +662,7 @@ int yaml_document_load_string(const char *name, const char *data, size_t size,
 
         strv_extend(&doc->files, name);
         p.file = doc->files[0];
+        p.warnings = &doc->warnings;
         if (!yaml_parser_initialize(&p.parser))
                 abort();
         yaml_parser_set_input_string(&p.parser, (const unsigned char *) data, size);
@@ -470,11 +670,8 @@ int yaml_document_load_string(const char *name, const char *data, size_t size,
         r = parse_document(&p, &doc->root);
 
         yaml_parser_delete(&p.parser);
-        for (size_t i = 0; i < p.n_anchors; i++) {
-                free(p.anchors[i].name);
-                yaml_node_free(p.anchors[i].node);
-        }
-        free(p.anchors);
+        if (p.anchors)
+                tdestroy(p.anchors, anchor_free);
 
         if (r < 0) {
                 yaml_document_free(doc);
@@ -493,10 +690,16 @@ int yaml_document_load(const char *path, YamlDocument **ret, char **ret_error) {
         size_t size;
         int r;
 
-        r = read_full_file(path, &data, &size);
+        r = read_regular_file(path, YAML_FILE_SIZE_MAX, &data, &size);
         if (r < 0) {
-                if (ret_error)
-                        *ret_error = xasprintf("%s: %s", path, strerror(-r));
+                if (ret_error) {
+                        if (r == -EBADFD)
+                                *ret_error = xasprintf("%s: not a regular file", path);
+                        else if (r == -EFBIG)
+                                *ret_error = xasprintf("%s: larger than %u bytes", path, YAML_FILE_SIZE_MAX);
+                        else
+                                *ret_error = xasprintf("%s: %s", path, strerror(-r));
+                }
                 return r;
         }
         return yaml_document_load_string(path, data, size, ret, ret_error);
@@ -522,6 +725,10 @@ int yaml_document_merge(YamlDocument *dst, YamlDocument *src) {
                 strv_consume(&dst->files, *f);
         free(src->files);
         src->files = NULL;
+        STRV_FOREACH(w, src->warnings)
+                strv_consume(&dst->warnings, *w);
+        free(src->warnings);
+        src->warnings = NULL;
         yaml_document_free(src);
         return 0;
 }

@@ -29,6 +29,7 @@ struct YamlNode {
         YamlNode **items;       /* sequence items or mapping values */
         size_t n_items;
         size_t n_allocated;     /* capacity of keys/items */
+        void *index;            /* large mappings: tsearch() tree of the keys */
         const char *file;       /* shared, owned by the document */
         unsigned line;          /* 1-based; 0 for nodes we created */
 };
@@ -36,10 +37,25 @@ struct YamlNode {
 typedef struct YamlDocument {
         YamlNode *root;         /* NULL for an empty document */
         char **files;           /* every source file, for node->file */
+        char **warnings;        /* "FILE:LINE: ..." found while loading (tags) */
 } YamlDocument;
 
+/* Limits for hostile or broken input, documented in flakes.yaml(5). Real
+ * registrations are a few hundred bytes and a few dozen nodes. */
+#define YAML_FILE_SIZE_MAX (1024U * 1024U)      /* bytes per file */
+/* Keys, values and what aliases expand to, per document: bounds the memory
+ * and time of a document that is small on disk (an "alias bomb"). */
+#define YAML_NODES_MAX 250000U
+/* Warnings kept per document; then one line says the rest are left out. */
+#define YAML_WARNINGS_MAX 100U
+
 /* Parses the first document of a file. On a syntax error returns -EBADMSG
- * and, if ret_error is given, "FILE:LINE:COL: problem". */
+ * and, if ret_error is given, "FILE:LINE:COL: problem"; so do a key given
+ * twice in one mapping and a NUL ("\0") in a string. Tags other than !!str
+ * (!!int, !custom, ...) are ignored with a warning in doc->warnings. A file
+ * that is not a regular file (a FIFO, /dev/zero, ...) gives -EBADFD and
+ * "FILE: not a regular file", one above YAML_FILE_SIZE_MAX -EFBIG and "FILE:
+ * larger than N bytes"; neither blocks nor reads more than the cap. */
 int yaml_document_load(const char *path, YamlDocument **ret, char **ret_error);
 int yaml_document_load_string(const char *name, const char *data, size_t size,
                               YamlDocument **ret, char **ret_error);

@@ -207,6 +207,17 @@ container:
   name: x
    oops: [
 EOT
+cat > "$FLAKES/dup.yaml" <<EOT
+container:
+  name: first
+  target_app_path: /usr/bin/x
+  name: second
+EOT
+printf 'container:\n  name: "img\\0evil"\n' > "$FLAKES/nul.yaml"
+cat > "$FLAKES/tagged.yaml" <<EOT
+container:
+  name: !!binary aW1n
+EOT
 cat > "$FLAKES/unknown.yaml" <<EOT
 container:
   name: fine
@@ -222,7 +233,11 @@ assert_contains "verify: wrong type" "$out" "error: $FLAKES/bad.yaml:2: 'contain
 assert_contains "verify: second error of the same file" "$out" "error: $FLAKES/bad.yaml:4: 'container.runtime.resume' must be true or false"
 assert_contains "verify: syntax error with line" "$out" "error: $FLAKES/syntax.yaml:3:"
 assert_contains "verify: unknown key is a warning" "$out" "warning: $FLAKES/unknown.yaml:3: unknown key 'container.colour', ignoring"
-assert_contains "verify: summary" "$out" "4 flake(s) checked in $FLAKES, 2 with errors"
+assert_contains "verify: a duplicate key is an error with its line" "$out" "error: $FLAKES/dup.yaml:4:3: duplicate key 'name'"
+assert_contains "verify: a NUL escape is an error with its line" "$out" "error: $FLAKES/nul.yaml:2:9: NUL character in a string"
+assert_contains "verify: an unsupported tag is a warning" "$out" "warning: $FLAKES/tagged.yaml:2: unsupported tag '!!binary', ignoring"
+assert_contains "verify: ... and the flake still loads" "$out" "tagged: ok (podman)"
+assert_contains "verify: summary" "$out" "7 flake(s) checked in $FLAKES, 4 with errors"
 out=$("$CTL" verify unknown 2>&1); rc=$?
 assert_eq "verify NAME: only that flake" "1" "$(printf '%s\n' "$out" | grep -c 'checked')"
 # What would make the generator skip a flake fails verify too.
@@ -234,6 +249,51 @@ assert_contains "verify: ... with file and line" "$out" "error: $FLAKES/limits.y
 rm "$FLAKES/limits.yaml"
 out=$("$CTL" verify --units unknown 2>&1)
 assert_contains "verify --units lists the generated drop-in" "$out" "  flake-pull@unknown.service.d/50-flake.conf"
+
+# Registrations that are not regular files (issue 17.3): a FIFO or a link to
+# /dev/zero must neither block nor be read forever (timeout makes a hang a
+# failure); each is one error naming the file, and the other flakes still load.
+rm -f "$FLAKES/bad.yaml" "$FLAKES/syntax.yaml" "$FLAKES/dup.yaml" "$FLAKES/nul.yaml" "$FLAKES/tagged.yaml"
+mkfifo "$FLAKES/fifo.yaml"
+ln -s /dev/zero "$FLAKES/zero.yaml"
+ln -s /dev/urandom "$FLAKES/random.yaml"
+cp "$FLAKES/unknown.yaml" "$FLAKES/dropfifo.yaml"
+mkdir "$FLAKES/dropfifo.d"; mkfifo "$FLAKES/dropfifo.d/10-fifo.yaml"
+head -c $((1024 * 1024 + 1)) /dev/zero | tr '\0' '#' >"$FLAKES/huge.yaml"
+out=$(timeout 20 "$CTL" list --format csv 2>"$ROOT/err"); rc=$?
+err=$(cat "$ROOT/err")
+assert_eq "list with a FIFO and /dev/zero: exit 0" "0" "$rc"
+assert_contains "list: the FIFO is named" "$err" "$FLAKES/fifo.yaml: not a regular file"
+assert_contains "list: the link to /dev/zero is named" "$err" "$FLAKES/zero.yaml: not a regular file"
+assert_contains "list: the link to /dev/urandom is named" "$err" "$FLAKES/random.yaml: not a regular file"
+assert_contains "list: the FIFO drop-in is named" "$err" "$FLAKES/dropfifo.d/10-fifo.yaml: not a regular file"
+assert_contains "list: the file above the cap is named" "$err" "$FLAKES/huge.yaml: larger than 1048576 bytes"
+assert_contains "list: the good flakes are still listed" "$out" "unknown,podman,"
+out=$(timeout 20 "$CTL" verify 2>&1); rc=$?
+assert_eq "verify with a FIFO and /dev/zero: exit 1" "1" "$rc"
+assert_contains "verify: the FIFO" "$out" "error: $FLAKES/fifo.yaml: not a regular file"
+assert_contains "verify: /dev/zero" "$out" "error: $FLAKES/zero.yaml: not a regular file"
+assert_contains "verify: the FIFO drop-in" "$out" "error: $FLAKES/dropfifo.d/10-fifo.yaml: not a regular file"
+assert_contains "verify: the file above the cap" "$out" "error: $FLAKES/huge.yaml: larger than 1048576 bytes"
+assert_contains "verify: the good flake" "$out" "unknown: ok (podman)"
+# Both pilots refuse such a registration at once, with the file named.
+for pilot in podman-pilot firecracker-pilot; do
+        ln -sf "$FLAKE_BUILD_ROOT/helpers/$pilot/$pilot" "$ROOT/fifo"
+        out=$(timeout 20 "$ROOT/fifo" 2>&1); rc=$?
+        assert_eq "$pilot with a FIFO registration fails, without blocking" "yes" \
+                "$([ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && echo yes || echo "no ($rc)")"
+        assert_contains "$pilot names the FIFO" "$out" "$FLAKES/fifo.yaml: not a regular file"
+done
+rm -f "$ROOT/fifo"
+# The configuration file likewise.
+mkfifo "$ROOT/etc/flakes.yml"
+before=$(snapshot)
+expect 1 "$ROOT/etc/flakes.yml: not a regular file" "flakes.yml is a FIFO" timeout 20 "$CTL" list
+rm "$ROOT/etc/flakes.yml"; ln -s /dev/zero "$ROOT/etc/flakes.yml"
+before=$(snapshot)
+expect 1 "$ROOT/etc/flakes.yml: not a regular file" "flakes.yml is /dev/zero" timeout 20 "$CTL" list
+rm -rf "$ROOT/etc/flakes.yml" "$FLAKES/fifo.yaml" "$FLAKES/zero.yaml" "$FLAKES/random.yaml" "$FLAKES/dropfifo.yaml" \
+        "$FLAKES/dropfifo.d" "$FLAKES/huge.yaml"
 
 out=$("$CTL" verify nosuch 2>&1); rc=$?
 assert_eq "verify of a missing flake fails" "1" "$rc"

@@ -37,6 +37,29 @@ check "a broken flakes.yml exits 0" env -u FLAKES_DIR FLAKE_CONFIG="$tmp/flakes.
 out=$(env -u FLAKES_DIR FLAKE_CONFIG="$tmp/flakes.yml" "$generator" "$tmp/bc" 2>&1)
 assert_contains "... and says why" "$out" "$tmp/flakes.yml"
 
+# --- files that are not regular files (issue 17.3) neither block nor stop the others ---
+mkdir "$tmp/special"
+cp "$cases/container/input/joe.yaml" "$tmp/special/joe.yaml"
+cp "$cases/container/input/joe.yaml" "$tmp/special/yarn.yaml"
+mkfifo "$tmp/special/a-fifo.yaml"
+ln -s /dev/zero "$tmp/special/b-zero.yaml"
+mkdir "$tmp/special/joe.d"; mkfifo "$tmp/special/joe.d/10-fifo.yaml"
+head -c $((1024 * 1024 + 1)) /dev/zero | tr '\0' '#' >"$tmp/special/c-huge.yaml"
+out=$(FLAKES_DIR="$tmp/special" timeout 20 "$generator" "$tmp/sp" 2>&1); status=$?
+assert_eq "a FIFO and /dev/zero as flakes: exit 0, no hang" 0 "$status"
+assert_contains "... the FIFO is named" "$out" "$tmp/special/a-fifo.yaml: not a regular file, ignoring flake 'a-fifo'."
+assert_contains "... /dev/zero is named" "$out" "$tmp/special/b-zero.yaml: not a regular file, ignoring flake 'b-zero'."
+assert_contains "... the FIFO drop-in is named" "$out" "$tmp/special/joe.d/10-fifo.yaml: not a regular file, ignoring flake 'joe'."
+assert_contains "... the file above the cap is named" "$out" "$tmp/special/c-huge.yaml: larger than 1048576 bytes"
+check "... the flakes after them are still generated" test -f "$tmp/sp/flake-pull@yarn.service.d/50-flake.conf"
+mkfifo "$tmp/fifo.yml"
+out=$(env -u FLAKES_DIR FLAKE_CONFIG="$tmp/fifo.yml" timeout 20 "$generator" "$tmp/bf" 2>&1); status=$?
+assert_eq "a FIFO as flakes.yml: exit 0, no hang" 0 "$status"
+assert_contains "... and says why" "$out" "$tmp/fifo.yml: not a regular file"
+out=$(env -u FLAKES_DIR FLAKE_CONFIG=/dev/zero timeout 20 "$generator" "$tmp/bz" 2>&1); status=$?
+assert_eq "/dev/zero as flakes.yml: exit 0, no hang" 0 "$status"
+assert_contains "... and says why" "$out" "/dev/zero: not a regular file"
+
 # --- flakes dir from flakes.yml ---
 printf 'generic:\n  flakes_dir: %s\n' "$cases/container/input" >"$tmp/good.yml"
 check "flakes_dir from flakes.yml" env -u FLAKES_DIR FLAKE_CONFIG="$tmp/good.yml" "$generator" "$tmp/cfg"

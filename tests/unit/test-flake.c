@@ -159,6 +159,45 @@ static void test_unknown_keys_warn(void **state) {
         flake_diagnostics_done(&diag);
 }
 
+/* 100,000 unknown keys are 100 warnings and one line saying the rest were
+ * left out (collecting them all made loading quadratic). */
+static void test_problems_capped(void **state) {
+        _cleanup_free_ char *text = xmalloc(100000 * 16 + 64);
+        _cleanup_(flake_freep) Flake *f = NULL;
+        FlakeDiagnostics diag = {};
+        char *p = text;
+
+        p = stpcpy(p, "container:\n  name: a\n");
+        for (size_t i = 0; i < 100000; i++)
+                p += sprintf(p, "k%zu: %zu\n", i, i);
+        assert_int_equal(from_string(text, &f, &diag), 0);
+        assert_int_equal(strv_length(diag.warnings), FLAKE_PROBLEMS_MAX + 1);
+        assert_string_equal(diag.warnings[0], "test.yaml:3: unknown key 'k0', ignoring");
+        assert_string_equal(diag.warnings[FLAKE_PROBLEMS_MAX - 1], "test.yaml:102: unknown key 'k99', ignoring");
+        assert_string_equal(diag.warnings[FLAKE_PROBLEMS_MAX],
+                            "test.yaml: more than 100 problems of this kind, the rest are not shown");
+        flake_diagnostics_done(&diag);
+}
+
+/* The loader's warnings (tags) reach the diagnostics, first and with their
+ * line; the flake still loads. */
+static void test_tag_warnings(void **state) {
+        _cleanup_(flake_freep) Flake *f = NULL;
+        FlakeDiagnostics diag = {};
+
+        assert_int_equal(from_string("container:\n  name: !!binary aW1n\n  runtime:\n    resume: !!str true\n", &f, &diag), -EBADMSG);
+        assert_int_equal(strv_length(diag.warnings), 1);
+        assert_string_equal(diag.warnings[0], "test.yaml:2: unsupported tag '!!binary', ignoring");
+        /* !!str true is a string, not a boolean */
+        assert_string_equal(diag.errors[0], "test.yaml:4: 'container.runtime.resume' must be true or false");
+        flake_diagnostics_done(&diag);
+
+        assert_int_equal(from_string("container:\n  name: !img x\n", &f, &diag), 0);
+        assert_string_equal(f->image, "x");
+        assert_string_equal(diag.warnings[0], "test.yaml:2: unsupported tag '!img', ignoring");
+        flake_diagnostics_done(&diag);
+}
+
 static void test_engine_names(void **state) {
         assert_string_equal(flake_engine_to_string(FLAKE_ENGINE_PODMAN), "podman");
         assert_int_equal(flake_engine_from_string("firecracker"), FLAKE_ENGINE_FIRECRACKER);
@@ -198,6 +237,8 @@ int main(void) {
                 cmocka_unit_test(test_missing),
                 cmocka_unit_test(test_errors),
                 cmocka_unit_test(test_all_errors_reported),
+                cmocka_unit_test(test_problems_capped),
+                cmocka_unit_test(test_tag_warnings),
                 cmocka_unit_test(test_unknown_keys_warn),
                 cmocka_unit_test(test_engine_names),
                 cmocka_unit_test(test_list_names),
