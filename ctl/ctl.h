@@ -75,6 +75,11 @@ int ctl_check_value(const char *option, const char *value);
  * refuses what podman would take for an option. */
 int ctl_check_image(const char *option, const char *value);
 
+/* Runs podman args up to attempts times, its output kept: a failure is one
+ * line of ours, "WHAT failed (status N): <podman's reason>", not podman's
+ * lines followed by ours. */
+int ctl_podman_run(const PodmanContext *p, char **args, const char *what, unsigned attempts);
+
 /* A usage error: logs the message and returns -EINVAL (exit status 2). */
 int ctl_usage_error(const char *fmt, ...) _printf_(1, 2);
 

@@ -2,6 +2,7 @@
 /* flake-ctl podman pull|load: images into the flake image store. Pruning
  * dangling images happens here, after a successful pull or load, and never
  * on the pilot's launch path. */
+#include <assert.h>
 #include <getopt.h>
 #include <sys/stat.h>
 
@@ -31,12 +32,10 @@ static const char *podman_reason(char *out) {
         return startswith(last, "Error: ") ?: (isempty(last) ? "no message" : last);
 }
 
-/* Runs podman args, once more if it fails (registries do hiccup), then
- * prunes dangling images. podman's output is kept: a failure is one line of
- * ours with podman's reason in it, not podman's lines followed by ours. */
-static int podman_with_retry(const PodmanContext *p, char **args, const char *what) {
+int ctl_podman_run(const PodmanContext *p, char **args, const char *what, unsigned attempts) {
         int r;
 
+        assert(attempts >= 1);
         for (unsigned attempt = 1;; attempt++) {
                 _cleanup_free_ char *out = NULL;
 
@@ -44,12 +43,22 @@ static int podman_with_retry(const PodmanContext *p, char **args, const char *wh
                 if (r < 0)
                         return log_error_errno(r, "Cannot run podman: %m");
                 if (r == 0)
-                        break;
-                if (attempt == 2)
-                        return log_error_errno(SYNTHETIC_ERRNO(EIO), "%s failed twice (status %d): %s",
-                                               what, r, podman_reason(out));
+                        return 0;
+                if (attempt == attempts)
+                        return log_error_errno(SYNTHETIC_ERRNO(EIO), "%s failed%s (status %d): %s",
+                                               what, attempts > 1 ? " twice" : "", r, podman_reason(out));
                 log_debug("%s failed with status %d (%s), trying once more", what, r, podman_reason(out));
         }
+}
+
+/* Runs podman args, once more if it fails (registries do hiccup), then
+ * prunes dangling images. */
+static int podman_with_retry(const PodmanContext *p, char **args, const char *what) {
+        int r;
+
+        r = ctl_podman_run(p, args, what, 2);
+        if (r < 0)
+                return r;
         (void) podman_waitl(p, SPAWN_NULL_STDOUT, NULL, "image", "prune", "--force", NULL);
         return 0;
 }

@@ -248,17 +248,14 @@ int verb_podman_register(Ctl *ctl, int argc, char *argv[]) {
 
 static int purge_podman_image(Ctl *ctl, const char *image) {
         _cleanup_(podman_context_done) PodmanContext p = {};
+        _cleanup_free_ char *what = xasprintf("podman image rm %s", image);
+        char *args[] = { (char *) "image", (char *) "rm", (char *) "--force", (char *) "--", (char *) image, NULL };
         int r;
 
         r = ctl_podman_context(ctl, &p);
         if (r < 0)
                 return r;
-        r = podman_waitl(&p, 0, NULL, "image", "rm", "--force", "--", image, NULL);
-        if (r < 0)
-                return log_error_errno(r, "Failed to run podman: %m");
-        if (r > 0)
-                return log_error_errno(SYNTHETIC_ERRNO(EIO), "podman image rm %s failed with status %d", image, r);
-        return r;
+        return ctl_podman_run(&p, args, what, 1);
 }
 
 int verb_podman_remove(Ctl *ctl, int argc, char *argv[]) {

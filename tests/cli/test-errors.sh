@@ -216,7 +216,7 @@ EOT
 printf 'container:\n  name: "img\\0evil"\n' > "$FLAKES/nul.yaml"
 cat > "$FLAKES/tagged.yaml" <<EOT
 container:
-  name: !!binary aW1n
+  name: !!binary aw1n
 EOT
 cat > "$FLAKES/unknown.yaml" <<EOT
 container:
