@@ -111,7 +111,9 @@ static int check_parent(int fd, const char *path, uid_t uid) {
         return 0;
 }
 
+/* The private dir itself, opened with O_PATH: returns a real fd of it. */
 static int check_private(int fd, const char *path, uid_t uid) {
+        _cleanup_close_ int dfd = -EBADF;
         struct stat st;
 
         if (fstat(fd, &st) < 0)
@@ -121,10 +123,13 @@ static int check_private(int fd, const char *path, uid_t uid) {
                                        path, (unsigned) st.st_uid, (unsigned) uid);
         if (st.st_mode & 0022)
                 return log_error_errno(SYNTHETIC_ERRNO(EPERM), "%s is writable by other users, refusing", path);
+        dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return log_error_errno(errno, "Cannot open %s: %m", path);
         /* Reading is harmless to us, but the names are the user's business. */
-        if ((st.st_mode & 0077) && fchmod(fd, st.st_mode & 07700) < 0)
+        if ((st.st_mode & 0077) && fchmod(dfd, st.st_mode & 07700) < 0)
                 return log_error_errno(errno, "Cannot make %s private: %m", path);
-        return 0;
+        return TAKE_FD(dfd);
 }
 
 /* May the caller create an entry in the directory fd? Not where others may
@@ -145,7 +150,9 @@ int flake_open_private_dir(const char *path, uid_t uid, bool create, mode_t base
 
         if (!path_is_absolute(path))
                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s: not an absolute path", path);
-        fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        /* O_PATH: a dir we may not read (another user's) is still checked,
+         * and refused by its owner rather than by EACCES. */
+        fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return log_error_errno(errno, "Cannot open /: %m");
         r = check_parent(fd, "/", uid);
@@ -154,7 +161,7 @@ int flake_open_private_dir(const char *path, uid_t uid, bool create, mode_t base
 
         for (char *c = strtok_r(copy, "/", &save), *next; c; c = next) {
                 _cleanup_close_ int child = -EBADF;
-                bool last;
+                bool last, made = false;
 
                 next = strtok_r(NULL, "/", &save);
                 last = !next;
@@ -168,20 +175,21 @@ int flake_open_private_dir(const char *path, uid_t uid, bool create, mode_t base
                         sofar = t;
                 }
 
-                child = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                child = openat(fd, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (child < 0 && errno == ENOENT && create) {
                         mode_t mode = last ? 0700 : base_mode;
 
-                        if (!may_create_in(fd))
+                        /* Our own dir may be made in a shared base: if
+                         * someone else made it first, its owner tells. */
+                        if (!last && !may_create_in(fd))
                                 return log_error_errno(SYNTHETIC_ERRNO(ENOENT),
                                                        "%s does not exist and only root may create it "
                                                        "(systemd-tmpfiles --create does)", sofar);
-                        if (mkdirat(fd, c, mode) < 0 && errno != EEXIST)
+                        if (mkdirat(fd, c, mode) >= 0)
+                                made = true;
+                        else if (errno != EEXIST)
                                 return log_error_errno(errno, "Cannot create %s: %m", sofar);
-                        child = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                        /* The umask must not decide the sticky bit of a shared base. */
-                        if (child >= 0 && (mode & ~0777))
-                                (void) fchmod(child, mode);
+                        child = openat(fd, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 }
                 if (child < 0) {
                         if (errno == ENOENT && !create)
@@ -191,9 +199,24 @@ int flake_open_private_dir(const char *path, uid_t uid, bool create, mode_t base
                                                        "%s is not a directory (or a symlink), refusing", sofar);
                         return log_error_errno(errno, "Cannot open %s: %m", sofar);
                 }
-                r = last ? check_private(child, sofar, uid) : check_parent(child, sofar, uid);
-                if (r < 0)
-                        return r;
+                if (last) {
+                        r = check_private(child, sofar, uid);
+                        if (r < 0)
+                                return r;
+                        close(child);
+                        child = r;
+                } else {
+                        r = check_parent(child, sofar, uid);
+                        if (r < 0)
+                                return r;
+                        /* The umask must not decide the sticky bit of a
+                         * shared base; chmod the checked dir, not the name. */
+                        if (made && (base_mode & ~0777)) {
+                                _cleanup_close_ int dfd = openat(child, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                                if (dfd < 0 || fchmod(dfd, base_mode) < 0)
+                                        return log_error_errno(errno, "Cannot set the mode of %s: %m", sofar);
+                        }
+                }
                 close(fd);
                 fd = TAKE_FD(child);
         }
