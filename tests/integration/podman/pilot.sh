@@ -271,6 +271,17 @@ assert_contains "show: the name is shown escaped" "$out" 'own@\x1b[31mred'
 rm -f "$IDS/0/own@"$'\e[31mred'".cid"
 podman rm --force --time 0 flake-evil >/dev/null
 
+# --- debug logs: no environment, no secrets of URLs (issue 12.11) -----------
+register dbg localhost/flake-test /bin/sh "  runtime:" "    runas: root" "    podman:" \
+        "      - --env PROXY=http://flake:s3cret@proxy.example:3128/?token=t0k"
+err=$(PILOT_DEBUG=1 "$(app dbg)" -c 'echo "$PROXY"' 2>&1 >"$T/dbg.out")
+assert_eq "debug: the app still gets the whole value" "http://flake:s3cret@proxy.example:3128/?token=t0k" "$(cat "$T/dbg.out")"
+assert_contains "debug: podman's command line is logged" "$err" "run: "
+assert_contains "... with the URL redacted" "$err" "PROXY=http://***@proxy.example:3128/?***"
+assert_not_contains "... no password" "$err" "s3cret"
+assert_not_contains "... no query string" "$err" "t0k"
+assert_not_contains "... and no environment" "$err" "CONTAINERS_STORAGE_CONF="
+
 # --- attach ----------------------------------------------------------------
 register att localhost/flake-test /bin/sh "  runtime:" "    runas: root" "    attach: true"
 out=$("$(app att)" -c 'echo attached; exit 6'); rc=$?
