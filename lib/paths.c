@@ -143,13 +143,25 @@ static bool may_create_in(int fd) {
 }
 
 int flake_open_private_dir(const char *path, uid_t uid, bool create, mode_t base_mode) {
+        _cleanup_strv_free_ char **parts = NULL;
         _cleanup_free_ char *copy = xstrdup(path), *sofar = xstrdup("");
         _cleanup_close_ int fd = -EBADF;
         char *save = NULL;
+        size_t n;
         int r;
 
         if (!path_is_absolute(path))
                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s: not an absolute path", path);
+        for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+                if (streq(c, ".."))
+                        return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s: '..' is not allowed here", path);
+                if (!streq(c, "."))
+                        strv_extend(&parts, c);
+        }
+        n = strv_length(parts);
+        if (n == 0)
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s: not a directory of its own", path);
+
         /* O_PATH: a dir we may not read (another user's) is still checked,
          * and refused by its owner rather than by EACCES. */
         fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -159,16 +171,13 @@ int flake_open_private_dir(const char *path, uid_t uid, bool create, mode_t base
         if (r < 0)
                 return r;
 
-        for (char *c = strtok_r(copy, "/", &save), *next; c; c = next) {
+        for (size_t i = 0; i < n; i++) {
                 _cleanup_close_ int child = -EBADF;
-                bool last, made = false;
+                const char *c = parts[i];
+                bool last = i == n - 1, made = false;
+                /* base_mode is for the base of the private dir only. */
+                mode_t mode = last ? 0700 : i == n - 2 ? base_mode : 0755;
 
-                next = strtok_r(NULL, "/", &save);
-                last = !next;
-                if (streq(c, "."))
-                        continue;
-                if (streq(c, ".."))
-                        return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s: '..' is not allowed here", path);
                 {
                         char *t = xasprintf("%s/%s", sofar, c);
                         free(sofar);
@@ -177,8 +186,6 @@ int flake_open_private_dir(const char *path, uid_t uid, bool create, mode_t base
 
                 child = openat(fd, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (child < 0 && errno == ENOENT && create) {
-                        mode_t mode = last ? 0700 : base_mode;
-
                         /* Our own dir may be made in a shared base: if
                          * someone else made it first, its owner tells. */
                         if (!last && !may_create_in(fd))
@@ -211,9 +218,9 @@ int flake_open_private_dir(const char *path, uid_t uid, bool create, mode_t base
                                 return r;
                         /* The umask must not decide the sticky bit of a
                          * shared base; chmod the checked dir, not the name. */
-                        if (made && (base_mode & ~0777)) {
+                        if (made && (mode & ~0777)) {
                                 _cleanup_close_ int dfd = openat(child, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                                if (dfd < 0 || fchmod(dfd, base_mode) < 0)
+                                if (dfd < 0 || fchmod(dfd, mode) < 0)
                                         return log_error_errno(errno, "Cannot set the mode of %s: %m", sofar);
                         }
                 }

@@ -59,8 +59,9 @@ char *flake_vm_image_dir(bool user, const char *name);
  * checked, and the path stays as safe as the fd. The last component must be
  * a directory owned by uid and not writable by group or others; read
  * access for others is taken away. With create, missing components are
- * made (the last 0700, others base_mode), except in a directory others may
- * write to as well, where only root creates (the first user would own it).
+ * made (the last 0700, its parent base_mode, others 0755), except in a
+ * directory others may write to as well, where only root creates (the
+ * first user would own it).
  * Returns the fd; -ENOENT quietly when something is missing and create is
  * false; otherwise logs one line naming the directory. */
 int flake_open_private_dir(const char *path, uid_t uid, bool create, mode_t base_mode);

@@ -135,6 +135,13 @@ static void test_configured_ids_dir(void **state) {
         assert_int_equal(lstat(ids, &st), 0);
         assert_int_equal(st.st_mode & 07777, 01777);
         assert_int_equal(state_dir_as(OTHER, ids, "/nonexistent", NULL), 0);
+        /* Only the base of the private dirs is shared. */
+        _cleanup_free_ char *deep = at("deep/er/ids"), *deep_mid = at("deep/er");
+        assert_int_equal(state_dir_as(0, deep, NULL, NULL), 0);
+        assert_int_equal(lstat(deep_mid, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0755);
+        assert_int_equal(lstat(deep, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 01777);
         /* No symlink anywhere on the path. */
         assert_int_equal(symlink(dir, link), 0);
         assert_int_equal(state_dir_as(0, via_link, NULL, NULL), 3);
