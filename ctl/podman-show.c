@@ -81,19 +81,16 @@ static int list_cid_files(int dir_fd, char ***ret) {
         return 0;
 }
 
+/* Values come from other users' file names and files: control characters
+ * are escaped for the terminal (JSON escapes them itself). */
 static void add_row(Table *t, char * const *cells, size_t n, OutputFormat format) {
-        _cleanup_strv_free_ char **shown = NULL;
+        char *shown[n];
 
-        /* JSON escapes control characters itself. */
         for (size_t i = 0; i < n; i++)
-                strv_consume(&shown, format == OUTPUT_JSON ? xstrdup(strempty(cells[i]))
-                                                           : escape_for_display(strempty(cells[i])));
-        for (size_t i = 0; i < n; i++)
-                if (!cells[i]) {
-                        free(shown[i]);
-                        shown[i] = NULL;
-                }
+                shown[i] = !cells[i] ? NULL : format == OUTPUT_JSON ? xstrdup(cells[i]) : escape_for_display(cells[i]);
         table_add_row(t, (const char * const *) shown);
+        for (size_t i = 0; i < n; i++)
+                free(shown[i]);
 }
 
 static int show_uid_dir(Ctl *ctl, Table *t, OutputFormat format, const char *dir, uid_t uid,
