@@ -249,7 +249,7 @@ int verb_podman_register(Ctl *ctl, int argc, char *argv[]) {
 static int purge_podman_image(Ctl *ctl, const char *image) {
         _cleanup_(podman_context_done) PodmanContext p = {};
         _cleanup_free_ char *what = xasprintf("podman image rm %s", image);
-        char *args[] = { (char *) "image", (char *) "rm", (char *) "--force", (char *) "--", (char *) image, NULL };
+        char *args[] = { (char *) "image", (char *) "rm", (char *) "--force", (char *) "--ignore", (char *) "--", (char *) image, NULL };
         int r;
 
         r = ctl_podman_context(ctl, &p);

@@ -139,8 +139,11 @@ static int check_app_link(const char *link_path, FlakeEngine engine, bool force)
         return 0;
 }
 
-int ctl_remove_app(Ctl *ctl, FlakeEngine engine, const char *app, bool force) {
-        _cleanup_free_ char *name = NULL, *link_path = NULL, *yaml = NULL, *dropins = NULL;
+/* Everything remove checks before it changes anything: app is a valid
+ * command path; without force its registration exists and is of this engine;
+ * what is at the app path is ours to remove (check_app_link()). */
+static int check_removal(Ctl *ctl, FlakeEngine engine, const char *app, bool force) {
+        _cleanup_free_ char *name = NULL, *link_path = NULL, *yaml = NULL;
         int r;
 
         /* app may come from a registration's host_app_path, not only from
@@ -150,7 +153,6 @@ int ctl_remove_app(Ctl *ctl, FlakeEngine engine, const char *app, bool force) {
                 return ctl_failure(r);
         link_path = flake_root_path(app);
         yaml = flake_yaml_path(ctl->config.flakes_dir, name);
-        dropins = flake_dropin_dir(ctl->config.flakes_dir, name);
 
         if (!force) {
                 _cleanup_(flake_freep) Flake *f = NULL;
@@ -165,9 +167,20 @@ int ctl_remove_app(Ctl *ctl, FlakeEngine engine, const char *app, bool force) {
                         return log_error_errno(SYNTHETIC_ERRNO(EMEDIUMTYPE), "%s is a %s flake, not a %s flake",
                                                app, flake_engine_to_string(f->engine), flake_engine_to_string(engine));
         }
-        r = check_app_link(link_path, engine, force);
+        return check_app_link(link_path, engine, force);
+}
+
+int ctl_remove_app(Ctl *ctl, FlakeEngine engine, const char *app, bool force) {
+        _cleanup_free_ char *name = NULL, *link_path = NULL, *yaml = NULL, *dropins = NULL;
+        int r;
+
+        r = check_removal(ctl, engine, app, force);
         if (r < 0)
                 return r;
+        name = path_basename(app);
+        link_path = flake_root_path(app);
+        yaml = flake_yaml_path(ctl->config.flakes_dir, name);
+        dropins = flake_dropin_dir(ctl->config.flakes_dir, name);
 
         /* The command goes first, so a partial removal never leaves a link
          * to a pilot without a registration behind it. unlink() never
@@ -184,14 +197,14 @@ int ctl_remove_app(Ctl *ctl, FlakeEngine engine, const char *app, bool force) {
         return 0;
 }
 
-int ctl_remove_by_image(Ctl *ctl, FlakeEngine engine, const char *image) {
-        _cleanup_strv_free_ char **names = NULL;
-        int r, n = 0, first_error = 0;
+/* The commands of every registration of engine whose image is image. */
+static int apps_of_image(Ctl *ctl, FlakeEngine engine, const char *image, char ***ret) {
+        _cleanup_strv_free_ char **names = NULL, **apps = NULL;
+        int r;
 
         r = flake_list_names(ctl->config.flakes_dir, &names);
         if (r < 0)
                 return log_error_errno(r, "Failed to read %s: %m", ctl->config.flakes_dir);
-
         STRV_FOREACH(name, names) {
                 _cleanup_(flake_freep) Flake *f = NULL;
                 FlakeDiagnostics diag = {};
@@ -204,16 +217,38 @@ int ctl_remove_by_image(Ctl *ctl, FlakeEngine engine, const char *image) {
                         log_warning("%s: no host_app_path, cannot find its command; skipping", f->path);
                         continue;
                 }
-                r = ctl_remove_app(ctl, engine, f->host_app_path, false);
-                if (r < 0) {
-                        if (first_error == 0)
-                                first_error = r;
-                        continue;
-                }
-                log_info("Removed %s", f->host_app_path);
-                n++;
+                strv_extend(&apps, f->host_app_path);
         }
-        return first_error < 0 ? first_error : n;
+        *ret = TAKE_PTR(apps);
+        return 0;
+}
+
+int ctl_remove_image(Ctl *ctl, FlakeEngine engine, const char *image, CtlPurgeImage purge) {
+        _cleanup_strv_free_ char **apps = NULL;
+        int r;
+
+        r = apps_of_image(ctl, engine, image, &apps);
+        if (r < 0)
+                return r;
+        /* All or nothing: every registration must pass remove's checks, and
+         * the image must go, before any registration is removed. */
+        STRV_FOREACH(app, apps) {
+                r = check_removal(ctl, engine, *app, false);
+                if (r < 0)
+                        return r;
+        }
+        r = purge(ctl, image);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(app, apps) {
+                r = ctl_remove_app(ctl, engine, *app, false);
+                if (r < 0)
+                        return r;
+                log_info("Removed %s", *app);
+        }
+        if (apps)
+                ctl_reload_units(ctl);
+        return 0;
 }
 
 /* Parses what we are about to write with the same code that will read it,
@@ -404,12 +439,7 @@ int ctl_verb_remove(Ctl *ctl, int argc, char *argv[], FlakeEngine engine, CtlPur
                         return ctl_failure(r);
                 log_info("Removed %s", app);
         } else {
-                r = ctl_remove_by_image(ctl, engine, image);
-                if (r > 0)
-                        ctl_reload_units(ctl);
-                if (r < 0)
-                        return ctl_failure(r);
-                return ctl_failure(purge(ctl, image));
+                return ctl_failure(ctl_remove_image(ctl, engine, image, purge));
         }
         ctl_reload_units(ctl);
         return 0;

@@ -28,13 +28,13 @@ int ctl_register(Ctl *ctl, FlakeEngine engine, const char *app, bool force, Yaml
  * lock. */
 int ctl_remove_app(Ctl *ctl, FlakeEngine engine, const char *app, bool force);
 
-/* Removes every registration of engine whose image is image (continuing past
- * failures). Returns the number removed, or the first error. Must hold the
- * lock. */
-int ctl_remove_by_image(Ctl *ctl, FlakeEngine engine, const char *image);
-
 /* Removes the image itself after its registrations (engine specific). */
 typedef int (*CtlPurgeImage)(Ctl *ctl, const char *image);
+
+/* Removes every registration of engine whose image is image, and the image
+ * (purge). All or nothing: if any registration fails remove's checks or the
+ * image cannot be removed, nothing is. Must hold the lock. */
+int ctl_remove_image(Ctl *ctl, FlakeEngine engine, const char *image, CtlPurgeImage purge);
 
 /* "remove (--app PATH | --container/--vm NAME) [--force]" for an engine. */
 int ctl_verb_remove(Ctl *ctl, int argc, char *argv[], FlakeEngine engine, CtlPurgeImage purge);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <sys/stat.h>
@@ -137,4 +138,38 @@ char *podman_chomp(char *s) {
         while (l > 0 && (s[l - 1] == '\n' || s[l - 1] == '\r'))
                 s[--l] = 0;
         return s;
+}
+
+bool podman_container_id_is_valid(const char *s) {
+        size_t n = s ? strspn(s, "0123456789abcdef") : 0;
+
+        return n >= 12 && n <= 64 && s[n] == 0;
+}
+
+int podman_read_cid_file(int dir_fd, const char *name, char **ret) {
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        char buf[130];
+        ssize_t n;
+
+        fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADMSG;
+        n = read(fd, buf, sizeof(buf) - 1);
+        if (n < 0)
+                return -errno;
+        buf[n] = 0;
+        /* podman ends it without a newline; a hand-made one may have one. */
+        if (n > 0 && buf[n - 1] == '\n')
+                buf[--n] = 0;
+        if (n == 0)
+                return -ENOENT;
+        if (!podman_container_id_is_valid(buf))
+                return -EBADMSG;
+        *ret = xstrdup(buf);
+        return 0;
 }

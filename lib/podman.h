@@ -54,3 +54,13 @@ int storage_conf_runroot(const char *path, char **ret);
 
 /* Trims trailing newlines from podman output in place; returns s. */
 char *podman_chomp(char *s);
+
+/* A container ID as podman prints it: 12 to 64 lowercase hex digits (and
+ * so never an option of podman's). */
+bool podman_container_id_is_valid(const char *s);
+
+/* Reads the container ID of a cid file (name relative to dir_fd, or a path
+ * with AT_FDCWD), never through a symlink. -ENOENT: no file or an empty one
+ * (podman creates it before it writes it); -EBADMSG: the content is not a
+ * container ID; other errors of open/read. Does not log. */
+int podman_read_cid_file(int dir_fd, const char *name, char **ret);

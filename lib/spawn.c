@@ -9,15 +9,19 @@
 #include "macro.h"
 #include "spawn.h"
 #include "strv.h"
+#include "url-redact.h"
 
-static void log_command(char * const *argv, char * const *env) {
-        _cleanup_free_ char *a = NULL, *e = NULL;
+/* The command line only: the environment added for the child is never
+ * logged (it is private to a process, unlike /proc/PID/cmdline, and may
+ * hold credentials), and URLs lose their user info and query strings. */
+static void log_command(char * const *argv) {
+        _cleanup_free_ char *a = NULL, *redacted = NULL;
 
         if (log_get_max_level() < LOG_DEBUG)
                 return;
         a = strv_join(argv, " ");
-        e = env ? strv_join(env, " ") : NULL;
-        log_debug("run: %s%s%s", strempty(e), e ? " " : "", a);
+        redacted = url_redact(a);
+        log_debug("run: %s", redacted);
 }
 
 static _noreturn_ void child(char * const *argv, char * const *env, SpawnFlags flags, int out_fd) {
@@ -58,7 +62,7 @@ static int spawn_internal(char * const *argv, char * const *env, SpawnFlags flag
         if (!find_executable(argv[0], &path))
                 return -ENOENT;
 
-        log_command(argv, env);
+        log_command(argv);
         pid = fork();
         if (pid < 0)
                 return negative_errno();

@@ -21,7 +21,8 @@ typedef enum SpawnFlags {
  * environment plus env ("KEY=value" entries, may be NULL), waits for it, and
  * returns its exit status (0..255), 128+N if it died of signal N, or a
  * negative errno if it could not be started (-ENOENT: no such program).
- * With PILOT_DEBUG set, the command line is logged at debug level. */
+ * With PILOT_DEBUG set, the command line is logged at debug level (URLs
+ * redacted by url_redact(); the environment never). */
 int spawn_wait(char * const *argv, char * const *env, SpawnFlags flags, char **ret_stdout);
 
 /* fork+exec without waiting; returns the pid or a negative errno. */

@@ -38,7 +38,7 @@ int pilot_expand_vars(const char *s, char **ret);
  * those), missing volume paths dropped with %ignore_missing_volume_path. */
 int pilot_podman_options(const Flake *f, const PilotArgs *a, char ***ret);
 
-/* The per-user meta directory <ids_dir>/<uid> (0700, owned by us). */
+/* The caller's meta directory (flake_instance_state_dir(): checked, 0700). */
 int instance_meta_dir(const char *ids_dir, char **ret);
 /* Takes the instance lock <meta>/<instance>.lock; returns the fd. */
 int instance_lock(const char *meta_dir, const char *instance);

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "macro.h"
 #include "progress.h"
+#include "url-redact.h"
 
 typedef struct Transfer {
         CURL *curl;
@@ -27,6 +28,7 @@ typedef struct Transfer {
         char reason[64];
         char *etag, *last_modified;
         char *location;             /* of the last redirect */
+        char *shown;                /* url for messages: url_redact() */
         int64_t range_start;        /* from Content-Range, -1 if none */
         bool bad_status;
         bool resume_refused;
@@ -42,6 +44,7 @@ int download_global_init(void) {
 
 int download_check_url(const char *url, const PullOptions *o) {
         _cleanup_free_ char *scheme = NULL;
+        _cleanup_free_ char *shown = url_redact(url);    /* logs carry no credentials */
         CURLU *u = curl_url();
         CURLUcode uc;
         char *s = NULL;
@@ -53,7 +56,7 @@ int download_check_url(const char *url, const PullOptions *o) {
                 uc = curl_url_get(u, CURLUPART_SCHEME, &s, 0);
         curl_url_cleanup(u);
         if (uc != CURLUE_OK)
-                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "Invalid URL '%s': %s", url, curl_url_strerror(uc));
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "Invalid URL '%s': %s", shown, curl_url_strerror(uc));
         scheme = xstrdup(s);
         curl_free(s);
 
@@ -61,11 +64,11 @@ int download_check_url(const char *url, const PullOptions *o) {
                 return 0;
         if (strcasecmp(scheme, "http") != 0)
                 return log_error_errno(SYNTHETIC_ERRNO(EPROTONOSUPPORT),
-                                       "Refusing URL '%s': only https:// URLs are supported", url);
+                                       "Refusing URL '%s': only https:// URLs are supported", shown);
         if (!o->allow_insecure)
                 return log_error_errno(SYNTHETIC_ERRNO(EPROTONOSUPPORT),
                                        "Refusing insecure URL '%s': only https:// is allowed "
-                                       "(use --allow-insecure or set FLAKE_ALLOW_INSECURE_TRANSPORT)", url);
+                                       "(use --allow-insecure or set FLAKE_ALLOW_INSECURE_TRANSPORT)", shown);
         return 0;
 }
 
@@ -254,10 +257,10 @@ static int attempt(Transfer *t, struct curl_slist **headers, char **ret_why) {
                 return log_error_errno(SYNTHETIC_ERRNO(EPROTO),
                                        "Download of %s broke off after %" PRIu64 " bytes and the server "
                                        "cannot resume it (HTTP %ld to a range request)",
-                                       t->url, t->offset, t->status);
+                                       t->shown, t->offset, t->status);
         if (c == CURLE_OK && !t->checked && !check_reply(t) && t->resume_refused)
                 return log_error_errno(SYNTHETIC_ERRNO(EPROTO),
-                                       "Download of %s broke off and the server cannot resume it", t->url);
+                                       "Download of %s broke off and the server cannot resume it", t->shown);
         if (t->bad_status) {
                 _cleanup_free_ char *why = xasprintf("HTTP %ld%s%s%s", t->status,
                                                      t->reason[0] ? " (" : "", t->reason, t->reason[0] ? ")" : "");
@@ -266,21 +269,23 @@ static int attempt(Transfer *t, struct curl_slist **headers, char **ret_why) {
                         return -EAGAIN;
                 }
                 return log_error_errno(SYNTHETIC_ERRNO(t->status == 404 ? ENOENT : EIO),
-                                       "Download of %s failed: %s", t->url, why);
+                                       "Download of %s failed: %s", t->shown, why);
         }
         if (c == CURLE_OK)
                 return 0;
 
-        if (c == CURLE_UNSUPPORTED_PROTOCOL && t->location)
+        if (c == CURLE_UNSUPPORTED_PROTOCOL && t->location) {
+                _cleanup_free_ char *location = url_redact(t->location);
                 return log_error_errno(SYNTHETIC_ERRNO(EPROTONOSUPPORT),
                                                "Download of %s refused: it redirects to '%s', and only https:// "
                                                "is allowed (use --allow-insecure or set FLAKE_ALLOW_INSECURE_TRANSPORT)",
-                                               t->url, t->location);
+                                               t->shown, location);
+        }
         if (curl_error_is_transient(c)) {
                 *ret_why = xstrdup(t->errbuf[0] ? t->errbuf : curl_easy_strerror(c));
                 return -EAGAIN;
         }
-        return log_error_errno(SYNTHETIC_ERRNO(EIO), "Download of %s failed: %s", t->url,
+        return log_error_errno(SYNTHETIC_ERRNO(EIO), "Download of %s failed: %s", t->shown,
                                t->errbuf[0] ? t->errbuf : curl_easy_strerror(c));
 }
 
@@ -291,13 +296,14 @@ int download(const char *url, const PullOptions *o, const char *label, DownloadS
                 .sink = sink,
                 .userdata = userdata,
                 .range_start = -1,
+                .shown = url_redact(url),
         };
         unsigned delay = o->retry_delay_ms;
         int r;
 
         r = download_check_url(url, o);
         if (r < 0)
-                return r;
+                goto finish;
         r = setup_handle(&t, o);
         if (r < 0)
                 goto finish;
@@ -311,7 +317,7 @@ int download(const char *url, const PullOptions *o, const char *label, DownloadS
                         break;
                 if (i >= o->retries) {
                         r = log_error_errno(SYNTHETIC_ERRNO(EIO), "Download of %s failed: %s (gave up after %u attempts)",
-                                            url, why, i + 1);
+                                            t.shown, why, i + 1);
                         break;
                 }
                 if (t.delivered > 0 && isempty(t.validator)) {
@@ -319,12 +325,12 @@ int download(const char *url, const PullOptions *o, const char *label, DownloadS
                          * spliced from two versions of the file. */
                         r = log_error_errno(SYNTHETIC_ERRNO(EIO),
                                             "Download of %s failed after %" PRIu64 " bytes: %s (cannot resume safely: "
-                                            "the server sent neither ETag nor Last-Modified)", url, t.delivered, why);
+                                            "the server sent neither ETag nor Last-Modified)", t.shown, t.delivered, why);
                         break;
                 }
                 progress_done(&t.progress, false);
                 log_warning("Download of %s: %s; retrying in %u ms (attempt %u of %u)",
-                            url, why, delay, i + 2, o->retries + 1);
+                            t.shown, why, delay, i + 2, o->retries + 1);
                 r = sleep_ms(delay);
                 if (r < 0)
                         break;
@@ -340,5 +346,6 @@ finish:
         free(t.etag);
         free(t.last_modified);
         free(t.location);
+        free(t.shown);
         return r;
 }

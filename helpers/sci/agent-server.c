@@ -561,6 +561,13 @@ static bool server_done(Server *s) {
         return true;
 }
 
+bool agent_peer_allowed(const struct sockaddr *peer, socklen_t len) {
+        const struct sockaddr_vm *vm = (const struct sockaddr_vm *) peer;
+
+        return peer && len >= (socklen_t) sizeof(struct sockaddr_vm) && peer->sa_family == AF_VSOCK &&
+               vm->svm_cid == VMADDR_CID_HOST;
+}
+
 int agent_server_run(const AgentServerConfig *config) {
         Server s = { .config = config, .listen_fd = -1, .signal_fd = -1 };
         sigset_t ss;
@@ -669,9 +676,22 @@ int agent_server_run(const AgentServerConfig *config) {
                                 reap(&s);
                                 break;
                         case 1: {
-                                int fd = accept4(s.listen_fd, NULL, NULL, SOCK_CLOEXEC);
+                                struct sockaddr_storage peer = {};
+                                socklen_t peer_len = sizeof(peer);
+                                int fd = accept4(s.listen_fd, (struct sockaddr *) &peer, &peer_len, SOCK_CLOEXEC);
                                 if (fd < 0)
                                         break;
+                                /* The Unix socket of the test mode is guarded
+                                 * by its file mode; vsock by the peer's CID. */
+                                if (config->transport == AGENT_TRANSPORT_VSOCK &&
+                                    !agent_peer_allowed((struct sockaddr *) &peer, peer_len)) {
+                                        const struct sockaddr_vm *vm = (const struct sockaddr_vm *) &peer;
+                                        sci_log("refusing an agent connection from vsock CID %u (only the host, CID %u, may connect)",
+                                                peer.ss_family == AF_VSOCK ? vm->svm_cid : (unsigned) -1,
+                                                (unsigned) VMADDR_CID_HOST);
+                                        close(fd);
+                                        break;
+                                }
                                 Conn *c = conn_add(&s, fd, false);
                                 if (!c || agent_send_hello(fd) < 0) {
                                         if (c)

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <sys/socket.h>
 
 typedef enum AgentTransport {
         AGENT_TRANSPORT_SERIAL,   /* a virtio-serial port: sessions multiplexed */
@@ -24,3 +25,10 @@ int agent_server_run(const AgentServerConfig *c);
 /* Finds /dev/vportNpM for the virtio-serial port with the given name (udev
  * does not run in a sci guest, so /dev/virtio-ports/ may not exist). */
 int agent_find_serial_port(const char *name, char **ret);
+
+/* Whether a connection accepted on the agent's vsock port may have a
+ * session: only one from the host (VMADDR_CID_HOST). Anything else is a
+ * process in the guest (VMADDR_CID_LOCAL loopback) or another VM, which must
+ * not run programs as the agent does (as root). peer is what accept()
+ * returned, len its length. */
+bool agent_peer_allowed(const struct sockaddr *peer, socklen_t len);

@@ -374,4 +374,21 @@ assert_not_contains "verify: no raw escape" "$out" $'\e'
 assert_contains "verify: names shown escaped" "$out" 'esc\x1b[31m'
 rm -f "$FLAKES/"$'bad\xff.yaml' "$FLAKES/"$'esc\e[31m.yaml'
 
+# Removing an image is all or nothing: a registration that fails remove's
+# checks, or an image podman cannot remove, leaves every registration.
+rm -f "$FLAKES"/*.yaml
+"$CTL" podman register --container img1 --app /usr/bin/i1 >/dev/null 2>&1
+"$CTL" podman register --container img1 --app /usr/bin/i2 >/dev/null 2>&1
+make_vm_image vmimg
+"$CTL" firecracker register --vm vmimg --app /usr/bin/v1 >/dev/null 2>&1
+"$CTL" firecracker register --vm vmimg --app /usr/bin/v2 >/dev/null 2>&1
+ln -sf /bin/true "$ROOT/usr/bin/v2"
+printf '#!/bin/sh\necho "Error: image is in use" >&2\nexit 125\n' > "$ROOT/failing-podman"
+chmod 755 "$ROOT/failing-podman"
+before=$(snapshot)
+expect 1 "podman image rm img1 failed (status 125): image is in use" "remove --container when podman fails" \
+        env FLAKE_PODMAN="$ROOT/failing-podman" "$CTL" podman remove --container img1
+expect 1 "Symlink $ROOT/usr/bin/v2 points to /bin/true, not to a flake pilot" "remove --vm with a foreign link" \
+        "$CTL" firecracker remove --vm vmimg
+
 finish

@@ -200,6 +200,88 @@ check_fails "stop of an unknown instance fails" "$CTL" podman stop res@nope
 "$CTL" podman stop res >/dev/null 2>&1
 assert_eq "all resume containers gone" 0 "$(n_containers)"
 
+# --- instance state: ownership, symlinks, cid contents (issue 12.4) ---------
+# The attacker is "nobody"; it needs to reach the ids dir for these tests.
+chmod 0755 "$T" "$FLAKE_ROOT"
+register own localhost/flake-test /bin/sh "  runtime:" "    runas: root" "    resume: true"
+"$(app own)" -c true
+podman create --name flake-evil localhost/flake-test sleep 1000 >/dev/null
+podman start flake-evil >/dev/null
+podman exec flake-evil sh -c 'echo evil > /marker'
+evil=$(podman inspect --format '{{.Id}}' flake-evil)
+mkdir "$T/evil"; echo "$evil" > "$T/evil/own.cid"; chown -R nobody "$T/evil"
+# The shared base owned by another user (created by the first user to launch
+# a flake before tmpfiles ran): it could swap root's dir at any time.
+chown nobody "$IDS"
+err=$("$(app own)" -c 'cat /marker 2>/dev/null || echo mine' 2>&1); rc=$?
+assert_eq "ids dir owned by another user: root's launch refused" 125 "$rc"
+assert_contains "... with one line naming the directory and its owner" "$err" "$IDS is owned by uid 65534"
+assert_eq "... a single line" 1 "$(printf '%s\n' "$err" | wc -l)"
+# The race of the report: the owner of the base swaps root's dir for a
+# symlink to its own while root launches.
+setpriv --reuid=nobody --regid=nogroup --clear-groups sh -c "
+        while [ ! -e $T/stop-swap ]; do
+                mv $IDS/0 $IDS/0.real 2>/dev/null && ln -s $T/evil $IDS/0 2>/dev/null
+                rm -f $IDS/0; mv $IDS/0.real $IDS/0 2>/dev/null
+        done" &
+swapper=$!
+n_evil=0
+for _ in $(seq 20); do
+        [ "$("$(app own)" -c 'cat /marker 2>/dev/null' 2>/dev/null)" = evil ] && n_evil=$((n_evil + 1))
+done
+touch "$T/stop-swap"; wait "$swapper"
+assert_eq "swapping root's dir for a symlink: no launch runs in the attacker's container" 0 "$n_evil"
+chown root "$IDS"
+[ -L "$IDS/0" ] && rm -f "$IDS/0"
+[ -d "$IDS/0.real" ] && mv "$IDS/0.real" "$IDS/0"
+# The per-user dir itself: a symlink, another owner, writable by others.
+mv "$IDS/0" "$IDS/0.real"; ln -s "$T/evil" "$IDS/0"
+err=$("$(app own)" -c 'echo ran' 2>&1); rc=$?
+assert_eq "per-user dir replaced by a symlink: refused" "125" "$rc"
+assert_contains "... naming it" "$err" "$IDS/0"
+rm "$IDS/0"; mkdir -m 0700 "$IDS/0"; chown nobody "$IDS/0"
+err=$("$(app own)" -c 'echo ran' 2>&1); rc=$?
+assert_eq "per-user dir owned by another user: refused" "125 $IDS/0 is owned by uid 65534, not by uid 0, refusing" \
+        "$rc $(printf '%s' "$err" | sed 's/^podman-pilot: //')"
+rmdir "$IDS/0"; mv "$IDS/0.real" "$IDS/0"; chmod 0777 "$IDS/0"
+err=$("$(app own)" -c 'echo ran' 2>&1); rc=$?
+assert_eq "per-user dir writable by others: refused" 125 "$rc"
+assert_contains "... naming it" "$err" "$IDS/0 is writable by other users"
+chmod 0700 "$IDS/0"
+assert_eq "with the dirs fixed the instance runs again" mine "$("$(app own)" -c 'cat /marker 2>/dev/null || echo mine')"
+# A cid file is podman's output: anything but a container ID is refused,
+# never passed on to podman (as an option, say).
+printf -- '--all\n' > "$IDS/0/own@opt.cid"
+out=$(logged "$CTL" podman stop own@opt 2>&1); rc=$?
+assert_eq "stop: a cid file that is no container ID is refused" 1 "$rc"
+assert_contains "... naming the file" "$out" "$IDS/0/own@opt.cid"
+assert_not_contains "... and podman never sees it" "$(cat "$T/podman.log")" "--all"
+assert_eq "... no container was removed" yes "$(podman container exists flake-evil && echo yes)"
+err=$("$(app own)" @opt -c 'echo ran' 2>&1); rc=$?
+assert_eq "pilot: a cid file that is no container ID is refused" 125 "$rc"
+assert_contains "... naming the file" "$err" "$IDS/0/own@opt.cid"
+rm -f "$IDS/0/own@opt.cid"
+logged "$CTL" podman stop own >/dev/null 2>&1
+assert_contains "stop ends podman's options before the container ID" "$(cat "$T/podman.log")" "rm --force --ignore -- "
+# Names of instance files are shown with control characters escaped.
+echo "$evil" > "$IDS/0/own@"$'\e[31mred'".cid"
+out=$("$CTL" podman show 2>&1)
+assert_not_contains "show: no raw escape sequence from a file name" "$out" $'\e'
+assert_contains "show: the name is shown escaped" "$out" 'own@\x1b[31mred'
+rm -f "$IDS/0/own@"$'\e[31mred'".cid"
+podman rm --force --time 0 flake-evil >/dev/null
+
+# --- debug logs: no environment, no secrets of URLs (issue 12.11) -----------
+register dbg localhost/flake-test /bin/sh "  runtime:" "    runas: root" "    podman:" \
+        "      - --env PROXY=http://flake:s3cret@proxy.example:3128/?token=t0k"
+err=$(PILOT_DEBUG=1 "$(app dbg)" -c 'echo "$PROXY"' 2>&1 >"$T/dbg.out")
+assert_eq "debug: the app still gets the whole value" "http://flake:s3cret@proxy.example:3128/?token=t0k" "$(cat "$T/dbg.out")"
+assert_contains "debug: podman's command line is logged" "$err" "run: "
+assert_contains "... with the URL redacted" "$err" "PROXY=http://***@proxy.example:3128/?***"
+assert_not_contains "... no password" "$err" "s3cret"
+assert_not_contains "... no query string" "$err" "t0k"
+assert_not_contains "... and no environment" "$err" "CONTAINERS_STORAGE_CONF="
+
 # --- attach ----------------------------------------------------------------
 register att localhost/flake-test /bin/sh "  runtime:" "    runas: root" "    attach: true"
 out=$("$(app att)" -c 'echo attached; exit 6'); rc=$?
