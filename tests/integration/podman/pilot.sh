@@ -254,7 +254,7 @@ assert_eq "failed provisioning leaves no cid file" "" "$(ls "$IDS/0" | grep '\.c
 # evil_tar OUT SPEC...: a tar written as an attacker would (python's tarfile
 # keeps what GNU tar would sanitise). SPEC: file:NAME:DATA, dir:NAME,
 # symlink:NAME:TARGET, hardlink:NAME:TARGET[:DATA] (a hard link may carry data),
-# fifo:NAME.
+# fifo:NAME, suid:NAME (mode 4755, owner 1234:1234).
 evil_tar() {
         python3 - "$@" <<'PY'
 import io, sys, tarfile
@@ -263,7 +263,7 @@ with tarfile.open(sys.argv[1], "w", format=tarfile.GNU_FORMAT) as t:
         kind, name, *rest = spec.split(":", 2)
         i = tarfile.TarInfo(name)
         i.type = {"file": tarfile.REGTYPE, "dir": tarfile.DIRTYPE, "symlink": tarfile.SYMTYPE,
-                  "hardlink": tarfile.LNKTYPE, "fifo": tarfile.FIFOTYPE}[kind]
+                  "hardlink": tarfile.LNKTYPE, "fifo": tarfile.FIFOTYPE, "suid": tarfile.REGTYPE}[kind]
         data = b""
         if kind == "file":
             data = rest[0].encode() if rest else b""
@@ -271,7 +271,9 @@ with tarfile.open(sys.argv[1], "w", format=tarfile.GNU_FORMAT) as t:
             target, _, d = rest[0].partition(":") if kind == "hardlink" else (rest[0], "", "")
             i.linkname = target
             data = d.encode()
-        i.mode = 0o755 if kind == "dir" else 0o644
+        i.mode = 0o755 if kind == "dir" else 0o4755 if kind == "suid" else 0o644
+        if kind == "suid":
+            i.uid = i.gid = 1234
         i.size = len(data)
         t.addfile(i, io.BytesIO(data) if data else None)
 PY
@@ -327,12 +329,22 @@ inc_fails tr2 "$T/trunc2.tar" "tar truncated in a header" ""
 head -c 4096 /dev/urandom > "$T/garbage.tar"
 inc_fails gb "$T/garbage.tar" "garbage tar" ""
 evil_tar "$T/ok.tar" "dir:opt/ok" "file:opt/ok/f:linked" "hardlink:opt/ok/h:opt/ok/f" \
-        "symlink:opt/ok/abs:/etc/passwd"
+        "symlink:opt/ok/abs:/etc/passwd" "suid:opt/ok/s"
+# GNU tar -S: a sparse file, data at 1 MiB, a hole to 2 MiB; bin/x lands in
+# the image's /bin (a directory here) and keeps its neighbours.
+mkdir -p "$T/sp/opt/sp" "$T/sp/bin"; truncate -s 2M "$T/sp/opt/sp/file"
+printf data | dd of="$T/sp/opt/sp/file" bs=1 seek=1048576 conv=notrunc 2>/dev/null
+echo x > "$T/sp/bin/x"
+tar -S -C "$T/sp" -czf "$T/sparse.tar.gz" opt bin/x
 register okinc localhost/flake-test /bin/sh "  runtime:" "    runas: root"
-printf 'include:\n  tar:\n    - %s\n' "$T/ok.tar" > "$FLAKE_ROOT/usr/share/flakes/okinc.d/inc.yaml"
+printf 'include:\n  tar:\n    - %s\n    - %s\n' "$T/ok.tar" "$T/sparse.tar.gz" > "$FLAKE_ROOT/usr/share/flakes/okinc.d/inc.yaml"
 out=$("$(app okinc)" -c 'cat /opt/ok/h; echo; stat -c %h /opt/ok/f; readlink /opt/ok/abs; head -c5 /opt/ok/abs' 2>&1)
 assert_eq "include.tar: hard links inside, symlinks anywhere (inside the container)" \
         "linked 2 /etc/passwd root:" "$(echo $out)"
+out=$("$(app okinc)" -c 'stat -c "%a %u:%g" /opt/ok/s' 2>&1)
+assert_eq "include.tar: setuid bit and owner kept" "4755 1234:1234" "$out"
+out=$("$(app okinc)" -c 'wc -c < /opt/sp/file; busybox tail -c +1048577 /opt/sp/file | head -c 4; echo; cat /bin/x; test -x /bin/cat && echo cat kept' 2>&1)
+assert_eq "include.tar: sparse file (gzip), into an existing directory" "2097152 data x cat kept" "$(echo $out)"
 podman rm --all --force --time 0 >/dev/null 2>&1
 podman rmi --all --force >/dev/null 2>&1
 export FLAKE_CONFIG="$saved_conf" CONTAINERS_STORAGE_CONF="$T/storage.conf"
