@@ -101,6 +101,10 @@ const char *archive_reader_error(ArchiveReader *r);
  * container's /lib -> usr/lib, stay inside it), the last component is
  * never followed, an existing non-directory is replaced (unlinked, never
  * written through), and what the policy refuses ends the extraction.
+ * (A symlink the tree had may lead through one the archive made, e.g. an
+ * image's lib -> usr/lib after the archive made usr: that is still inside
+ * the root, which is what RESOLVE_IN_ROOT guarantees. The kernel must have
+ * openat2(), Linux 5.6 or later.)
  * Ownership is restored when running as root; setuid/setgid bits are kept
  * only then (as libarchive does). Directory modes and times are applied
  * at the end. Logs every error. */
