@@ -3,12 +3,11 @@
  * host, through "podman mount": host dependencies ("removed" and
  * "systemfiles" lists), delta layers over a base image, and includes. The
  * original used rsync; plain "cp -a" does the same job for these copies
- * without another dependency, and the tar includes are unpacked with
- * libarchive, refusing entries that would escape the container root. */
-#include <archive.h>
-#include <dlfcn.h>
-#include <archive_entry.h>
+ * without another dependency, and the tar includes are unpacked by the
+ * shared extractor, which confines them to the container root. */
+#include <fcntl.h>
 
+#include "archive-extract.h"
 #include "fileio.h"
 #include "log.h"
 #include "pilot.h"
@@ -140,125 +139,15 @@ static int provision_layer(const PodmanContext *p, const char *image, const char
         return 0;
 }
 
-/* libarchive and what it pulls in (libxml2, ICU, libstdc++) cost more
- * start-up time than the rest of the pilot together, on every launch; only
- * include.tar provisioning needs it, so it is loaded then. */
-#define ARCHIVE_SYMBOLS(X) \
-        X(archive_entry_hardlink) \
-        X(archive_entry_pathname) \
-        X(archive_entry_set_hardlink) \
-        X(archive_entry_set_pathname) \
-        X(archive_entry_size) \
-        X(archive_error_string) \
-        X(archive_read_data_block) \
-        X(archive_read_free) \
-        X(archive_read_new) \
-        X(archive_read_next_header) \
-        X(archive_read_open_filename) \
-        X(archive_read_support_filter_all) \
-        X(archive_read_support_format_all) \
-        X(archive_write_data_block) \
-        X(archive_write_disk_new) \
-        X(archive_write_disk_set_options) \
-        X(archive_write_finish_entry) \
-        X(archive_write_free) \
-        X(archive_write_header)
-
-#define DECLARE_SYM(name) static typeof(name) *sym_##name;
-ARCHIVE_SYMBOLS(DECLARE_SYM)
-
-static int archive_dlopen(void) {
-        static void *dl = NULL;
-
-        if (dl)
-                return 0;
-        dl = dlopen("libarchive.so.13", RTLD_NOW | RTLD_LOCAL);
-        if (!dl)
-                return log_error_errno(SYNTHETIC_ERRNO(EOPNOTSUPP), "Cannot load libarchive: %s", dlerror());
-#define LOAD_SYM(name)                                                                  \
-        if (!(sym_##name = (typeof(name) *) dlsym(dl, #name)))                          \
-                return log_error_errno(SYNTHETIC_ERRNO(EOPNOTSUPP), "libarchive lacks %s", #name);
-        ARCHIVE_SYMBOLS(LOAD_SYM)
-        return 0;
-}
-
+/* Through the one extractor and its path policy (lib/archive-extract.h),
+ * which also keeps libarchive off the launch path: it is dlopen()ed only
+ * here. */
 static int extract_tar(const char *tar, const char *root) {
-        struct archive *in, *out;
-        struct archive_entry *e;
-        int r;
+        _cleanup_close_ int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-        r = archive_dlopen();
-        if (r < 0)
-                return r;
-        in = sym_archive_read_new();
-        out = sym_archive_write_disk_new();
-
-        sym_archive_read_support_filter_all(in);
-        sym_archive_read_support_format_all(in);
-        sym_archive_write_disk_set_options(out, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
-                                       ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-                                       ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-                                       ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
-        if (sym_archive_read_open_filename(in, tar, 64 * 1024) != ARCHIVE_OK) {
-                r = log_error_errno(SYNTHETIC_ERRNO(EINVAL), "include tar %s: %s", tar,
-                                    sym_archive_error_string(in));
-                goto finish;
-        }
-        for (;;) {
-                _cleanup_free_ char *dest = NULL;
-                const char *name;
-                int s = sym_archive_read_next_header(in, &e);
-
-                if (s == ARCHIVE_EOF)
-                        break;
-                if (s < ARCHIVE_WARN) {
-                        r = log_error_errno(SYNTHETIC_ERRNO(EINVAL), "include tar %s: %s", tar,
-                                            sym_archive_error_string(in));
-                        goto finish;
-                }
-                name = sym_archive_entry_pathname(e);
-                while (startswith(name, "./"))
-                        name += 2;
-                if (isempty(name) || streq(name, "."))
-                        continue;
-                /* The destination root is absolute by construction; what is
-                 * checked is that the entry itself stays below it. (Before
-                 * set_pathname(), which frees what name points to.) */
-                if (name[0] == '/' || strstr(name, "../") || endswith(name, "/..") || streq(name, "..")) {
-                        r = log_error_errno(SYNTHETIC_ERRNO(EINVAL), "include tar %s: unsafe entry '%s'",
-                                            tar, name);
-                        goto finish;
-                }
-                dest = xasprintf("%s/%s", root, name);
-                sym_archive_entry_set_pathname(e, dest);
-                if (sym_archive_entry_hardlink(e)) {
-                        _cleanup_free_ char *h = xasprintf("%s/%s", root, sym_archive_entry_hardlink(e));
-                        sym_archive_entry_set_hardlink(e, h);
-                }
-                sym_archive_write_disk_set_options(out, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
-                                               ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_SECURE_SYMLINKS);
-                s = sym_archive_write_header(out, e);
-                if (s >= ARCHIVE_WARN && sym_archive_entry_size(e) > 0) {
-                        const void *buf;
-                        size_t size;
-                        la_int64_t off;
-
-                        while ((s = sym_archive_read_data_block(in, &buf, &size, &off)) == ARCHIVE_OK)
-                                if (sym_archive_write_data_block(out, buf, size, off) < ARCHIVE_WARN)
-                                        break;
-                        if (s == ARCHIVE_EOF)
-                                s = ARCHIVE_OK;
-                }
-                if (s < ARCHIVE_WARN || sym_archive_write_finish_entry(out) < ARCHIVE_WARN) {
-                        r = log_error_errno(SYNTHETIC_ERRNO(EIO), "include tar %s: %s: %s", tar, name,
-                                            sym_archive_error_string(out) ?: sym_archive_error_string(in));
-                        goto finish;
-                }
-        }
-finish:
-        sym_archive_read_free(in);
-        sym_archive_write_free(out);
-        return r;
+        if (fd < 0)
+                return log_error_errno(negative_errno(), "Cannot open the container root %s: %m", root);
+        return archive_extract_file(tar, fd, NULL);
 }
 
 static int provision_includes(const Flake *f, const char *root) {

@@ -7,6 +7,7 @@
 #include "checksum.h"
 #include "fileio.h"
 #include "macro.h"
+#include "pull.h"
 
 int sha256_from_hex(const char *s, uint8_t ret[SHA256_DIGEST_SIZE]) {
         if (!s || strlen(s) != SHA256_DIGEST_SIZE * 2)
@@ -85,7 +86,11 @@ int sha256_file(const char *path, uint64_t length, uint8_t ret[SHA256_DIGEST_SIZ
         (void) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 
         while (left > 0) {
-                ssize_t k = read(fd, buf, left < 1024 * 1024 ? (size_t) left : 1024 * 1024);
+                ssize_t k;
+
+                if (pull_interrupted)
+                        return -EINTR;
+                k = read(fd, buf, left < 1024 * 1024 ? (size_t) left : 1024 * 1024);
                 if (k < 0) {
                         if (errno == EINTR)
                                 continue;

@@ -53,9 +53,13 @@ int image_file_write_at(ImageFile *f, uint64_t offset, const void *data, size_t 
 
         if (offset < f->size)
                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "Out of order data for %s", f->path);
+        /* A hole is hashed as zeros: for a large one that takes minutes, so
+         * a signal is checked on the way. */
         if (f->md)
                 for (uint64_t gap = offset - f->size; gap > 0;) {
                         size_t k = gap < sizeof(zeros) ? (size_t) gap : sizeof(zeros);
+                        if (pull_interrupted)
+                                return -EINTR;
                         EVP_DigestUpdate(f->md, zeros, k);
                         gap -= k;
                 }

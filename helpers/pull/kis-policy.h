@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-/* What a KIS archive may contain, and what each file becomes. Pure
- * functions, unit tested (tests/unit/test-pull-policy.c). */
+/* What each file of a KIS archive becomes. Pure functions, unit tested
+ * (tests/integration/pull/test-pull-policy.c). What an archive may contain
+ * at all is the shared reader's policy (lib/archive-extract.h). */
 
 typedef enum KisPart {
         KIS_ROOTFS,
@@ -18,12 +19,3 @@ typedef enum KisPart {
 KisPart kis_classify(const char *name);
 /* The name in the image directory: rootfs, kernel, initrd, checksum. */
 const char *kis_part_to_string(KisPart p);
-
-/* Checks an entry path and returns it without "./" prefixes and trailing
- * slashes (a new string, "" for the top directory itself). -EPERM for an
- * absolute path or a ".." component, -EINVAL for an empty one. */
-int kis_entry_path_normalize(const char *path, char **ret);
-
-/* Does the link target stay inside the tree, seen from entry (a normalized
- * path)? -EPERM if it is absolute or climbs out. */
-int kis_link_target_check(const char *entry, const char *target);

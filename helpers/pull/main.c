@@ -13,6 +13,7 @@
 #include "pull-flake.h"
 #include "pull-vm.h"
 #include "pull.h"
+#include "size.h"
 
 volatile sig_atomic_t pull_interrupted;
 
@@ -36,14 +37,26 @@ static unsigned env_uint(const char *name, unsigned def) {
         return (unsigned) v;
 }
 
+static int parse_max_size(const char *s, uint64_t *ret) {
+        uint64_t v;
+
+        if (parse_size(s, &v) < 0 || v == 0)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
 void pull_options_from_env(PullOptions *o) {
-        const char *ca = getenv("FLAKE_CA_BUNDLE");
+        const char *ca = getenv("FLAKE_CA_BUNDLE"), *max = getenv("FLAKE_PULL_MAX_SIZE");
 
         /* Presence-based, as in the original tool. */
         o->allow_insecure = getenv("FLAKE_ALLOW_INSECURE_TRANSPORT") != NULL;
         o->retries = env_uint("FLAKE_PULL_RETRIES", 3);
         o->retry_delay_ms = env_uint("FLAKE_PULL_RETRY_DELAY_MS", 1000);
         o->ca_bundle = !isempty(ca) ? ca : NULL;
+        o->max_size = PULL_MAX_SIZE_DEFAULT;
+        if (!isempty(max) && parse_max_size(max, &o->max_size) < 0)
+                log_warning("Ignoring FLAKE_PULL_MAX_SIZE=%s: not a size above 0 (like 64G)", max);
 }
 
 static void help(void) {
@@ -64,6 +77,7 @@ static void help(void) {
                "  --force             replace an existing image\n"
                "  --user              pull into ~/.config/flakes/firecracker (non-root)\n"
                "  --allow-insecure    allow http:// URLs and redirects\n"
+               "  --max-size SIZE     most a KIS archive may unpack to (default 32G)\n"
                "  -q, --quiet         no progress output\n"
                "  -h, --help          show this help\n"
                "\n"
@@ -76,7 +90,7 @@ static int usage_error(const char *msg) {
 }
 
 static int verb_vm(int argc, char *argv[], PullOptions *o) {
-        enum { ARG_NAME = 0x100, ARG_KIS, ARG_ROOTFS, ARG_KERNEL, ARG_INITRD, ARG_SHA256, ARG_FORCE, ARG_USER, ARG_INSECURE };
+        enum { ARG_NAME = 0x100, ARG_KIS, ARG_ROOTFS, ARG_KERNEL, ARG_INITRD, ARG_SHA256, ARG_FORCE, ARG_USER, ARG_INSECURE, ARG_MAX_SIZE };
         static const struct option options[] = {
                 { "name",           required_argument, NULL, ARG_NAME },
                 { "kis-image",      required_argument, NULL, ARG_KIS },
@@ -87,6 +101,7 @@ static int verb_vm(int argc, char *argv[], PullOptions *o) {
                 { "force",          no_argument,       NULL, ARG_FORCE },
                 { "user",           no_argument,       NULL, ARG_USER },
                 { "allow-insecure", no_argument,       NULL, ARG_INSECURE },
+                { "max-size",       required_argument, NULL, ARG_MAX_SIZE },
                 { "quiet",          no_argument,       NULL, 'q' },
                 { "help",           no_argument,       NULL, 'h' },
                 {}
@@ -107,6 +122,12 @@ static int verb_vm(int argc, char *argv[], PullOptions *o) {
                 case ARG_FORCE:    req.force = true; break;
                 case ARG_USER:     req.user = true; break;
                 case ARG_INSECURE: o->allow_insecure = true; break;
+                case ARG_MAX_SIZE:
+                        if (parse_max_size(optarg, &o->max_size) < 0) {
+                                log_error("Invalid --max-size '%s': expected a size above 0, like 64G", optarg);
+                                return -EINVAL;
+                        }
+                        break;
                 case 'q':          o->quiet = true; log_set_max_level(LOG_WARNING); break;
                 case 'h':          help(); return 0;
                 case ':':

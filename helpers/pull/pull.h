@@ -5,6 +5,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "macro.h"
@@ -19,7 +20,12 @@ typedef struct PullOptions {
         unsigned retries;           /* extra attempts on transient errors */
         unsigned retry_delay_ms;    /* first backoff delay, doubled each time */
         const char *ca_bundle;      /* NULL: libcurl's default */
+        uint64_t max_size;          /* what a KIS archive may unpack to */
 } PullOptions;
+
+/* The default of --max-size / FLAKE_PULL_MAX_SIZE (flake-pull(8)): far
+ * above any KIWI image, far below what takes hours to hash. */
+#define PULL_MAX_SIZE_DEFAULT (32ULL * 1024 * 1024 * 1024)
 
 /* Set from SIGINT/SIGTERM/SIGHUP: every loop that waits on the network or
  * the archive checks it, and the run unwinds through its normal cleanup, so
@@ -27,7 +33,8 @@ typedef struct PullOptions {
 extern volatile sig_atomic_t pull_interrupted;
 
 /* Fills o from the environment (FLAKE_ALLOW_INSECURE_TRANSPORT,
- * FLAKE_PULL_RETRIES, FLAKE_PULL_RETRY_DELAY_MS, FLAKE_CA_BUNDLE). */
+ * FLAKE_PULL_RETRIES, FLAKE_PULL_RETRY_DELAY_MS, FLAKE_CA_BUNDLE,
+ * FLAKE_PULL_MAX_SIZE). */
 void pull_options_from_env(PullOptions *o);
 
 /* Small helpers systemd's macro.h has and lib/macro.h does not (yet). */

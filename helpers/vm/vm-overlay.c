@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-#include <archive.h>
-#include <archive_entry.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
+#include "archive-extract.h"
 #include "fileio.h"
 #include "log.h"
 #include "size.h"
@@ -10,102 +10,50 @@
 #include "strv.h"
 #include "vm-overlay.h"
 
-static struct archive *disk_writer(void) {
-        struct archive *w = archive_write_disk_new();
+/* Through the one extractor and its path policy (lib/archive-extract.h):
+ * the tar lands below dest whatever its names say. */
+static int extract_tar(const VmInstance *i, const char *tar, int dest_fd) {
+        _cleanup_(archive_reader_freep) ArchiveReader *r = NULL;
+        _cleanup_free_ char *source = xasprintf("%s: include tar %s", i->name, tar);
+        _cleanup_close_ int fd = open(tar, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        int k;
 
-        /* Confined: every path is prefixed with the staging dir by
-         * copy_entries() (which is why absolute names are allowed here), no
-         * "..", no writing through links. */
-        archive_write_disk_set_options(w, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER |
-                                       ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS);
-        return w;
+        if (fd < 0)
+                return log_error_errno(negative_errno(), "%s: %m", source);
+        k = archive_reader_new(source, fd, 0, NULL, &r);
+        if (k < 0)
+                return k;
+        return archive_extract(r, dest_fd);
 }
 
-/* Copies every entry of a (tar or disk) reader below dest, keeping its path:
- * "etc/x" and "/etc/x" both land in dest/etc/x. */
-static int copy_entries(const VmInstance *i, const char *what, struct archive *a, bool disk, const char *dest) {
-        struct archive *w = disk_writer();
-        struct archive_entry *e;
-        int r = 0;
-
-        for (;;) {
-                _cleanup_free_ char *p = NULL;
-                int k = archive_read_next_header(a, &e);
-
-                if (k == ARCHIVE_EOF)
-                        break;
-                if (k != ARCHIVE_OK && k != ARCHIVE_WARN) {
-                        r = log_error_errno(SYNTHETIC_ERRNO(-EIO), "%s: include %s: %s", i->name, what,
-                                            archive_error_string(a));
-                        break;
-                }
-                if (disk && archive_read_disk_can_descend(a) > 0)
-                        (void) archive_read_disk_descend(a);
-                p = path_join(dest, archive_entry_pathname(e));
-                archive_entry_set_pathname(e, p);
-                if (archive_entry_hardlink(e)) {
-                        _cleanup_free_ char *h = path_join(dest, archive_entry_hardlink(e));
-                        archive_entry_set_hardlink(e, h);
-                }
-                k = archive_write_header(w, e);
-                if (k == ARCHIVE_OK && archive_entry_size(e) > 0) {
-                        const void *buf;
-                        size_t size;
-                        int64_t off;
-                        while ((k = archive_read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK)
-                                if (archive_write_data_block(w, buf, size, off) != ARCHIVE_OK)
-                                        break;
-                        if (k == ARCHIVE_EOF)
-                                k = ARCHIVE_OK;
-                }
-                if (k != ARCHIVE_OK && k != ARCHIVE_WARN) {
-                        r = log_error_errno(SYNTHETIC_ERRNO(-EIO), "%s: include %s: %s", i->name, what,
-                                            archive_error_string(w));
-                        break;
-                }
-        }
-        if (archive_write_close(w) != ARCHIVE_OK && r == 0)
-                r = log_error_errno(SYNTHETIC_ERRNO(-EIO), "%s: include %s: %s", i->name, what,
-                                    archive_error_string(w));
-        archive_write_free(w);
-        return r;
-}
-
-static int extract_tar(const VmInstance *i, const char *tar, const char *dest) {
-        struct archive *a = archive_read_new();
+/* Host paths are the administrator's own files, not an archive: copied as
+ * podman-pilot copies them (cp -a, links not followed), at the same path,
+ * parents made as needed. */
+static int copy_path(const VmInstance *i, const char *path, const char *upper) {
+        _cleanup_free_ char *dest = path_join(upper, path);
         int r;
 
-        archive_read_support_filter_all(a);
-        archive_read_support_format_all(a);
-        if (archive_read_open_filename(a, tar, 64 * 1024) != ARCHIVE_OK)
-                r = log_error_errno(SYNTHETIC_ERRNO(-EIO), "%s: include tar %s: %s", i->name, tar,
-                                    archive_error_string(a));
-        else
-                r = copy_entries(i, tar, a, false, dest);
-        archive_read_free(a);
-        return r;
-}
-
-static int copy_path(const VmInstance *i, const char *path, const char *dest) {
-        struct archive *a = archive_read_disk_new();
-        int r;
-
-        archive_read_disk_set_standard_lookup(a);
-        archive_read_disk_set_symlink_physical(a);
-        if (archive_read_disk_open(a, path) != ARCHIVE_OK)
-                r = log_error_errno(SYNTHETIC_ERRNO(-ENOENT), "%s: include path %s: %s", i->name, path,
-                                    archive_error_string(a));
-        else
-                r = copy_entries(i, path, a, true, dest);
-        archive_read_free(a);
-        return r;
+        if (!path_exists(path))
+                return log_error_errno(SYNTHETIC_ERRNO(-ENOENT), "%s: include path %s does not exist", i->name, path);
+        r = mkdir_parents(dest, 0755);
+        if (r < 0)
+                return log_error_errno(r, "%s: cannot create the parents of %s: %m", i->name, dest);
+        r = spawn_wait((char *[]) { (char *) "cp", (char *) "-a", (char *) "-T", (char *) "--",
+                                    (char *) path, dest, NULL }, NULL, SPAWN_NULL_STDIN, NULL);
+        if (r != 0)
+                return log_error_errno(SYNTHETIC_ERRNO(r < 0 ? r : -EIO), "%s: include path %s: copying it failed",
+                                       i->name, path);
+        return 0;
 }
 
 static int stage_includes(const VmInstance *i, const char *upper) {
+        _cleanup_close_ int upper_fd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         int r;
 
+        if (upper_fd < 0)
+                return log_error_errno(negative_errno(), "%s: cannot open %s: %m", i->name, upper);
         STRV_FOREACH(t, i->flake->include_tar) {
-                r = extract_tar(i, *t, upper);
+                r = extract_tar(i, *t, upper_fd);
                 if (r < 0)
                         return r;
         }

@@ -134,6 +134,49 @@ FLAKE_FIRECRACKER_DIR="$W/ro" pull vm --name x --kis-image "$HTTPS/files/test.ta
 assert_eq "read-only registry: exit 1" 1 "$RC"
 assert_contains "read-only registry: message" "$ERR" "Cannot write to the image registry"
 
+# --- size cap: a tiny archive with a 1 TiB sparse rootfs (tar -S keeps only
+# the map: hashing its holes would take hours)
+rm -rf "$W/bomb"; mkdir -p "$W/bomb"
+truncate -s 1T "$W/bomb/test.x86_64-1.0.ext2"
+echo kernel > "$W/bomb/test.x86_64-1.0.kernel"
+echo "$(printf '%064d' 0) 1 4096" > "$W/bomb/test.x86_64-1.0.sha256"
+tar -S -C "$W/bomb" -cJf "$SRV/bomb.tar.xz" .
+check "sparse bomb: the archive is small" test "$(stat -c %s "$SRV/bomb.tar.xz")" -lt 20000
+start=$(date +%s)
+expect_failure "sparse bomb: refused by the default size cap" \
+        "archive entry './test.x86_64-1.0.ext2' is 1.0TiB, more than the limit of 32.0GiB" \
+        vm --name bomb --kis-image "$HTTPS/files/bomb.tar.xz" --quiet
+check "sparse bomb: refused at once" test $(( $(date +%s) - start )) -lt 10
+assert_eq "sparse bomb: one line" "flake-pull: $HTTPS/files/bomb.tar.xz: archive entry './test.x86_64-1.0.ext2' is 1.0TiB, more than the limit of 32.0GiB" "$ERR"
+export FLAKE_PULL_MAX_SIZE=64K
+expect_failure "FLAKE_PULL_MAX_SIZE lowers the cap" "more than the limit of 64.0KiB" \
+        vm --name capped --kis-image "$HTTPS/files/test.tar.xz"
+unset FLAKE_PULL_MAX_SIZE
+expect_failure "--max-size lowers the cap" "more than the limit of 64.0KiB" \
+        vm --name capped --kis-image "$HTTPS/files/test.tar.xz" --max-size 64K
+pull vm --name capped --kis-image "$HTTPS/files/test.tar.xz" --max-size 64M
+assert_eq "--max-size: an archive under the cap is pulled" 0 "$RC"
+pull vm --name x --kis-image "$HTTPS/files/test.tar.xz" --max-size lots
+assert_eq "--max-size: not a size is a usage error" 2 "$RC"
+assert_contains "--max-size: named" "$ERR" "Invalid --max-size 'lots'"
+
+# --- SIGTERM while the holes of a (permitted) huge entry are hashed: the
+# pull stops at once and leaves the registry as it was
+before=$(registry_state)
+"$PULL" vm --name bomb --kis-image "$HTTPS/files/bomb.tar.xz" --max-size 2T 2>"$W/bomb.err" & pid=$!
+sleep 2
+check "hashing: still running after 2 s" kill -0 $pid
+kill -TERM $pid
+for _ in $(seq 50); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+if kill -0 $pid 2>/dev/null; then
+        assert_eq "SIGTERM during hashing: exits within 5 s" exited running
+        kill -KILL $pid
+fi
+wait $pid; rc=$?
+assert_eq "SIGTERM during hashing: exit 143" 143 "$rc"
+assert_contains "SIGTERM during hashing: message" "$(cat "$W/bomb.err")" "interrupted"
+assert_eq "SIGTERM during hashing: registry unchanged (no staging dir)" "$before" "$(registry_state)"
+
 # --- Ctrl-C in the middle of a slow download
 head -c 3000000 /dev/urandom > "$W/kis/test.x86_64-1.0.kernel"; pack_kis slow.tar.xz "$W/kis"
 before=$(registry_state)

@@ -21,6 +21,11 @@ assert_eq "no warnings" "" "$out"
 out=$(cd "$W" && systemd-analyze verify --man=no "./flake-pull@myapp\\x40one.service" 2>&1); rc=$?
 assert_eq "verify with an app@id instance" 0 "$rc"
 
+# A hostile or stuck pull must end: a finite start timeout, long enough to
+# hash an archive at the size cap (flake-pull@.service(8)).
+timeout=$(sed -n 's/^TimeoutStartSec=//p' "$unit")
+assert_eq "finite start timeout" 30min "$timeout"
+
 out=$(systemd-analyze security --offline=true --no-pager "$W/flake-pull@.service" 2>&1)
 level=$(printf '%s\n' "$out" | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
 check "exposure level reported ($level)" test -n "$level"
