@@ -43,7 +43,7 @@ $([ -n "$vmm" ] && echo "    vmm: $vmm")
       overlay_size: ${OVERLAY:-~}
       rootfs_image_path: ${ROOTFS:-$VM_IMAGE/rootfs}
       kernel_image_path: ${KERNEL:-$VM_IMAGE/kernel}
-      initrd_path: $VM_IMAGE/initrd
+      initrd_path: ${INITRD:-$VM_IMAGE/initrd}
       mem_size_mib: 256
       vcpu_count: 1
 include:
