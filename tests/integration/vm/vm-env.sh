@@ -37,6 +37,7 @@ vm:
   host_app_path: $T/bin/$name
   runtime:
 $([ -n "$vmm" ] && echo "    vmm: $vmm")
+$([ -n "${QEMU_ACCEL-}" ] && echo "    qemu_accel: $QEMU_ACCEL")
     resume: $resume
     firecracker:
       boot_args: ["init=${INIT:-/usr/sbin/sci}", "console=ttyS0", "root=/dev/vda", "acpi=off", "quiet", "panic=-1"]
