@@ -8,7 +8,7 @@
 # through the image's modprobe. Booted through firecracker-pilot under QEMU
 # microvm (TCG).
 . "$FLAKE_SOURCE_ROOT/tests/lib.sh"
-require mkinitramfs depmod kmod
+require mkinitramfs unmkinitramfs depmod kmod
 . "$FLAKE_SOURCE_ROOT/tests/integration/vm/vm-env.sh"
 
 DISTRO="$VM_BUILD/distro-image"
