@@ -81,6 +81,8 @@ static const KeySpec vm_keys[] = {
         { "vm.runtime.network",                          KEY_OPAQUE,  false, NOT_STORED },
         /* firecracker | qemu: interpreted by lib/vm-instance.c. */
         { "vm.runtime.vmm",                              KEY_OPAQUE,  false, NOT_STORED },
+        /* kvm | tcg: interpreted by helpers/vm/flake-vm.c. */
+        { "vm.runtime.qemu_accel",                       KEY_OPAQUE,  false, NOT_STORED },
         { "vm.runtime.firecracker",                      KEY_SECTION, false, NOT_STORED },
         { "vm.runtime.firecracker.boot_args",            KEY_LIST,    false, F(boot_args) },
         { "vm.runtime.firecracker.overlay_size",         KEY_SIZE,    false, F(overlay_size) },

@@ -51,3 +51,8 @@ int vm_firecracker_config(const VmSpec *s, char **ret_json);
 
 /* argv for qemu-system-x86_64 -M microvm (qemu_binary as argv[0]). */
 char **vm_qemu_argv(const VmSpec *s, const char *qemu_binary);
+
+/* In the instance's runtime directory: a warning the runner gave while
+ * starting the VM (e.g. the fallback from KVM to TCG), for the pilot that
+ * started it to show its caller. */
+#define VM_WARNING_FILE "warning"

@@ -12,7 +12,7 @@ podman runc crun uidmap conmon netavark catatonit fuse-overlayfs
 docker-registry skopeo busybox-static
 e2fsprogs libext2fs-dev cpio xz-utils bc openssl
 nftables libnftables-dev iproute2 iptables
-qemu-system-x86 linux-image-amd64
+qemu-system-x86 linux-image-amd64 initramfs-tools kmod zstd
 debootstrap systemd-container
 python3-jsonschema python3-yaml libjson-c-dev
 "

@@ -122,6 +122,17 @@ static void report_runner_failure(const VmInstance *i, bool via_bus, uint64_t si
                 log_error("%s: the VM did not start, see %s", i->name, i->log_path);
 }
 
+/* What the runner warned about while starting the VM (the fallback from
+ * KVM to TCG): the caller who waited for the (slow) boot should know why.
+ * On the terminal although the pilot's console level is errors only: the
+ * runner already put it in its journal or log file. */
+static void report_runner_warning(const VmInstance *i) {
+        _cleanup_free_ char *p = path_join(i->runtime_dir, VM_WARNING_FILE), *w = NULL;
+
+        if (read_full_file(p, &w, NULL) >= 0 && *w)
+                fprintf(stderr, "firecracker-pilot: warning: %s\n", w);
+}
+
 static int runner_status_to_exit(const VmInstance *i, int status) {
         switch (status) {
         case RUNNER_EXIT_CONFIG:
@@ -338,8 +349,10 @@ int vm_start(VmInstance *i) {
          * guards against a runner that hangs. */
         deadline = now_ms() + (timeout_s + 15) * 1000ULL;
         for (unsigned n = 0;; n++) {
-                if (access(i->ready_path, F_OK) == 0)
+                if (access(i->ready_path, F_OK) == 0) {
+                        report_runner_warning(i);
                         return 0;
+                }
                 if (via_bus && n % 10 == 0) {
                         /* (Every 100 ms: PID 1 has better things to do.)
                          * The start job is queued by the time StartUnit

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sci-modules.h"
 #include "sci-net.h"
 #include "sci-util.h"
 
@@ -515,6 +516,55 @@ static int write_file(const char *path, const char *text, bool atomic) {
         return 0;
 }
 
+/* /etc on a read-only root gets a writable layer: an overlay whose upper
+ * directory is on the /run tmpfs. For an /etc/resolv.conf that is missing
+ * or a symlink (to systemd-resolved's or netconfig's file in /run, which
+ * nobody creates in a flake VM): a bind mount needs an existing file to
+ * cover, an overlay does not. */
+static int overlay_etc(void) {
+        static const char opts[] = "lowerdir=/etc,upperdir=/run/sci/etc/upper,workdir=/run/sci/etc/work";
+
+        (void) mkdir("/run/sci/etc", 0755);
+        (void) mkdir("/run/sci/etc/upper", 0755);
+        (void) mkdir("/run/sci/etc/work", 0755);
+        if (mount("overlay", "/etc", "overlay", 0, opts) == 0)
+                return 0;
+        if (errno != ENODEV)
+                return -errno;
+        if (sci_modprobe("overlay") < 0)
+                return -ENODEV;
+        return mount("overlay", "/etc", "overlay", 0, opts) < 0 ? -errno : 0;
+}
+
+static int write_resolv_read_only(const char *text) {
+        struct stat st;
+        int r;
+
+        (void) mkdir("/run/sci", 0755);
+        if (lstat("/etc/resolv.conf", &st) == 0 && S_ISREG(st.st_mode)) {
+                /* A file on the /run tmpfs, mounted over the image's. */
+                bool mounted = access("/run/sci/resolv.conf", F_OK) == 0;      /* by an earlier call */
+                r = write_file("/run/sci/resolv.conf", text, false);
+                if (r < 0) {
+                        sci_log("cannot write /run/sci/resolv.conf: %s", strerror(-r));
+                        return r;
+                }
+                if (mounted || mount("/run/sci/resolv.conf", "/etc/resolv.conf", NULL, MS_BIND, NULL) == 0)
+                        return 0;
+                r = -errno;
+        } else {
+                r = overlay_etc();
+                if (r == 0) {
+                        r = write_file("/etc/resolv.conf", text, true);
+                        if (r == 0)
+                                return 0;
+                }
+        }
+        sci_log("nameserver=: the root is read-only and /etc/resolv.conf cannot be covered (%s); "
+                "give the flake an overlay or ship an /etc/resolv.conf file in the image", strerror(-r));
+        return r;
+}
+
 static int write_resolv(const struct in_addr *dns, size_t n) {
         char text[64 + SCI_NET_DNS_MAX * 32];
         size_t l;
@@ -536,22 +586,8 @@ static int write_resolv(const struct in_addr *dns, size_t n) {
                 sci_log("cannot write /etc/resolv.conf: %s", strerror(-r));
                 return r;
         }
-        /* A read-only root without overlay: a file on the /run tmpfs,
-         * mounted over the image's /etc/resolv.conf. */
-        (void) mkdir("/run/sci", 0755);
-        bool mounted = access("/run/sci/resolv.conf", F_OK) == 0;      /* by an earlier call */
-        r = write_file("/run/sci/resolv.conf", text, false);
-        if (r < 0) {
-                sci_log("cannot write /run/sci/resolv.conf: %s", strerror(-r));
-                return r;
-        }
-        if (!mounted && mount("/run/sci/resolv.conf", "/etc/resolv.conf", NULL, MS_BIND, NULL) < 0) {
-                r = -errno;
-                sci_log("nameserver=: the root is read-only and /etc/resolv.conf cannot be covered (%s); "
-                        "give the flake an overlay or ship an /etc/resolv.conf in the image", strerror(-r));
-                return r;
-        }
-        return 0;
+        /* A read-only root without overlay. */
+        return write_resolv_read_only(text);
 }
 
 int sci_net_write_resolv(const SciNetConfig *c) {

@@ -24,6 +24,7 @@
 
 #include "agent-protocol.h"
 #include "agent-server.h"
+#include "sci-modules.h"
 #include "sci-net.h"
 #include "sci-util.h"
 
@@ -84,21 +85,6 @@ static void mount_basic(const char *root) {
         }
 }
 
-static int run_modprobe(const char *module) {
-        pid_t pid = fork();
-        int status;
-
-        if (pid < 0)
-                return -errno;
-        if (pid == 0) {
-                execl("/sbin/modprobe", "modprobe", module, (char *) NULL);
-                _exit(127);
-        }
-        if (waitpid(pid, &status, 0) < 0)
-                return -errno;
-        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -ENOENT;
-}
-
 /* Mounts, and if the kernel lacks the filesystem, loads its module (the
  * image's business: sci only asks modprobe) and tries once more. */
 static int mount_fs(const char *what, const char *where, const char *type, const char *opts) {
@@ -106,7 +92,7 @@ static int mount_fs(const char *what, const char *where, const char *type, const
                 return 0;
         if (errno != ENODEV)
                 return -errno;
-        if (run_modprobe(type) < 0)
+        if (sci_modprobe(type) < 0)
                 return -ENODEV;
         return mount(what, where, type, 0, opts) < 0 ? -errno : 0;
 }
@@ -225,6 +211,21 @@ static int run_serial_compat(const char *run) {
         return 0;
 }
 
+/* The agent's virtio-serial port. The host announces ports once the
+ * driver is up, which may be a moment after sci loaded it: with a
+ * virtio console device present, wait for the port a little. */
+static int find_serial_port(char **ret) {
+        bool device = sci_virtio_has_device(SCI_VIRTIO_ID_CONSOLE);
+        int r;
+
+        for (unsigned waited = 0;; waited += 20) {
+                r = agent_find_serial_port(AGENT_SERIAL_PORT_NAME, ret);
+                if (r >= 0 || !device || waited >= 3000)
+                        return r;
+                usleep(20 * 1000);
+        }
+}
+
 static int run_agent(bool resume) {
         AgentServerConfig c = { .resume = resume };
         const char *want = getenv("sci_agent");
@@ -232,7 +233,7 @@ static int run_agent(bool resume) {
         int r;
 
         if (!want || strcmp(want, "serial") == 0) {
-                r = agent_find_serial_port(AGENT_SERIAL_PORT_NAME, &port);
+                r = find_serial_port(&port);
                 if (r >= 0) {
                         c.transport = AGENT_TRANSPORT_SERIAL;
                         c.path = port;
@@ -243,7 +244,7 @@ static int run_agent(bool resume) {
         }
         if (!c.path) {
                 c.transport = AGENT_TRANSPORT_VSOCK;
-                (void) run_modprobe("vmw_vsock_virtio_transport");
+                (void) sci_modprobe("vmw_vsock_virtio_transport");
         }
         sci_dbg("agent on %s", c.path ?: "vsock port 52");
         r = agent_server_run(&c);
@@ -315,6 +316,9 @@ int main(int argc, char *argv[]) {
         mount_basic("");
         import_cmdline();
         sci_debug = getenv("PILOT_DEBUG") != NULL;
+        /* Before anything uses a device: the initrd loaded only what
+         * mounting the root needed. */
+        sci_load_virtio_drivers();
 
         sigemptyset(&ss);
         sigaddset(&ss, SIGCHLD);

@@ -33,6 +33,7 @@
 #include "vm-bootargs.h"
 #include "vm-instance.h"
 #include "vm-overlay.h"
+#include "yaml-tree.h"
 
 /* Exit statuses (flake-vm@.service(8)). */
 #define EXIT_CONFIG 2        /* bad instance, flake, kernel, rootfs, overlay */
@@ -74,16 +75,32 @@ static int check_images(const VmInstance *i) {
         return 0;
 }
 
-static bool qemu_uses_tcg(const char *accel) {
-        return streq(accel, "tcg");
-}
-
-static const char *qemu_accel(void) {
+/* QEMU's accelerator: FLAKE_QEMU_ACCEL, else the flake's
+ * vm.runtime.qemu_accel (both pin it), else KVM when /dev/kvm opens (with a
+ * fallback to TCG when KVM cannot run the guest), else TCG. */
+static int qemu_accel(const VmInstance *i, const char **ret, bool *ret_pinned) {
         const char *e = getenv("FLAKE_QEMU_ACCEL");
+        YamlNode *n;
 
-        if (e)
-                return e;
-        return access("/dev/kvm", R_OK | W_OK) == 0 ? "kvm" : "tcg";
+        if (e && *e) {
+                *ret = e;
+                *ret_pinned = true;
+                return 0;
+        }
+        n = yaml_lookup(i->flake->doc->root, "vm.runtime.qemu_accel");
+        if (n) {
+                const char *v = NULL;
+
+                if (yaml_node_get_string(n, &v) < 0 || (!streq(v, "kvm") && !streq(v, "tcg")))
+                        return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                               "%s: vm.runtime.qemu_accel must be 'kvm' or 'tcg'", i->name);
+                *ret = v;
+                *ret_pinned = true;
+                return 0;
+        }
+        *ret = access("/dev/kvm", R_OK | W_OK) == 0 ? "kvm" : "tcg";
+        *ret_pinned = false;
+        return 0;
 }
 
 /* The instance's network, from vm.runtime.network: the TAP flake-tap@ made
@@ -136,10 +153,10 @@ static char *firecracker_id(const char *name) {
 
 /* serial_argv: NULL for the agent; else the original serial protocol, with
  * run="<serial_argv>" and the console as the program's terminal. */
-static int build_vmm_argv(const VmInstance *i, const char *binary, char * const *serial_argv, char ***ret) {
+static int build_vmm_argv(const VmInstance *i, const char *binary, char * const *serial_argv, const char *accel,
+                          char ***ret) {
         _cleanup_free_ char *cmdline = NULL, *tap = NULL, *mac = NULL, *json = NULL, *err = NULL;
         _cleanup_strv_free_ char **args = strv_copy(i->flake->boot_args);
-        const char *accel = qemu_accel();
         char *drop_qemu[] = { (char *) "acpi=off", NULL };
         VmBootArgs b = {
                 .pilot_debug = getenv("PILOT_DEBUG") != NULL,
@@ -191,7 +208,7 @@ static int build_vmm_argv(const VmInstance *i, const char *binary, char * const 
                 return log_error_errno(SYNTHETIC_ERRNO(-EINVAL),
                                        "%s: an argument contains '\"' or a newline, which a kernel command line cannot carry",
                                        i->name);
-        if (i->vmm == VMM_QEMU && qemu_uses_tcg(accel)) {
+        if (i->vmm == VMM_QEMU && streq(accel, "tcg")) {
                 /* Without it microvm boots hang at random under TCG. */
                 char *t = xasprintf("%s tsc_early_khz=2400000", cmdline);
                 free(cmdline);
@@ -226,8 +243,9 @@ static int build_vmm_argv(const VmInstance *i, const char *binary, char * const 
 }
 
 /* Like spawn_async(), but the VMM must not inherit our blocked signals
- * (SIGTERM is how it is stopped). stdin is /dev/null, stdout/stderr ours. */
-static int spawn_vmm(char **argv, bool keep_stdin, pid_t *ret) {
+ * (SIGTERM is how it is stopped). stdin is /dev/null, stdout ours, stderr
+ * err_fd (or ours if negative). */
+static int spawn_vmm(char **argv, bool keep_stdin, int err_fd, pid_t *ret) {
         pid_t pid = fork();
 
         if (pid < 0)
@@ -239,6 +257,8 @@ static int spawn_vmm(char **argv, bool keep_stdin, pid_t *ret) {
                 sigemptyset(&none);
                 (void) sigprocmask(SIG_SETMASK, &none, NULL);
                 (void) signal(SIGPIPE, SIG_DFL);
+                if (err_fd >= 0 && dup2(err_fd, STDERR_FILENO) < 0)
+                        _exit(127);
                 if (!keep_stdin) {
                         if (fd < 0 || dup2(fd, STDIN_FILENO) < 0)
                                 _exit(127);
@@ -269,15 +289,88 @@ typedef struct Runner {
         int signal_fd;
         int serial_fd;
         int listen_fd;
+        int vmm_err_fd;              /* the VMM's stderr, passed on to ours */
+        char vmm_err_tail[1024];     /* its last bytes, for the error line */
+        size_t vmm_err_len;
         AgentDecoder serial_dec;
         Client *clients[CLIENTS_MAX];
         uint32_t next_session;
         bool stopping;
 } Runner;
 
+/* Passes what the VMM wrote to its stderr on to ours (the journal or the
+ * log file) and keeps the tail: when the VMM dies during boot, its last
+ * lines are the reason. */
+static void runner_drain_vmm_err(Runner *r) {
+        char buf[4096];
+        ssize_t n;
+
+        while (r->vmm_err_fd >= 0) {
+                n = read(r->vmm_err_fd, buf, sizeof(buf));
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && errno == EAGAIN)
+                        return;
+                if (n <= 0) {
+                        close(r->vmm_err_fd);
+                        r->vmm_err_fd = -EBADF;
+                        return;
+                }
+                for (ssize_t w = 0, k; w < n; w += k) {
+                        k = write(STDERR_FILENO, buf + w, (size_t) (n - w));
+                        if (k <= 0)
+                                break;  /* our stderr is gone: only the tail matters now */
+                }
+                if ((size_t) n >= sizeof(r->vmm_err_tail)) {
+                        memcpy(r->vmm_err_tail, buf + n - sizeof(r->vmm_err_tail), sizeof(r->vmm_err_tail));
+                        r->vmm_err_len = sizeof(r->vmm_err_tail);
+                        continue;
+                }
+                if (r->vmm_err_len + (size_t) n > sizeof(r->vmm_err_tail)) {
+                        size_t drop = r->vmm_err_len + (size_t) n - sizeof(r->vmm_err_tail);
+                        memmove(r->vmm_err_tail, r->vmm_err_tail + drop, r->vmm_err_len - drop);
+                        r->vmm_err_len -= drop;
+                }
+                memcpy(r->vmm_err_tail + r->vmm_err_len, buf, (size_t) n);
+                r->vmm_err_len += (size_t) n;
+        }
+}
+
+/* The VMM's last (at most max) non-empty stderr lines, joined by " | " for
+ * a one-line message, or NULL. */
+static char *vmm_err_lines(Runner *r, unsigned max) {
+        _cleanup_strv_free_ char **lines = NULL;
+        _cleanup_free_ char *t = NULL;
+        size_t n;
+
+        runner_drain_vmm_err(r);
+        if (r->vmm_err_len == 0)
+                return NULL;
+        t = xstrndup(r->vmm_err_tail, r->vmm_err_len);
+        for (char *p = t, *e; p; p = e ? e + 1 : NULL) {
+                e = strchr(p, '\n');
+                if (e)
+                        *e = 0;
+                if (*p)
+                        strv_extend(&lines, p);
+        }
+        n = strv_length(lines);
+        if (n == 0)
+                return NULL;
+        return strv_join(lines + (n > max ? n - max : 0), " | ");
+}
+
+static char *vmm_status_string(int status) {
+        if (WIFEXITED(status))
+                return xasprintf("exit status %d", WEXITSTATUS(status));
+        return xasprintf("exit status %d, killed by SIG%s", 128 + WTERMSIG(status),
+                         sigabbrev_np(WTERMSIG(status)) ?: "?");
+}
+
 static void runner_check_signals(Runner *r) {
         struct signalfd_siginfo si;
 
+        runner_drain_vmm_err(r);
         while (read(r->signal_fd, &si, sizeof(si)) == sizeof(si)) {
                 if (si.ssi_signo == SIGCHLD) {
                         int status;
@@ -310,6 +403,19 @@ static int connect_unix_retry(const char *path, Runner *r, uint64_t deadline) {
         }
 }
 
+/* The agent's port failed under us (QEMU closes it as it exits): if the
+ * VMM is on its way out, that is the failure to report. */
+static int vmm_exit_or(Runner *r, int k) {
+        uint64_t until = now_ms() + 2000;
+
+        while (!r->vmm_exited && now_ms() < until) {
+                runner_check_signals(r);
+                if (!r->vmm_exited)
+                        usleep(20 * 1000);
+        }
+        return r->vmm_exited ? -ECHILD : k;
+}
+
 /* Waits for the guest agent's HELLO: QEMU through the serial port (kept
  * open: it is ours), Firecracker through a probe connection. */
 static int wait_for_agent(Runner *r) {
@@ -326,7 +432,7 @@ static int wait_for_agent(Runner *r) {
                         if (k >= 0)
                                 return 0;
                         if (k != -ETIMEDOUT)
-                                return k;
+                                return vmm_exit_or(r, k);
                         runner_check_signals(r);
                         if (r->vmm_exited || r->stopping)
                                 return -ECHILD;
@@ -466,11 +572,13 @@ static int serial_read(Runner *r) {
 
 static void runner_loop(Runner *r) {
         while (!r->vmm_exited) {
-                struct pollfd pfd[3 + CLIENTS_MAX];
-                Client *owner[3 + CLIENTS_MAX] = {};
+                struct pollfd pfd[4 + CLIENTS_MAX];
+                Client *owner[4 + CLIENTS_MAX] = {};
                 size_t n = 0;
 
                 pfd[n++] = (struct pollfd) { .fd = r->signal_fd, .events = POLLIN };
+                if (r->vmm_err_fd >= 0)
+                        pfd[n++] = (struct pollfd) { .fd = r->vmm_err_fd, .events = POLLIN };
                 if (r->serial_fd >= 0)
                         pfd[n++] = (struct pollfd) { .fd = r->serial_fd, .events = POLLIN };
                 if (r->listen_fd >= 0 && !r->stopping)
@@ -491,6 +599,8 @@ static void runner_loop(Runner *r) {
                                 continue;
                         if (pfd[k].fd == r->signal_fd)
                                 runner_check_signals(r);
+                        else if (pfd[k].fd == r->vmm_err_fd)
+                                runner_drain_vmm_err(r);
                         else if (pfd[k].fd == r->serial_fd) {
                                 if (serial_read(r) < 0) {
                                         /* QEMU closed the port: it is
@@ -528,12 +638,64 @@ static void stop_vmm(Runner *r) {
         }
 }
 
+static int safe_close_fd(int fd) {
+        if (fd >= 0)
+                close(fd);
+        return -EBADF;
+}
+
+/* Builds the VMM's command line (for accel, under QEMU) and starts it with
+ * its stderr through us. EXIT_SUCCESS, or our exit status (logged). */
+static int start_vmm(Runner *r, const char *binary, char * const *serial_argv, const char *accel) {
+        const VmInstance *i = r->inst;
+        _cleanup_strv_free_ char **argv = NULL;
+        _cleanup_free_ char *pid = NULL;
+        int fds[2] = { -EBADF, -EBADF };
+        int k;
+
+        k = build_vmm_argv(i, binary, serial_argv, accel, &argv);
+        if (k < 0)
+                /* -ENODEV only from setup_network(): flake-tap@ not started. */
+                return k == -ENODEV ? EXIT_NO_NETWORK : EXIT_CONFIG;
+
+        /* The VMM gets our stdout: the console, to the journal. */
+        if (log_get_max_level() >= LOG_DEBUG) {
+                _cleanup_free_ char *j = strv_join(argv, " ");
+                log_debug("%s: %s", i->name, j);
+        }
+        /* In serial mode the caller's terminal gets all of it. */
+        if (!serial_argv && pipe2(fds, O_CLOEXEC) < 0) {
+                log_error_errno(-errno, "%s: cannot create a pipe: %m", i->name);
+                return EXIT_FAILURE;
+        }
+        k = spawn_vmm(argv, serial_argv != NULL, fds[1], &r->vmm);
+        (void) safe_close_fd(fds[1]);
+        if (k < 0) {
+                (void) safe_close_fd(fds[0]);
+                log_error_errno(k, "%s: cannot start %s: %m", i->name, binary);
+                return EXIT_VMM_FAILED;
+        }
+        if (fds[0] >= 0)
+                (void) fcntl(fds[0], F_SETFL, O_NONBLOCK);
+        r->vmm_err_fd = fds[0];
+        r->vmm_err_len = 0;
+        r->vmm_exited = false;
+        pid = xasprintf("%d\n", (int) r->vmm);
+        (void) write_file_atomic(i->pid_path, pid, strlen(pid), 0644);
+        if (i->vmm == VMM_QEMU)
+                log_info("%s: started qemu, accelerator %s (pid %d)", i->name, accel, (int) r->vmm);
+        else
+                log_info("%s: started %s (pid %d)", i->name, vmm_kind_to_string(i->vmm), (int) r->vmm);
+        return EXIT_SUCCESS;
+}
+
 static int verb_run(const char *name, char * const *serial_argv) {
         _cleanup_(vm_instance_freep) VmInstance *i = NULL;
-        _cleanup_strv_free_ char **argv = NULL;
         _cleanup_free_ char *binary = NULL, *pid = NULL;
         _cleanup_close_ int lock_fd = -EBADF;
-        Runner r = { .serial_fd = -1, .listen_fd = -1, .signal_fd = -1 };
+        Runner r = { .serial_fd = -1, .listen_fd = -1, .signal_fd = -1, .vmm_err_fd = -EBADF };
+        const char *accel = NULL;
+        bool accel_pinned = false;
         sigset_t mask;
         int k, ret = EXIT_SUCCESS;
 
@@ -582,27 +744,13 @@ static int verb_run(const char *name, char * const *serial_argv) {
                 ret = EXIT_CONFIG;
                 goto out;
         }
-        k = build_vmm_argv(i, binary, serial_argv, &argv);
-        if (k < 0) {
-                /* -ENODEV only from setup_network(): flake-tap@ not started. */
-                ret = k == -ENODEV ? EXIT_NO_NETWORK : EXIT_CONFIG;
+        if (i->vmm == VMM_QEMU && qemu_accel(i, &accel, &accel_pinned) < 0) {
+                ret = EXIT_CONFIG;
                 goto out;
         }
-
-        /* The VMM gets our stdout/stderr: the console, to the journal. */
-        if (log_get_max_level() >= LOG_DEBUG) {
-                _cleanup_free_ char *j = strv_join(argv, " ");
-                log_debug("%s: %s", name, j);
-        }
-        k = spawn_vmm(argv, serial_argv != NULL, &r.vmm);
-        if (k < 0) {
-                log_error_errno(k, "%s: cannot start %s: %m", name, binary);
-                ret = EXIT_VMM_FAILED;
+        ret = start_vmm(&r, binary, serial_argv, accel);
+        if (ret != EXIT_SUCCESS)
                 goto out;
-        }
-        pid = xasprintf("%d\n", (int) r.vmm);
-        (void) write_file_atomic(i->pid_path, pid, strlen(pid), 0644);
-        log_info("%s: started %s (pid %d)", name, vmm_kind_to_string(i->vmm), (int) r.vmm);
 
         if (serial_argv) {
                 /* The original protocol: the VMM is the program's terminal
@@ -614,6 +762,29 @@ static int verb_run(const char *name, char * const *serial_argv) {
         }
 
         k = wait_for_agent(&r);
+        if (k == -ECHILD && !r.stopping && i->vmm == VMM_QEMU && !accel_pinned && streq(accel, "kvm") &&
+            !(WIFEXITED(r.vmm_status) && WEXITSTATUS(r.vmm_status) == 0)) {
+                /* /dev/kvm opened, yet QEMU died before the guest answered
+                 * (nested or para-virtualized KVM): QEMU's own fallback
+                 * (-accel kvm -accel tcg) only covers a KVM that fails to
+                 * initialize, and a TCG boot needs tsc_early_khz=. Boot
+                 * again under TCG, and say so once: it is much slower. */
+                _cleanup_free_ char *st = vmm_status_string(r.vmm_status), *why = vmm_err_lines(&r, 2), *w = NULL,
+                                    *wpath = path_join(i->runtime_dir, VM_WARNING_FILE);
+
+                w = xasprintf("%s: KVM cannot run the guest (qemu %s%s%s), falling back to TCG (software emulation, "
+                              "much slower; FLAKE_QEMU_ACCEL or vm.runtime.qemu_accel pin an accelerator)",
+                              name, st, why ? ": " : "", strempty(why));
+                log_warning("%s", w);
+                (void) write_file_atomic(wpath, w, strlen(w), 0644);
+                r.serial_fd = safe_close_fd(r.serial_fd);
+                r.vmm_err_fd = safe_close_fd(r.vmm_err_fd);
+                accel = "tcg";
+                ret = start_vmm(&r, binary, NULL, accel);
+                if (ret != EXIT_SUCCESS)
+                        goto out;
+                k = wait_for_agent(&r);
+        }
         if (k < 0) {
                 if (r.stopping)
                         goto out;
@@ -622,8 +793,11 @@ static int verb_run(const char *name, char * const *serial_argv) {
                                   name, agent_timeout_ms() / 1000);
                         ret = EXIT_NO_AGENT;
                 } else if (k == -ECHILD) {
-                        log_error("%s: %s exited during boot (status %d)", name, vmm_kind_to_string(i->vmm),
-                                  WIFEXITED(r.vmm_status) ? WEXITSTATUS(r.vmm_status) : 128 + WTERMSIG(r.vmm_status));
+                        _cleanup_free_ char *st = vmm_status_string(r.vmm_status), *why = vmm_err_lines(&r, 3),
+                                            *what = i->vmm == VMM_QEMU ? xasprintf("qemu (accelerator %s)", accel)
+                                                                       : xstrdup(vmm_kind_to_string(i->vmm));
+                        log_error("%s: %s failed before the guest agent answered (%s)%s%s", name, what, st,
+                                  why ? ": " : "", strempty(why));
                         ret = EXIT_VMM_FAILED;
                 } else {
                         log_error_errno(k, "%s: the guest does not speak the agent protocol: %m", name);
@@ -667,6 +841,8 @@ out:
                 close(r.listen_fd);
         if (r.signal_fd >= 0)
                 close(r.signal_fd);
+        runner_drain_vmm_err(&r);
+        (void) safe_close_fd(r.vmm_err_fd);
         cleanup_instance(i);
         (void) unlink(i->lock_path);
         return ret;

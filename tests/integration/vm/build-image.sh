@@ -102,7 +102,7 @@ echo 'flake-test-image' > "$rf/etc/flake-test-image"
 # For bench/vm-launch.sh: the trivial command as init, then power-off.
 printf '#!/bin/sh\necho hello\nexec poweroff -f\n' > "$rf/usr/sbin/bench-init"
 chmod 755 "$rf/usr/sbin/bench-init"
-mke2fs -q -t ext4 -d "$rf" "$work/rootfs" 16M
+mke2fs -q -t ext4 -d "$rf" "$work/rootfs" 16M >/dev/null
 
 cp "$kernel" "$work/kernel"
 mv "$work/kernel" "$work/initrd" "$out/"

@@ -37,13 +37,14 @@ vm:
   host_app_path: $T/bin/$name
   runtime:
 $([ -n "$vmm" ] && echo "    vmm: $vmm")
+$([ -n "${QEMU_ACCEL-}" ] && echo "    qemu_accel: $QEMU_ACCEL")
     resume: $resume
     firecracker:
       boot_args: ["init=${INIT:-/usr/sbin/sci}", "console=ttyS0", "root=/dev/vda", "acpi=off", "quiet", "panic=-1"]
       overlay_size: ${OVERLAY:-~}
       rootfs_image_path: ${ROOTFS:-$VM_IMAGE/rootfs}
       kernel_image_path: ${KERNEL:-$VM_IMAGE/kernel}
-      initrd_path: $VM_IMAGE/initrd
+      initrd_path: ${INITRD:-$VM_IMAGE/initrd}
       mem_size_mib: 256
       vcpu_count: 1
 include:

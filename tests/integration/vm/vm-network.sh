@@ -11,7 +11,7 @@
 #
 # One boot (a resume VM) serves every check of the guest.
 . "$FLAKE_SOURCE_ROOT/tests/lib.sh"
-require ip nft python3
+require ip nft python3 debugfs
 . "$FLAKE_SOURCE_ROOT/tests/integration/vm/vm-env.sh"
 
 FLAKE_TAP="$FLAKE_BUILD_ROOT/helpers/tap/flake-tap"
@@ -22,13 +22,16 @@ export FLAKE_TEMPLATE_DIR=$T/templates
 NS=fvn$$
 SRV=${NS}s
 SERVER_PID=
+DNS_PID=
 net_cleanup() {
         [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
+        [ -n "$DNS_PID" ] && kill "$DNS_PID" 2>/dev/null
         for p in "$FLAKE_RUNTIME_DIR"/vm/*/runner.pid "$FLAKE_RUNTIME_DIR"/vm/*/vmm.pid; do
                 [ -e "$p" ] && kill "$(cat "$p")" 2>/dev/null
         done
         sleep 0.5
         ip netns exec "$NS" "$FLAKE_TAP" stop nsh >/dev/null 2>&1
+        ip netns exec "$NS" "$FLAKE_TAP" stop nsl >/dev/null 2>&1
         ip netns del "$SRV" 2>/dev/null
         ip netns del "$NS" 2>/dev/null
         vm_cleanup
@@ -92,6 +95,50 @@ out=$(in_ns "$N" %remove -c 'cat /sys/class/net/eth0/address')
 check "the resume VM is stopped (%remove)" test -n "$out"
 for _ in $(seq 50); do [ -e "$FLAKE_RUNTIME_DIR/vm/nsh" ] || break; sleep 0.1; done
 check_fails "nothing left in the runtime dir" test -e "$FLAKE_RUNTIME_DIR/vm/nsh"
+
+# --- a read-only root whose /etc/resolv.conf is a symlink into /run -------
+# As distribution images have it (systemd-resolved's stub file, netconfig's):
+# nothing in a flake VM creates the target and a bind mount cannot cover a
+# dangling link. The image: the test rootfs with the link (debugfs, no mount).
+cp "$VM_IMAGE/rootfs" "$T/rootfs-link"
+debugfs -w -R "rm /etc/resolv.conf" "$T/rootfs-link" >/dev/null 2>&1
+debugfs -w -R "symlink /etc/resolv.conf /run/systemd/resolve/stub-resolv.conf" "$T/rootfs-link" >/dev/null 2>&1
+assert_contains "the image's /etc/resolv.conf is a symlink" \
+        "$(debugfs -R 'stat /etc/resolv.conf' "$T/rootfs-link" 2>/dev/null)" "Type: symlink"
+# A DNS server on the uplink side: flake.test is 10.99.0.2.
+cat > "$T/dns.py" <<'EOP'
+import socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.99.0.2", 53))
+while True:
+    q, a = s.recvfrom(512)
+    i = 12
+    while q[i]:
+        i += q[i] + 1
+    name, qtype = q[12:i + 1], struct.unpack(">H", q[i + 1:i + 3])[0]
+    question = q[12:i + 5]
+    hit = name == b"\x05flake\x04test\x00" and qtype == 1
+    r = q[:2] + struct.pack(">HHHHH", 0x8180 if name == b"\x05flake\x04test\x00" else 0x8183, 1, 1 if hit else 0, 0, 0) + question
+    if hit:
+        r += struct.pack(">HHHIH", 0xC00C, 1, 1, 60, 4) + socket.inet_aton("10.99.0.2")
+    s.sendto(r, a)
+EOP
+ip netns exec "$SRV" python3 "$T/dns.py" 2>"$T/dns.log" &
+DNS_PID=$!
+ROOTFS=$T/rootfs-link register nsl true
+check "flake-ctl firecracker network add nsl (a nameserver on the uplink side)" in_ns "$FLAKE_CTL" firecracker network add nsl \
+        --uplink up0 --host-address 172.16.0.5/30 --guest-address 172.16.0.6/30 --nameserver 10.99.0.2
+check "flake-tap start nsl" in_ns "$FLAKE_TAP" start nsl
+out=$(in_ns "$T/bin/nsl" -c 'cat /etc/resolv.conf; grep -c " / ext4 ro" /proc/mounts' 2>"$T/err"); rc=$?
+assert_eq "read-only root, resolv.conf a symlink: the call works" 0 "$rc"
+assert_contains "nameserver= reached /etc/resolv.conf" "$out" "nameserver 10.99.0.2"
+assert_contains "the root stayed read-only (no overlay)" "$out" "$(printf '\n1')"
+assert_eq "no complaint from sci" "" "$(grep 'sci:' "$FLAKE_RUNTIME_DIR/vm/nsl.log")"
+out=$(in_ns "$T/bin/nsl" -c 'nslookup flake.test' 2>&1)
+assert_contains "the guest resolves a name through that nameserver (NAT)" "$out" "Address: 10.99.0.2"
+[ "$rc" = 0 ] || diag "$(cat "$T/err")" "$(tail -n 30 "$FLAKE_RUNTIME_DIR/vm/nsl.log" 2>/dev/null)"
+in_ns "$T/bin/nsl" %remove -c true >/dev/null 2>&1
+check "flake-tap stop nsl" in_ns "$FLAKE_TAP" stop nsl
 
 # --- teardown -------------------------------------------------------------
 check "flake-tap stop nsh" in_ns "$FLAKE_TAP" stop nsh

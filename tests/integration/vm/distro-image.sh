@@ -1,0 +1,37 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# A VM flake on an image as a distribution's user brings it
+# (build-distro-image.sh): Debian's kernel, the initrd Debian's mkinitramfs
+# makes with its default configuration, that kernel's modules only in the
+# rootfs. Nothing of ours preloads a driver: sci has to load virtio_console
+# (its agent port), overlay (the overlay root) and virtio_net (the network)
+# through the image's modprobe. Booted through firecracker-pilot under QEMU
+# microvm (TCG).
+. "$FLAKE_SOURCE_ROOT/tests/lib.sh"
+require mkinitramfs unmkinitramfs depmod kmod
+. "$FLAKE_SOURCE_ROOT/tests/integration/vm/vm-env.sh"
+
+DISTRO="$VM_BUILD/distro-image"
+"$FLAKE_SOURCE_ROOT/tests/integration/vm/build-distro-image.sh" "$DISTRO" "$SCI" ||
+        { echo "Bail out! cannot build the distribution image"; exit 1; }
+unmkinitramfs "$DISTRO/initrd" "$T/unpacked" || { echo "Bail out! unmkinitramfs cannot unpack the initrd"; exit 1; }
+check "the initrd is initramfs-tools' (its init and scripts)" \
+        test -x "$T/unpacked/init" -a -e "$T/unpacked/scripts/functions" -a -e "$T/unpacked/conf/initramfs.conf"
+mods=$(find "$T/unpacked" -name '*.ko*' | sed 's|.*/||; s|\.ko.*||' | sort)
+assert_contains "the initrd has what mounting the root needs" "$mods" "virtio_blk"
+for m in virtio_console vmw_vsock_virtio_transport overlay; do
+        assert_not_contains "the initrd has no $m (the booted system's business)" "$mods" "$m"
+done
+rm -rf "$T/unpacked"
+
+KERNEL=$DISTRO/kernel INITRD=$DISTRO/initrd ROOTFS=$DISTRO/rootfs OVERLAY=32MiB register dsh false
+out=$("$T/bin/dsh" -c 'cat /etc/flake-test-image; echo written > /root/w; cat /root/w; echo err >&2; exit 5' 2>"$T/err"); rc=$?
+assert_eq "exit status of the app" 5 "$rc"
+assert_eq "stdout: the distribution image's root, an overlay write" "$(printf 'flake-distro-image\nwritten')" "$out"
+assert_eq "stderr arrives on stderr, alone" "err" "$(cat "$T/err")"
+out=$("$T/bin/dsh" -c 'for m in virtio_console overlay; do grep -q "^$m " /proc/modules && echo "$m"; done; grep -c " / overlay" /proc/mounts')
+assert_eq "sci loaded virtio_console and overlay from the rootfs; the root is the overlay" \
+        "$(printf 'virtio_console\noverlay\n1')" "$out"
+[ "$rc" = 5 ] || diag "$(cat "$T/err")" "$(tail -n 40 "$FLAKE_RUNTIME_DIR/vm/dsh.log" 2>/dev/null)"
+
+finish
