@@ -300,21 +300,24 @@ def replay(root):
              status=0, json_out=True, one_line=False)
     root.reset()
 
-    # The pilots: a broken registration is one line, no hang.
-    for pilot in ('podman-pilot', 'firecracker-pilot'):
+    # The pilots: a broken registration is one line, no hang; an option
+    # written where the image belongs never reaches podman.
+    for pilot, text in (('podman-pilot', 'container:\n  name: [x\n'),
+                        ('podman-pilot', 'container:\n  name: --privileged\n'),
+                        ('firecracker-pilot', 'vm:\n  name: [x\n')):
         bindir = os.path.join(root.scratch, 'root', 'realbin')
         os.makedirs(bindir, exist_ok=True)
         app = os.path.join(bindir, 'broken')
         os.symlink(os.path.join(REAL_BINDIR, pilot), app)
         with open(os.path.join(root.flakes, 'broken.yaml'), 'w') as f:
-            f.write('container:\n  name: [x\n' if pilot == 'podman-pilot' else 'vm:\n  name: [x\n')
+            f.write(text)
         root_snapshot = root.snapshot()
         p = subprocess.run([app], env=root.env(FLAKE_BINDIR=REAL_BINDIR), capture_output=True,
                            stdin=subprocess.DEVNULL, timeout=CASE_TIMEOUT)
         err = p.stderr.decode('utf-8', 'backslashreplace').rstrip('\n').split('\n')
         tap(p.returncode not in (0,) and p.returncode > 0 and len(err) == 1 and 'broken.yaml' in err[0]
             and root.snapshot() == root_snapshot,
-            f'{pilot} with a broken registration: one line naming the file, nothing changed',
+            f'{pilot} with a broken registration ({text!r}): one line naming the file, nothing changed',
             f'exit {p.returncode}\n' + '\n'.join(err))
         root.reset()
 
