@@ -322,7 +322,7 @@ assert_eq "delta one-shot leaves no container" 0 "$(n_containers)"
 mkdir -p "$T/sf"; printf '#!/bin/sh\necho %s\n' "$T/hostfile" > "$T/sf/systemfiles"
 build_image localhost/sysfiles:latest "$T/sf"
 register sfl localhost/sysfiles /bin/cat "  check_host_dependencies: true" "  runtime:" "    runas: root"
-assert_eq "systemfiles: host files listed by the image's script are provisioned" "host path" "$("$(app sfl)" "$T/hostfile")"
+assert_eq "systemfiles: host files listed by the image's script are provisioned" "host path" "$("$(app sfl)" "$T/hostfile" 2>&1)"
 
 register badinc localhost/flake-test /bin/true "  runtime:" "    runas: root"
 printf 'include:\n  tar:\n    - %s/missing.tar\n' "$T" > "$FLAKE_ROOT/usr/share/flakes/badinc.d/inc.yaml"
