@@ -94,6 +94,19 @@ FLAKE_SCI="$W/missing-sci" expect_failure "no host copy of sci" "missing-sci" \
 expect_failure "insecure component URL refused before any download" "only https:// is allowed" \
         vm --name f --rootfs "$HTTPS/files/rootfs.ext2" --kernel "$HTTP/files/vmlinux"
 
+# the image is edited in a child that has no capabilities, no_new_privs, a
+# seccomp filter and only the image and sci's host copy open (as root here)
+strace -f -qq -o "$W/strace" -e trace=capset,prctl,seccomp,close_range,openat,execve \
+        "$PULL" vm --name sb --rootfs "$HTTPS/files/rootfs.ext2" --kernel "$HTTPS/files/vmlinux" --quiet 2>/dev/null
+assert_eq "sandboxed edit: pull succeeds" "regular 0755 $(stat -c %s "$FLAKE_SCI")" "$(in_image "$REG/sb/rootfs" /usr/sbin/sci)"
+child=$(awk '/seccomp\(SECCOMP_SET_MODE_FILTER/ { print $1; exit }' "$W/strace")
+check "sandboxed edit: a child loads a seccomp filter" test -n "$child"
+trace_of_child() { awk -v p="$child" '$1 == p' "$W/strace"; }
+assert_contains "sandboxed edit: no_new_privs" "$(trace_of_child)" "prctl(PR_SET_NO_NEW_PRIVS, 1"
+check "sandboxed edit: all capabilities cleared" grep -Eq 'capset\(.*\{effective=0, permitted=0, inheritable=0\}\) += 0' <<< "$(trace_of_child)"
+check "sandboxed edit: every other descriptor closed" grep -Eq 'close_range\(5, 4294967295, 0\) += 0' <<< "$(trace_of_child)"
+assert_eq "sandboxed edit: the child opens nothing, executes nothing" "" "$(trace_of_child | grep -E 'openat|execve')"
+
 # user registry (a non-root caller with --user)
 id nobody >/dev/null 2>&1 || { echo "Bail out! no user 'nobody'"; exit 1; }
 mkdir -p "$W/home"; chown nobody "$W/home"; chmod 755 "$W"
