@@ -174,10 +174,7 @@ typedef struct EditContext {
         bool not_ext_is_warning;
 } EditContext;
 
-/* In the sandbox (sandbox.h): fds[0] is the image (read-write), fds[1] the
- * host copy of sci. Nothing else is reachable from here. */
-static int edit_image(const int *fds, void *userdata) {
-        const EditContext *c = userdata;
+int rootfs_edit(int image_fd, int sci_fd, const char *label, bool not_ext_is_warning) {
         _cleanup_(ext2fs_closep) ext2_filsys fs = NULL;
         char name[16];
         errcode_t e;
@@ -188,25 +185,25 @@ static int edit_image(const int *fds, void *userdata) {
          * well as in its return value: one line is ours to write. */
         set_com_err_hook(com_err_quiet);
         /* unixfd: libext2fs takes the descriptor we hold; it opens nothing. */
-        snprintf(name, sizeof(name), "%d", fds[0]);
+        snprintf(name, sizeof(name), "%d", image_fd);
         e = ext2fs_open(name, EXT2_FLAG_RW | EXT2_FLAG_64BITS, 0, 0, unixfd_io_manager, &fs);
         if (e) {
-                if (c->not_ext_is_warning) {
+                if (not_ext_is_warning) {
                         log_warning("%s: not an ext2/ext3/ext4 filesystem image (%s): sci not installed, the image boots "
                                     "its own /usr/sbin/sci (an image made for the original flake-pilot then needs "
-                                    "%%serial, see flake-pull(8))", c->image, error_message(e));
+                                    "%%serial, see flake-pull(8))", label, error_message(e));
                         return -EMEDIUMTYPE;
                 }
                 return log_error_errno(SYNTHETIC_ERRNO(EMEDIUMTYPE),
                                        "%s: not an ext2/ext3/ext4 filesystem image (%s): cannot add sci and mount points",
-                                       c->image, error_message(e));
+                                       label, error_message(e));
         }
         e = ext2fs_read_bitmaps(fs);
         if (e)
-                return log_error_errno(SYNTHETIC_ERRNO(EIO), "%s: cannot read the allocation bitmaps: %s", c->image, error_message(e));
+                return log_error_errno(SYNTHETIC_ERRNO(EIO), "%s: cannot read the allocation bitmaps: %s", label, error_message(e));
 
         for (size_t i = 0; i < ELEMENTSOF(mount_points); i++) {
-                r = ensure_dir(fs, c->image, mount_points[i]);
+                r = ensure_dir(fs, label, mount_points[i]);
                 if (r < 0)
                         return r;
         }
@@ -215,20 +212,28 @@ static int edit_image(const int *fds, void *userdata) {
          * speak the same protocol (images made for the original flake-pilot
          * carry its sci, which only knows the serial console and its own
          * vsock protocol). */
-        r = ensure_dir(fs, c->image, "/usr");
+        r = ensure_dir(fs, label, "/usr");
         if (r >= 0)
-                r = ensure_dir(fs, c->image, "/usr/sbin");
+                r = ensure_dir(fs, label, "/usr/sbin");
         if (r >= 0)
-                r = remove_entry(fs, c->image, "/usr/sbin", "sci");
+                r = remove_entry(fs, label, "/usr/sbin", "sci");
         if (r >= 0)
-                r = copy_in(fs, c->image, fds[1], "/usr/sbin", "sci");
+                r = copy_in(fs, label, sci_fd, "/usr/sbin", "sci");
         if (r < 0)
                 return r;
 
         e = ext2fs_close_free(&fs);
         if (e)
-                return log_error_errno(SYNTHETIC_ERRNO(EIO), "%s: cannot write the filesystem: %s", c->image, error_message(e));
+                return log_error_errno(SYNTHETIC_ERRNO(EIO), "%s: cannot write the filesystem: %s", label, error_message(e));
         return 0;
+}
+
+/* In the sandbox (sandbox.h): fds[0] is the image (read-write), fds[1] the
+ * host copy of sci. Nothing else is reachable from here. */
+static int edit_in_sandbox(const int *fds, void *userdata) {
+        const EditContext *c = userdata;
+
+        return rootfs_edit(fds[0], fds[1], c->image, c->not_ext_is_warning);
 }
 
 int rootfs_make_flake_ready(const char *image, const char *label, const char *sci, bool not_ext_is_warning) {
@@ -247,5 +252,5 @@ int rootfs_make_flake_ready(const char *image, const char *label, const char *sc
         if (image_fd < 0)
                 return log_error_errno(negative_errno(), "Cannot open %s: %m", image);
 
-        return sandbox_run("image editor", (const int[]) { image_fd, sci_fd }, 2, edit_image, &c);
+        return sandbox_run("image editor", (const int[]) { image_fd, sci_fd }, 2, edit_in_sandbox, &c);
 }

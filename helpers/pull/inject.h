@@ -18,3 +18,8 @@
 
 /* image: the file to edit; label: what messages call it (its URL). */
 int rootfs_make_flake_ready(const char *image, const char *label, const char *sci, bool not_ext_is_warning);
+
+/* The editor itself, on descriptors (what the sandboxed child runs, and
+ * what the fuzz target calls): image_fd read-write, sci_fd read-only at its
+ * start. Same results as above. */
+int rootfs_edit(int image_fd, int sci_fd, const char *label, bool not_ext_is_warning);
