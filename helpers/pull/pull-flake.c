@@ -79,11 +79,18 @@ static int pull_container_images(const Flake *f, const FlakeConfig *c, const Pul
 static bool vm_image_complete(const Registry *reg, const char *name) {
         _cleanup_free_ char *dir = registry_image_dir(reg, name);
         _cleanup_free_ char *rootfs = path_join(dir, "rootfs"), *kernel = path_join(dir, "kernel"),
-                            *checksum = path_join(dir, "checksum");
+                            *checksum = path_join(dir, CHECKSUM_INSTALLED);
         int r;
 
         if (access(rootfs, R_OK) < 0 || access(kernel, R_OK) < 0)
                 return false;
+        /* The rootfs as installed (with sci) has its own record; an image
+         * pulled before there was one, or one left as pulled, has only the
+         * KIS record. */
+        if (access(checksum, F_OK) < 0) {
+                free(checksum);
+                checksum = path_join(dir, CHECKSUM_PULLED);
+        }
         if (access(checksum, F_OK) < 0)
                 return true;
         r = checksum_verify_file(checksum, rootfs);

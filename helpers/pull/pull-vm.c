@@ -175,8 +175,39 @@ static int pull_component(const char *url, const PullOptions *o, Staging *s, con
         return r;
 }
 
+/* sci and the mount points go into every pulled rootfs (inject.h). The
+ * rootfs then differs from what was pulled: the pulled digest stays where
+ * it was checked (the KIS record in "checksum", or --sha256), the installed
+ * one is recorded in "checksum.installed", which later runs of flake-pull
+ * check. A KIS rootfs that is not ext2/3/4 is kept as it is, with a warning
+ * (it may carry our sci already); a component rootfs must be ext2/3/4, as
+ * in the original. */
+static int make_flake_ready(Staging *s, const char *url, bool kis) {
+        _cleanup_free_ char *rootfs = path_join(s->path, "rootfs"), *record = path_join(s->path, CHECKSUM_INSTALLED);
+        uint8_t d[SHA256_DIGEST_SIZE];
+        char hex[SHA256_HEX_SIZE + 1];
+        int r;
+
+        r = rootfs_make_flake_ready(rootfs, url, flake_path(FLAKE_PATH_SCI), kis);
+        if (r == -EMEDIUMTYPE && kis)
+                return 0;
+        if (r < 0)
+                return r;
+        r = sha256_file(rootfs, UINT64_MAX, d);
+        if (r == -EINTR)
+                return r;
+        if (r < 0)
+                return log_error_errno(r, "Failed to read back %s: %m", rootfs);
+        sha256_to_hex(d, hex);
+        strcat(hex, "\n");
+        r = write_file_atomic(record, hex, strlen(hex), 0644);
+        if (r < 0)
+                return log_error_errno(r, "Failed to write %s: %m", record);
+        log_info("Installed sci and the mount points into the rootfs (its new digest is in %s)", CHECKSUM_INSTALLED);
+        return 0;
+}
+
 static int pull_components(const VmPullRequest *req, const PullOptions *o, Staging *s) {
-        _cleanup_free_ char *rootfs = path_join(s->path, "rootfs");
         uint8_t digest[SHA256_DIGEST_SIZE];
         int r;
 
@@ -190,7 +221,7 @@ static int pull_components(const VmPullRequest *req, const PullOptions *o, Stagi
         if (r >= 0 && pull_interrupted)
                 r = -EINTR;
         if (r >= 0)
-                r = rootfs_make_flake_ready(rootfs, flake_path(FLAKE_PATH_SCI));
+                r = make_flake_ready(s, req->rootfs, false);
         return r;
 }
 
@@ -215,6 +246,8 @@ int pull_vm(const VmPullRequest *req, const PullOptions *o) {
                 r = staging_new(&reg, req->name, &s);
         if (r >= 0)
                 r = req->kis_image ? pull_kis(req, o, &s) : pull_components(req, o, &s);
+        if (r >= 0 && req->kis_image && !pull_interrupted)
+                r = make_flake_ready(&s, req->kis_image, true);
         if (r >= 0 && pull_interrupted)
                 r = -EINTR;
         if (r >= 0)
