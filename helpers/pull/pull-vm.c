@@ -15,6 +15,7 @@
 #include "names.h"
 #include "paths.h"
 #include "pull-vm.h"
+#include "url-redact.h"
 #include "registry.h"
 
 #define PIPE_SIZE (1024 * 1024)
@@ -108,7 +109,9 @@ static int check_digest(const char *what, const uint8_t got[SHA256_DIGEST_SIZE],
 static int pull_kis(const VmPullRequest *req, const PullOptions *o, Staging *s) {
         _cleanup_close_ int rfd = -EBADF;
         _cleanup_free_ char *label = xasprintf("%s (kis image)", req->name);
-        KisExtraction x = { .source = req->kis_image, .dir_fd = s->fd, .dir_path = s->path, .max_size = o->max_size };
+        /* Messages name the archive by its URL, never with its credentials. */
+        _cleanup_free_ char *shown_url = url_redact(req->kis_image);
+        KisExtraction x = { .source = shown_url, .dir_fd = s->fd, .dir_path = s->path, .max_size = o->max_size };
         DownloadThread t = { .url = req->kis_image, .label = label, .o = o, .writer.fd = -EBADF };
         uint8_t digest[SHA256_DIGEST_SIZE];
         sigset_t all, saved;

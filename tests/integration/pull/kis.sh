@@ -73,6 +73,12 @@ expect_failure "truncated body (no length)" "short.tar.xz" vm --name n --kis-ima
 # --- bad archives
 cp "$W/kis/test.x86_64-1.0.kernel" "$SRV/notanarchive"
 expect_failure "not an archive" "not a KIS archive" vm --name b --kis-image "$HTTPS/files/notanarchive"
+# A URL's credentials and query never reach a message (the archive's own
+# errors name it by its URL).
+secret_url="${HTTPS/https:\/\//https://flake:s3cret@}/files/notanarchive"
+expect_failure "credentials in the URL" "not a KIS archive" vm --name b --kis-image "$secret_url"
+assert_not_contains "... its password is not shown" "$ERR" "s3cret"
+assert_contains "... the URL is shown redacted" "$ERR" "https://***@"
 
 cp -r "$W/kis" "$W/bad"; echo "$(printf '%064d' 0) 2048 4096" > "$W/bad/test.x86_64-1.0.sha256"
 pack_kis badsum.tar.xz "$W/bad"
