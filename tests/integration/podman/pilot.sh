@@ -321,7 +321,9 @@ assert_eq "delta one-shot leaves no container" 0 "$(n_containers)"
 
 mkdir -p "$T/sf"; printf '#!/bin/sh\necho %s\n' "$T/hostfile" > "$T/sf/systemfiles"
 build_image localhost/sysfiles:latest "$T/sf"
-register sfl localhost/sysfiles /bin/cat "  check_host_dependencies: true" "  runtime:" "    runas: root"
+register sfl localhost/sysfiles /bin/cat "  runtime:" "    runas: root"
+# (register writes check_host_dependencies: false; a second key is refused)
+sed -i 's/check_host_dependencies: false/check_host_dependencies: true/' "$FLAKE_ROOT/usr/share/flakes/sfl.yaml"
 assert_eq "systemfiles: host files listed by the image's script are provisioned" "host path" "$("$(app sfl)" "$T/hostfile")"
 
 register badinc localhost/flake-test /bin/true "  runtime:" "    runas: root"

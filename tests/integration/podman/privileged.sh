@@ -16,7 +16,7 @@
 # supplementary group (setpriv), or without it.
 . "$FLAKE_SOURCE_ROOT/tests/lib.sh"
 . "$FLAKE_SOURCE_ROOT/tests/integration/podman/setup.sh"
-require unshare nsenter setpriv systemd-socket-activate
+require unshare nsenter setpriv systemd-socket-activate script
 
 FLAKE_GID=4242
 # One containers.conf for our podman and the service's (/etc/containers in
@@ -139,6 +139,19 @@ out=$(printf 'a\nb\n' | member "$(app sh1)" -c 'echo $(cat)')
 assert_eq "stdin streams in" "a b" "$out"
 out=$(member "$(app sh1)" -- -c 'echo "$0 $1"' '%remove' '@x' 2>&1)
 assert_eq "arguments after -- reach the app verbatim" "%remove @x" "$out"
+# On a terminal: the service's podman gets the caller's terminal itself.
+printf '#!/bin/sh\nexec setpriv --reuid=nobody --regid=nogroup --groups=%s env %s "$@"\n' \
+        "$FLAKE_GID" "${EVIL_ENV[*]}" > "$T/as-member"
+chmod 755 "$T/as-member"
+rm -f "$T/pty.fifo"; mkfifo "$T/pty.fifo"
+sleep 300 > "$T/pty.fifo" &
+holder=$!
+script -qec "$T/as-member $(app sh1) -c 'test -t 0 && test -t 1 && echo tty; exit 4'; rc=\$?; kill $holder; exit \$rc" \
+        /dev/null < "$T/pty.fifo" > "$T/pty.out"; rc=$?
+out=$(tr -d '\r' < "$T/pty.out")
+kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
+assert_eq "on a terminal the app gets a terminal (--tty with the caller's)" tty "$out"
+assert_eq "... and its exit status comes back" 4 "$rc"
 head -c 300000 /dev/urandom | base64 -w 0 > "$T/big"
 out=$(member "$(app sh1)" -c 'wc -c' < "$T/big")
 assert_eq "a large stdin arrives whole" "$(wc -c < "$T/big")" "$(echo $out)"
