@@ -30,8 +30,8 @@ typedef struct Pilot {
         char *cid_file;
         bool tty;
         /* The launch runs in a delegated scope that podman may split:
-         * rootful podman started by root (sudo would make podman another
-         * user's process in the caller's user scope). */
+         * rootful podman, which only root runs (the launch service for
+         * other callers), in a scope of the system manager. */
         bool split_cgroups;
         Progress *progress;         /* %progress on a terminal, until the app starts */
         /* Run by the launch service for caller_uid (privileged.c). */
