@@ -152,6 +152,13 @@ out=$(tr -d '\r' < "$T/pty.out")
 kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
 assert_eq "on a terminal the app gets a terminal (--tty with the caller's)" tty "$out"
 assert_eq "... and its exit status comes back" 4 "$rc"
+# A window size change of the caller's terminal reaches the app.
+out=$(python3 "$FLAKE_SOURCE_ROOT/tests/integration/vm/pty-run.py" 24 80 33 77 -- "$T/as-member" "$(app sh1)" \
+        -c 'busybox stty size; trap "busybox stty size; exit 5" WINCH; sleep 0.5; echo RESIZE-NOW; i=0; while [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; exit 6' 2>&1)
+rc=$?
+assert_contains "the app starts with the caller's window size" "$out" "24 80"
+assert_contains "... and sees it change (WINCH frame, SIGWINCH to podman)" "$out" "33 77"
+assert_eq "... its exit status" 5 "$rc"
 head -c 300000 /dev/urandom | base64 -w 0 > "$T/big"
 out=$(member "$(app sh1)" -c 'wc -c' < "$T/big")
 assert_eq "a large stdin arrives whole" "$(wc -c < "$T/big")" "$(echo $out)"
