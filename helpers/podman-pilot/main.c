@@ -4,6 +4,7 @@
  * podman-pilot); the registration is <flakes_dir>/<x>.yaml. */
 #include <ctype.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -721,6 +722,7 @@ static void serve_environment(void) {
 static int serve_main(void) {
         _cleanup_(launch_request_done) LaunchRequest req = LAUNCH_REQUEST_NULL;
         _cleanup_(pilot_done) Pilot p = {};
+        sigset_t mask;
         int r, status;
 
         if (geteuid() != 0) {
@@ -728,6 +730,18 @@ static int serve_main(void) {
                           "(flake-launch@.service)");
                 return PILOT_EXIT_USAGE;
         }
+        /* The signals meant for the app stay pending until podman runs
+         * (launch_podman() then takes and forwards them) and after it has
+         * ended: a caller's SIGTERM during the preparation ends the app as
+         * it starts, and none can kill us before the exit status is sent. */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGHUP);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGQUIT);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGWINCH);
+        (void) sigprocmask(SIG_BLOCK, &mask, NULL);
+
         r = launch_server_accept(&req);
         if (r < 0)
                 return r == -ENOTSOCK ? PILOT_EXIT_USAGE : 1;
