@@ -32,6 +32,7 @@
 #include <sys/wait.h>
 #include <stdarg.h>
 #include <termios.h>
+#include <time.h>
 
 #include "agent-protocol.h"
 #include "fileio.h"
@@ -59,12 +60,22 @@ char *launch_socket_path(void) {
         return path_join(flake_path(FLAKE_PATH_RUNTIME_DIR), FLAKE_LAUNCH_SOCKET_NAME);
 }
 
-/* Reads one frame (blocking, or with a poll timeout when timeout_ms >= 0).
+static uint64_t now_ms(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+/* Reads one frame (blocking, or within timeout_ms when it is >= 0: for the
+ * whole frame, so that a peer trickling bytes cannot stretch it).
  * File descriptors passed with the bytes are appended to fds (at most
  * max_fds; extra ones are closed and counted). 0: a frame; -ECONNRESET: the
  * peer closed; -ETIMEDOUT; -EBADMSG and friends from the decoder. */
 static int read_frame(int fd, AgentDecoder *d, AgentFrame *ret, int timeout_ms,
                       int *fds, size_t max_fds, size_t *n_fds) {
+        uint64_t deadline = timeout_ms >= 0 ? now_ms() + (uint64_t) timeout_ms : 0;
+
         for (;;) {
                 union {
                         struct cmsghdr cmsg;
@@ -83,8 +94,11 @@ static int read_frame(int fd, AgentDecoder *d, AgentFrame *ret, int timeout_ms,
 
                 if (timeout_ms >= 0) {
                         struct pollfd pfd = { .fd = fd, .events = POLLIN };
+                        uint64_t now = now_ms();
 
-                        r = poll(&pfd, 1, timeout_ms);
+                        if (now >= deadline)
+                                return -ETIMEDOUT;
+                        r = poll(&pfd, 1, (int) (deadline - now));
                         if (r < 0 && errno == EINTR)
                                 continue;
                         if (r < 0)
