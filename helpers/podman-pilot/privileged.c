@@ -482,7 +482,7 @@ int launch_server_accept(LaunchRequest *ret) {
                 r = refuse(fd, EBADMSG, "malformed launch request");
                 goto fail;
         }
-        if (n_fds != LAUNCH_FDS || e.envp[0] || !flake_app_name_is_valid(e.argv[0])) {
+        if (n_fds != LAUNCH_FDS || (e.envp && e.envp[0]) || !flake_app_name_is_valid(e.argv[0])) {
                 r = refuse(fd, EINVAL, "a launch request is an app name, arguments, no environment and "
                            "three descriptors");
                 agent_exec_done(&e);

@@ -198,6 +198,43 @@ assert_eq "the service itself refuses a non-member that gets through" 125 "$rc"
 assert_eq "... with one line" 1 "$(printf '%s\n' "$out" | wc -l)"
 assert_contains "... from its peer credentials" "$out" "uid 65534 is not a member of group flake"
 
+# Requests that are not "app, arguments, three descriptors, no environment".
+cat > "$T/raw-client.py" <<'EOP'
+import array, socket, struct, sys
+def frame(t, session, payload):
+    return b"FA" + bytes([1, t]) + struct.pack(">II", session, len(payload)) + payload
+def exec_payload(argv, envp):
+    strings = b"".join(x.encode() + b"\0" for x in argv + envp)
+    return struct.pack(">BHHHH", 0, 24, 80, len(argv), len(envp)) + strings
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+hello = s.recv(16)
+assert hello[3] == 1, hello
+s.sendall(frame(1, 0, struct.pack(">HH", 1, 1)))
+mode = sys.argv[2]
+if mode == "env":
+    fds = [0, 1, 2]
+    payload = exec_payload(["sh1", "-c", "true"], ["PATH=/evil"])
+elif mode == "nofds":
+    fds = []
+    payload = exec_payload(["sh1", "-c", "true"], [])
+else:
+    fds = [0, 1, 2]
+    payload = exec_payload(["../sh1", "-c", "true"], [])
+data = frame(2, 1, payload)
+if fds:
+    s.sendmsg([data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))])
+else:
+    s.sendall(data)
+reply = s.recv(4096)
+print("type", reply[3], reply[16:].decode(errors="replace"))
+EOP
+for mode in env nofds badname; do
+        out=$(setpriv --reuid=nobody --regid=nogroup --groups="$FLAKE_GID" /usr/bin/python3 "$T/raw-client.py" "$SOCK" $mode 2>&1)
+        assert_eq "a request with $mode is refused with an ERROR frame" \
+                "type 10 a launch request is an app name, arguments, no environment and three descriptors" "$out"
+done
+
 sysreg plain localhost/flake-test:latest /bin/sh
 callreg plain
 out=$(member "$(app plain)" -c 'echo ran' 2>&1); rc=$?
