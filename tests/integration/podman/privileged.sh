@@ -269,6 +269,19 @@ callreg inc
 out=$(member "$(app inc)" -c 'cat /etc/included' 2>&1)
 assert_eq "a flake with include.tar runs for a member" included "$out"
 
+mkdir -p "$T/l1/usr/share/l1" "$T/delta/usr/share/delta"
+echo layer1 > "$T/l1/usr/share/l1/file"
+echo delta > "$T/delta/usr/share/delta/file"
+build_image localhost/layer1:latest "$T/l1"
+build_image localhost/delta:latest "$T/delta"
+sysreg dlt localhost/delta:latest /bin/sh "  base_container: localhost/flake-test:latest" "  layers:" \
+        "    - localhost/layer1:latest" "  runtime:" "    runas: root"
+callreg dlt
+out=$(member "$(app dlt)" -c 'cat /usr/share/l1/file /usr/share/delta/file; exit 3' 2>&1); rc=$?
+assert_eq "a delta flake (base + layer, provisioned as root) runs for a member" "layer1 delta" "$(echo $out)"
+assert_eq "... with its exit status" 3 "$rc"
+assert_eq "... and leaves no container" "" "$(in_ns podman ps -aq 2>&1)"
+
 sysreg res localhost/flake-test:latest /bin/sh "  runtime:" "    runas: root" "    resume: true"
 callreg res
 assert_eq "resume flake: first call" one "$(member "$(app res)" -c 'echo one' 2>&1)"
