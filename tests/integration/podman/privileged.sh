@@ -235,6 +235,12 @@ for mode in env nofds badname; do
                 "type 10 a launch request is an app name, arguments, no environment and three descriptors" "$out"
 done
 
+mkdir -p "$T/nosock"
+out=$(member env FLAKE_RUNTIME_DIR="$T/nosock" "$(app sh1)" -c true 2>&1); rc=$?
+assert_eq "no launch service: the pilot's failure status" 125 "$rc"
+assert_eq "... one line" 1 "$(printf '%s\n' "$out" | wc -l)"
+assert_contains "... that says what to do" "$out" "does not exist (systemctl enable --now flake-launch.socket)"
+
 sysreg plain localhost/flake-test:latest /bin/sh
 callreg plain
 out=$(member "$(app plain)" -c 'echo ran' 2>&1); rc=$?
