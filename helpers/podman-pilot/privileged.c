@@ -364,6 +364,15 @@ int launch_client(const char *name, const PilotArgs *a) {
                                 if (r < 0)
                                         goto finish;
                                 status = r;
+                        } else if (f.type == AGENT_ERROR) {
+                                char msg[512];
+                                int error;
+
+                                if (agent_parse_error(&f, &error, msg, sizeof(msg)) >= 0)
+                                        log_error("The launch service refused: %s", msg);
+                                else
+                                        log_error("Malformed error from the launch service");
+                                goto finish;
                         }
                 }
         }
