@@ -68,6 +68,12 @@ int podman_context_init(PodmanContext *p, const char *storage_conf, const char *
         const char *e = getenv("FLAKE_PODMAN");
         _cleanup_free_ char *runroot = NULL;
 
+        /* Rootful podman for somebody who is not root goes through the
+         * launch service, never through sudo: see podman.h. */
+        if (streq_ptr(runas, "root") && geteuid() != 0) {
+                *p = (PodmanContext) {};
+                return -EPERM;
+        }
         *p = (PodmanContext) {
                 .rootful = streq_ptr(runas, "root"),
                 .storage_conf = xstrdup(storage_conf),
@@ -76,7 +82,6 @@ int podman_context_init(PodmanContext *p, const char *storage_conf, const char *
                 podman_context_done(p);
                 return -ENOENT;
         }
-        p->sudo = p->rootful && geteuid() != 0;
         strv_consume(&p->env, xasprintf("CONTAINERS_STORAGE_CONF=%s", storage_conf));
 
         /* Rootless podman keeps its runtime state below XDG_RUNTIME_DIR; give
@@ -95,13 +100,6 @@ int podman_context_init(PodmanContext *p, const char *storage_conf, const char *
 char **podman_argv(const PodmanContext *p, char * const *args) {
         char **argv = NULL;
 
-        if (p->sudo) {
-                strv_extend(&argv, "sudo");
-                strv_extend(&argv, "--preserve-env=CONTAINERS_STORAGE_CONF,XDG_RUNTIME_DIR,"
-                            "CONTAINERS_CONF,CONTAINERS_REGISTRIES_CONF");
-                strv_extend(&argv, "--user");
-                strv_extend(&argv, "root");
-        }
         strv_extend(&argv, p->podman);
         strv_extend_strv(&argv, args);
         return argv;

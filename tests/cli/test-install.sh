@@ -13,6 +13,16 @@ for f in usr/bin/flake-ctl etc/flakes.yml etc/flakes/storage.conf etc/flakes/con
          usr/share/man/man8/flake-ctl.8 usr/share/man/man5/flakes.yaml.5 usr/share/man/man7/flake-pilot.7; do
         check "installed: /$f" test -s "$DEST/$f"
 done
+# The launch service of runas-root flakes for members of group flake.
+unitdir=$(find "$DEST" -path '*/systemd/system/flake-launch.socket' -printf '%h\n' | head -n 1)
+check "installed: flake-launch.socket" test -s "$unitdir/flake-launch.socket"
+check "installed: flake-launch@.service" test -s "$unitdir/flake-launch@.service"
+check "installed: flake-launch@.service(8)" test -s "$DEST/usr/share/man/man8/flake-launch@.service.8"
+exec_start=$(sed -n 's/^ExecStart=\([^ ]*\) --serve$/\1/p' "$unitdir/flake-launch@.service")
+check "flake-launch@.service runs the installed pilot with --serve" test -x "$DEST$exec_start"
+assert_contains "flake-launch.socket: the pilot's socket, root:flake 0660, one service per connection" \
+        "$(grep -E '^(ListenStream|SocketGroup|SocketMode|Accept)=' "$unitdir/flake-launch.socket" | tr '\n' ' ')" \
+        "ListenStream=/run/flakes/launch.sock SocketGroup=flake SocketMode=0660 Accept=yes"
 assert_eq "installed container template = built-in one" "$("$FLAKE_BUILD_ROOT/ctl/flake-ctl" template container)" \
         "$(cat "$DEST/etc/flakes/container-flake.yaml")"
 

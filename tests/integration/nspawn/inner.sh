@@ -399,6 +399,7 @@ run check_tap
 run check_tmpfiles_sysusers
 run check_register_reload
 run check_podman_flake
+. /opt/flake-test/check-priv.sh; run check_priv
 run check_pull
 run check_vm
 run check_vm_network
