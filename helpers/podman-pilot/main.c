@@ -12,6 +12,7 @@
 #include "config.h"
 #include "fileio.h"
 #include "flake.h"
+#include "flake-lookup.h"
 #include "log.h"
 #include "names.h"
 #include "pilot.h"
@@ -48,22 +49,14 @@ static void pilot_done(Pilot *p) {
 }
 
 static int load_flake(Pilot *p) {
+        _cleanup_free_ char *searched = NULL;
         FlakeDiagnostics diag = {};
         int r;
 
-        r = flake_config_load_system(&p->config);
-        if (r < 0)
-                return log_error_errno(r, "Cannot load the flake configuration: %m");
-        r = flake_load(p->config.flakes_dir, p->name, &p->flake, &diag);
-        if (r == -ENOENT && geteuid() != 0) {
-                /* A user registration, with the user's own store. */
-                FlakeConfig user = {};
-                if (flake_config_load_user(&user) >= 0) {
-                        flake_config_done(&p->config);
-                        p->config = user;
-                        r = flake_load(p->config.flakes_dir, p->name, &p->flake, &diag);
-                }
-        }
+        /* The system's registration, then the user's own (flake-lookup.h). */
+        r = flake_lookup(p->name, &p->config, &p->flake, &diag, &searched);
+        if (r < 0 && r != -ENOENT && r != -EBADMSG)
+                return r;       /* a configuration file: logged */
         if (r < 0 && r != -ENOENT) {
                 /* One line for the user: the first problem, and where to
                  * find them all. */
@@ -81,8 +74,7 @@ static int load_flake(Pilot *p) {
         flake_diagnostics_log(&diag);
         flake_diagnostics_done(&diag);
         if (r == -ENOENT)
-                return log_error_errno(r, "No flake registration found for '%s' in %s", p->name,
-                                       p->config.flakes_dir);
+                return log_error_errno(r, "No flake registration found for '%s' in %s", p->name, searched);
         if (p->flake->engine != FLAKE_ENGINE_PODMAN)
                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s/%s.yaml is not a container flake",
                                        p->config.flakes_dir, p->name);
