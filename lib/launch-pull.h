@@ -14,6 +14,7 @@
  * "flake-pull flake INSTANCE" itself. */
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /* With progress (the pilot's %progress), what the pull says goes to stderr
  * as it comes (its own progress lines; from the unit's journal under

@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "fileio.h"
+#include "launch-pull.h"
 #include "flake.h"
 #include "flake-lookup.h"
 #include "log.h"
@@ -35,6 +36,7 @@ typedef struct Pilot {
          * user's process in the caller's user scope). */
         bool split_cgroups;
         Progress *progress;         /* %progress on a terminal, until the app starts */
+        bool image_missing;         /* podman failed for want of an image: pull, launch again */
 } Pilot;
 
 static void pilot_done(Pilot *p) {
@@ -138,14 +140,29 @@ static int append_create_options(const Pilot *p, char ***args, bool interactive)
         return 0;
 }
 
+/* After podman failed (never on the hot path): is an image of the flake
+ * (app image, base, layers) missing from the flake store? Then the launch
+ * pulls it and tries once more (pilot_main()). */
+static bool images_missing(Pilot *p) {
+        const char *images[] = { p->flake->image, p->flake->base_container };
+
+        for (size_t k = 0; k < ELEMENTSOF(images); k++)
+                if (images[k] && podman_waitl(&p->podman, SPAWN_NULL_STDOUT | SPAWN_NULL_STDERR, NULL,
+                                              "image", "exists", images[k], NULL) == 1)
+                        return (p->image_missing = true);
+        STRV_FOREACH(l, p->flake->layers)
+                if (podman_waitl(&p->podman, SPAWN_NULL_STDOUT | SPAWN_NULL_STDERR, NULL,
+                                 "image", "exists", *l, NULL) == 1)
+                        return (p->image_missing = true);
+        return false;
+}
+
 static int explain_failure(Pilot *p, int status) {
         if (status != PODMAN_EXIT_ERROR)
                 return status;
-        /* podman's own error is already on stderr; name the usual cause. */
-        if (podman_waitl(&p->podman, SPAWN_NULL_STDOUT | SPAWN_NULL_STDERR, NULL,
-                         "image", "exists", image(p), NULL) == 1)
-                log_error("Image %s is not in the flake image store (%s); add it with "
-                          "'flake-ctl podman pull --uri %s'", image(p), p->podman.storage_conf, image(p));
+        /* podman's own error is already on stderr; a missing image is
+         * pulled by pilot_main(). */
+        (void) images_missing(p);
         return PILOT_EXIT_FAILURE;
 }
 
@@ -292,11 +309,13 @@ static int create_container(Pilot *p, char **ret_cid) {
                 r = podman_create(p, args, &out);
         }
         if (r != 0) {
+                (void) unlink(p->cid_file);
+                /* A missing image is pulled and the launch tried again:
+                 * podman's complaint about it is no news then. */
+                if (r == PODMAN_EXIT_ERROR && images_missing(p))
+                        return -ENOMEDIUM;
                 if (out)
                         fputs(out, stderr);
-                (void) unlink(p->cid_file);
-                if (r > 0)
-                        (void) explain_failure(p, r);
                 return log_error_errno(SYNTHETIC_ERRNO(EIO), "Creating the container of %s failed", p->instance);
         }
         r = instance_read_cid(p->cid_file, &cid);
@@ -557,6 +576,16 @@ static int setup_cid_file(Pilot *p) {
         return 0;
 }
 
+static int launch(Pilot *p) {
+        if (p->flake->resume)
+                return run_resume(p);
+        if (p->flake->attach)
+                return run_attach(p);
+        if (provision_needed(p->flake))
+                return run_provisioned(p);
+        return run_oneshot(p);
+}
+
 static int pilot_main(int argc, char *argv[]) {
         _cleanup_(pilot_done) Pilot p = {};
         _cleanup_free_ char *name = NULL, *unit = NULL;
@@ -610,14 +639,17 @@ static int pilot_main(int argc, char *argv[]) {
                  p.flake->resume ? "resume" : p.flake->attach ? "attach" : "one-shot",
                  p.tty ? ", tty" : "");
 
-        if (p.flake->resume)
-                r = run_resume(&p);
-        else if (p.flake->attach)
-                r = run_attach(&p);
-        else if (provision_needed(p.flake))
-                r = run_provisioned(&p);
-        else
-                r = run_oneshot(&p);
+        r = launch(&p);
+        if (p.image_missing) {
+                /* "Missing containers will be pulled automatically at
+                 * launch" (the original README): only now that podman said
+                 * so, then once more (launch-pull.h). */
+                log_info("An image of %s is not in the flake image store, pulling it", p.instance);
+                if (launch_pull(p.name, p.config.user, p.args.progress) < 0)
+                        return PILOT_EXIT_FAILURE;
+                p.image_missing = false;
+                r = launch(&p);
+        }
 
         log_info("%s exited with status %d", p.instance, r);
         return r;
