@@ -13,7 +13,8 @@
  * already is root, podman is run directly; only a non-root caller goes
  * through "sudo --user root" (with a minimal --preserve-env list), as the
  * original does. Every other runas value means rootless podman as the
- * caller, which never needs sudo. Rootless podman gets
+ * caller, which never needs sudo. Rootless podman keeps the caller's own
+ * XDG_RUNTIME_DIR (where the user's bus is); a caller without one gets
  * XDG_RUNTIME_DIR=<runroot>/<user> (created 0700) like the original. */
 
 #include <stdbool.h>
