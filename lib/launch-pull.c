@@ -22,13 +22,23 @@ uint64_t now_realtime_usec(void) {
         return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }
 
-static sd_journal *unit_journal_open(const char *unit, bool user) {
+/* The unit's entries; with ident and instance also the program's own
+ * entries for that instance (SYSLOG_IDENTIFIER=, FLAKE_INSTANCE=): journald
+ * finds a sender's unit from its cgroup, which a process that exits right
+ * after logging may no longer have, so the unit match alone can miss its
+ * last lines, the ones that matter. */
+static sd_journal *unit_journal_open(const char *unit, bool user, const char *ident, const char *instance) {
         _cleanup_free_ char *match = xasprintf("%s=%s", user ? "_SYSTEMD_USER_UNIT" : "_SYSTEMD_UNIT", unit);
+        _cleanup_free_ char *m_ident = ident ? xasprintf("SYSLOG_IDENTIFIER=%s", ident) : NULL;
+        _cleanup_free_ char *m_instance = instance ? xasprintf("FLAKE_INSTANCE=%s", instance) : NULL;
         sd_journal *j = NULL;
 
         if (sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY | (user ? SD_JOURNAL_CURRENT_USER : SD_JOURNAL_SYSTEM)) < 0)
                 return NULL;
-        if (sd_journal_add_match(j, match, 0) < 0) {
+        if (sd_journal_add_match(j, match, 0) < 0 ||
+            (ident && instance &&
+             (sd_journal_add_disjunction(j) < 0 || sd_journal_add_match(j, m_ident, 0) < 0 ||
+              sd_journal_add_match(j, m_instance, 0) < 0))) {
                 sd_journal_close(j);
                 return NULL;
         }
@@ -44,8 +54,9 @@ static char *entry_message(sd_journal *j) {
         return xstrndup((const char *) d + strlen("MESSAGE="), l - strlen("MESSAGE="));
 }
 
-char *unit_journal_last_error(const char *unit, bool user, uint64_t since) {
-        sd_journal *j = unit_journal_open(unit, user);
+static char *journal_last_error(const char *unit, bool user, const char *ident, const char *instance,
+                                uint64_t since) {
+        sd_journal *j = unit_journal_open(unit, user, ident, instance);
         char *found = NULL;
 
         if (!j)
@@ -72,6 +83,10 @@ char *unit_journal_last_error(const char *unit, bool user, uint64_t since) {
         }
         sd_journal_close(j);
         return found;
+}
+
+char *unit_journal_last_error(const char *unit, bool user, uint64_t since) {
+        return journal_last_error(unit, user, NULL, NULL, since);
 }
 
 /* ---- under systemd ---- */
@@ -117,6 +132,8 @@ static int pull_unit_poll(PullUnit *u) {
 /* Prints what the unit logged since the cursor position; the journal is
  * positioned after the last entry shown. */
 static void follow_journal(sd_journal *j) {
+        /* Notice what was appended since the last look. */
+        (void) sd_journal_process(j);
         while (sd_journal_next(j) > 0) {
                 _cleanup_free_ char *m = entry_message(j);
                 if (m)
@@ -165,7 +182,7 @@ static int pull_via_manager(const char *instance, bool user, bool progress) {
         }
 
         if (progress) {
-                j = unit_journal_open(u.unit, user);
+                j = unit_journal_open(u.unit, user, "flake-pull", instance);
                 if (j && sd_journal_seek_realtime_usec(j, since) < 0) {
                         sd_journal_close(j);
                         j = NULL;
@@ -202,7 +219,7 @@ static int pull_via_manager(const char *instance, bool user, bool progress) {
                 return 0;
 
         {
-                _cleanup_free_ char *m = unit_journal_last_error(u.unit, user, since);
+                _cleanup_free_ char *m = journal_last_error(u.unit, user, "flake-pull", instance, since);
                 const char *uflag = user ? "--user " : "";
 
                 if (m)

@@ -183,9 +183,23 @@ um_root_pull() {
         eq "... flake-vm@vmo never ran" inactive "$(prop flake-vm@vmo.service ActiveState)"
 }
 
+# Root's container flake whose image left the flake store (check_podman_flake
+# made pc and the registry): podman reports it missing, the launch restarts
+# flake-pull@pc, then runs.
+um_root_podman_pull() {
+        reg=127.0.0.1:5000/flake-test:pulled
+        env CONTAINERS_STORAGE_CONF=/etc/flakes/storage.conf podman rmi --force $reg >/dev/null 2>&1
+        out=$(echo in | /usr/bin/pc %progress -c 'cat; echo pulled-at-launch' 2>/tmp/pc.progress); rc=$?
+        eq "container flake with its image gone: pulled at launch, then run" "0 in pulled-at-launch" "$rc $(echo $out)"
+        contains "... through flake-pull@pc, %progress showing it" "$(cat /tmp/pc.progress)" "Container image $reg pulled"
+        check "... the image is in the flake store again" \
+                env CONTAINERS_STORAGE_CONF=/etc/flakes/storage.conf podman image exists $reg
+}
+
 check_usermode() {
         um_setup || return
         um_vm
         um_podman
         um_root_pull
+        um_root_podman_pull
 }

@@ -129,6 +129,10 @@ out=$(as_user "$H/bin/ush" -c true 2>&1); rc=$?
 assert_eq "a system flake of the same name is found first" "125" "$rc"
 assert_contains "... and it is the system's (a container flake here)" "$out" "'ush' is not a VM flake"
 rm "$FLAKES_DIR/ush.yaml"
+out=$(HOME="$H" FLAKE_USER_CONFIG="$H/.config/flakes.yml" "$H/bin/ush" -c true 2>&1); rc=$?
+assert_eq "root never runs a user's flake (as in the original)" 125 "$rc"
+assert_contains "... the system's flakes dir alone is searched" "$out" "no flake 'ush' registered in $FLAKES_DIR"
+assert_not_contains "... not the user's" "$out" "$UF"
 ln -sf "$PILOT" "$T/bin/nosuch"
 out=$(as_user "$T/bin/nosuch" -c true 2>&1)
 assert_contains "no such flake: both dirs are named" "$out" "registered in $FLAKES_DIR and $UF"
