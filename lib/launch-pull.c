@@ -149,6 +149,7 @@ static int pull_via_manager(const char *instance, bool user, bool progress) {
         sd_journal *j = NULL;
         uint64_t since = now_realtime_usec();
         const char *p;
+        bool active;
         int r;
 
         if (getenv("FLAKE_NO_SYSTEMD"))
@@ -189,11 +190,14 @@ static int pull_via_manager(const char *instance, bool user, bool progress) {
                 }
         }
 
-        /* Restart, not start: a flake-pull@ that succeeded before stays
-         * active (RemainAfterExit=), and a start would do nothing, while the
-         * image has gone missing since. */
+        /* A flake-pull@ that succeeded before stays active
+         * (RemainAfterExit=): a start would do nothing, while the image has
+         * gone missing since. It is restarted then, alone: a restart
+         * propagates to the units that require it, and flake-vm@ does. */
+        active = pull_unit_poll(&u) > 0;
         r = sd_bus_call_method(u.bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                               "org.freedesktop.systemd1.Manager", "RestartUnit", &e, NULL, "ss", u.unit, "replace");
+                               "org.freedesktop.systemd1.Manager", active ? "RestartUnit" : "StartUnit", &e, NULL,
+                               "ss", u.unit, active ? "ignore-dependencies" : "replace");
         if (r < 0) {
                 log_error("%s: cannot start %s: %s", instance, u.unit, e.message ?: strerror(-r));
                 sd_bus_error_free(&e);

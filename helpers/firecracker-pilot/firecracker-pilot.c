@@ -179,10 +179,6 @@ int main(int argc, char *argv[]) {
                 return PILOT_EXIT_CONFIG;
         }
 
-        r = ensure_images(i, args.progress);
-        if (r != 0)
-                return r;
-
         if (args.serial) {
                 /* Images whose init only speaks the original protocol: the
                  * command goes on the kernel command line (run=...), the VM
@@ -195,6 +191,9 @@ int main(int argc, char *argv[]) {
                         log_error("%s: instance in use, consider an @NAME argument", i->name);
                         return PILOT_EXIT_CONFIG;
                 }
+                r = ensure_images(i, args.progress);
+                if (r != 0)
+                        return r;
                 strv_extend(&a, "flake-vm");
                 strv_extend(&a, "serial");
                 strv_extend(&a, i->name);
@@ -220,6 +219,10 @@ int main(int argc, char *argv[]) {
                         usleep(20 * 1000);
         }
         if (!vm_is_running(i)) {
+                /* Only for a VM to start: a running one has its images. */
+                r = ensure_images(i, args.progress);
+                if (r != 0)
+                        return r;
                 r = vm_start(i);
                 if (r != 0)
                         return r;

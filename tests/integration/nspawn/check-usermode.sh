@@ -175,12 +175,13 @@ um_root_pull() {
         check "... the image is back" test -s $img/rootfs
         kill $um_httpd; wait $um_httpd 2>/dev/null
         rm -rf $img
+        started=$(prop flake-vm@vmo.service InactiveExitTimestampMonotonic)
         out=$(/usr/bin/vmo -c true 2>&1); rc=$?
         eq "failed pull at launch: status 123" 123 "$rc"
         eq "... one line" 1 "$(printf '%s\n' "$out" | wc -l)"
         contains "... naming the pull and its unit" "$out" "vmo: pulling its images failed: "
         contains "... and the journal to read" "$out" "journalctl -u flake-pull@vmo.service"
-        eq "... flake-vm@vmo never ran" inactive "$(prop flake-vm@vmo.service ActiveState)"
+        eq "... flake-vm@vmo was not started" "$started" "$(prop flake-vm@vmo.service InactiveExitTimestampMonotonic)"
 }
 
 # Root's container flake whose image left the flake store (check_podman_flake
