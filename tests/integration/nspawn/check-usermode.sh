@@ -96,6 +96,15 @@ EOY
         check "its resume overlay is in the user's registry" test -s $reg/storage/uvm.ext2
         contains "journalctl --user: the VM's console and the runner's events" \
                 "$(journalctl --no-pager -o cat _SYSTEMD_USER_UNIT=flake-vm@uvm.service 2>&1)" "uvm: the guest agent is ready"
+        # A running VM has what it needs: no pull, and the VM is not touched
+        # (a restart of flake-pull@ would restart the flake-vm@ requiring it).
+        pid=$(umprop flake-vm@uvm.service MainPID)
+        pulled=$(umprop flake-pull@uvm.service InactiveExitTimestampMonotonic)
+        rm -rf $reg/images/tcg
+        out=$(um $UM_HOME/bin/uvm -c 'echo still' 2>&1); rc=$?
+        eq "with its image gone, the running VM still answers" "0 still" "$rc $out"
+        eq "... the same VM (not restarted)" "$pid" "$(umprop flake-vm@uvm.service MainPID)"
+        eq "... and no pull" "$pulled" "$(umprop flake-pull@uvm.service InactiveExitTimestampMonotonic)"
         check "systemctl --user stop flake-vm@uvm" umctl stop flake-vm@uvm.service
         check "... removes its runtime dir" sh -c "! test -e /run/user/$UM_UID/flakes/vm/uvm"
         kill $um_httpd; wait $um_httpd 2>/dev/null

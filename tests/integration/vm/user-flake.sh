@@ -93,9 +93,14 @@ check "the resume overlay is in the user's registry" test -s "$REG/storage/ush.e
 assert_eq "the VMM runs as the user" "$U" "$(stat -c %u /proc/"$(cat "$T/xdg/flakes/vm/ush/vmm.pid")")"
 
 # --- the second call: no pull (the image is there), same VM ------------------
-: > "$T/server.log"
 out=$(as_user "$H/bin/ush" %progress -c 'echo again'); rc=$?
 assert_eq "second call: the resumed VM answers" "0 again" "$rc $out"
+# A running VM has what it needs: its image gone, no pull is tried.
+as_user mv "$REG/images/flake-test" "$REG/images/away"
+out=$(as_user "$H/bin/ush" -c 'echo still'); rc=$?
+assert_eq "image gone while the VM runs: the call still works" "0 still" "$rc $out"
+check_fails "... without a pull" test -e "$REG/images/flake-test"
+as_user mv "$REG/images/away" "$REG/images/flake-test"
 as_user "$H/bin/ush" %remove -c true
 for _ in $(seq 100); do [ -e "$T/xdg/flakes/vm/ush" ] || break; sleep 0.1; done
 check_fails "%remove: the VM is gone, its runtime dir too" test -e "$T/xdg/flakes/vm/ush"
