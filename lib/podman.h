@@ -16,7 +16,8 @@
  * registration, the podman binary and its configuration would choose what
  * root runs). A non-root caller of such a flake asks the launch service
  * (flake-launch@.service(8)) instead. Every other runas value means
- * rootless podman as the caller. Rootless podman gets
+ * rootless podman as the caller. Rootless podman keeps the caller's own
+ * XDG_RUNTIME_DIR (where the user's bus is); a caller without one gets
  * XDG_RUNTIME_DIR=<runroot>/<user> (created 0700) like the original. */
 
 #include <stdbool.h>

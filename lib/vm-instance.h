@@ -17,7 +17,12 @@
  *   RUNTIME/vm/INSTANCE.lock      held by the runner while it runs
  *   RUNTIME/vm/INSTANCE.log       console, when no systemd runs the VM
  *
- * Resume instances keep their overlay in FIRECRACKER_DIR/storage/. */
+ * Resume instances keep their overlay in FIRECRACKER_DIR/storage/.
+ *
+ * A user's flake (found in the user's flakes dir, flake-lookup.h) keeps all
+ * of it in the user's directories: RUNTIME is the user's private state dir
+ * ($XDG_RUNTIME_DIR/flakes, or /tmp/flakes/UID), the registry (images and
+ * storage/) is ~/.config/flakes/firecracker (flake_vm_registry_dir()). */
 
 #include "config.h"
 #include "flake.h"
@@ -29,6 +34,7 @@ typedef struct VmInstance {
         FlakeConfig config;
         Flake *flake;
         VmmKind vmm;
+        bool user;                 /* a user's flake (flake-lookup.h) */
 
         char *runtime_dir;
         char *lock_path;
@@ -51,7 +57,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(VmInstance *, vm_instance_free);
 bool vm_instance_name_is_valid(const char *name);
 
 /* Loads the instance: validates the name, loads the flake of its app from
- * the flakes dir (a firecracker flake), picks the VMM. Logs one line naming
+ * the system's flakes dir or the caller's own (flake-lookup.h; a firecracker
+ * flake), picks the VMM. Logs one line naming
  * the instance on failure: -EINVAL bad name, -ENOENT no such flake,
  * -EBADMSG malformed flake, -EMEDIUMTYPE not a VM flake. */
 int vm_instance_load(const char *name, VmInstance **ret);

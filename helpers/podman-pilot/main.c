@@ -12,7 +12,9 @@
 
 #include "config.h"
 #include "fileio.h"
+#include "launch-pull.h"
 #include "flake.h"
+#include "flake-lookup.h"
 #include "log.h"
 #include "names.h"
 #include "pilot.h"
@@ -38,6 +40,7 @@ typedef struct Pilot {
         /* Run by the launch service for caller_uid (privileged.c). */
         bool served;
         uid_t caller_uid;
+        bool image_missing;         /* podman failed for want of an image: pull, launch again */
 } Pilot;
 
 static void pilot_done(Pilot *p) {
@@ -91,22 +94,14 @@ static int check_served_registration(const Pilot *p) {
 }
 
 static int load_flake(Pilot *p) {
+        _cleanup_free_ char *searched = NULL;
         FlakeDiagnostics diag = {};
         int r;
 
-        r = flake_config_load_system(&p->config);
-        if (r < 0)
-                return log_error_errno(r, "Cannot load the flake configuration: %m");
-        r = flake_load(p->config.flakes_dir, p->name, &p->flake, &diag);
-        if (r == -ENOENT && geteuid() != 0) {
-                /* A user registration, with the user's own store. */
-                FlakeConfig user = {};
-                if (flake_config_load_user(&user) >= 0) {
-                        flake_config_done(&p->config);
-                        p->config = user;
-                        r = flake_load(p->config.flakes_dir, p->name, &p->flake, &diag);
-                }
-        }
+        /* The system's registration, then the user's own (flake-lookup.h). */
+        r = flake_lookup(p->name, &p->config, &p->flake, &diag, &searched);
+        if (r < 0 && r != -ENOENT && r != -EBADMSG)
+                return r;       /* a configuration file: logged */
         if (r < 0 && r != -ENOENT) {
                 /* One line for the user: the first problem, and where to
                  * find them all. */
@@ -124,8 +119,7 @@ static int load_flake(Pilot *p) {
         flake_diagnostics_log(&diag);
         flake_diagnostics_done(&diag);
         if (r == -ENOENT)
-                return log_error_errno(r, "No flake registration found for '%s' in %s", p->name,
-                                       p->config.flakes_dir);
+                return log_error_errno(r, "No flake registration found for '%s' in %s", p->name, searched);
         if (p->flake->engine != FLAKE_ENGINE_PODMAN)
                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s/%s.yaml is not a container flake",
                                        p->config.flakes_dir, p->name);
@@ -191,14 +185,29 @@ static int append_create_options(const Pilot *p, char ***args, bool interactive)
         return 0;
 }
 
+/* After podman failed (never on the hot path): is an image of the flake
+ * (app image, base, layers) missing from the flake store? Then the launch
+ * pulls it and tries once more (pilot_main()). */
+static bool images_missing(Pilot *p) {
+        const char *images[] = { p->flake->image, p->flake->base_container };
+
+        for (size_t k = 0; k < ELEMENTSOF(images); k++)
+                if (images[k] && podman_waitl(&p->podman, SPAWN_NULL_STDOUT | SPAWN_NULL_STDERR, NULL,
+                                              "image", "exists", images[k], NULL) == 1)
+                        return (p->image_missing = true);
+        STRV_FOREACH(l, p->flake->layers)
+                if (podman_waitl(&p->podman, SPAWN_NULL_STDOUT | SPAWN_NULL_STDERR, NULL,
+                                 "image", "exists", *l, NULL) == 1)
+                        return (p->image_missing = true);
+        return false;
+}
+
 static int explain_failure(Pilot *p, int status) {
         if (status != PODMAN_EXIT_ERROR)
                 return status;
-        /* podman's own error is already on stderr; name the usual cause. */
-        if (podman_waitl(&p->podman, SPAWN_NULL_STDOUT | SPAWN_NULL_STDERR, NULL,
-                         "image", "exists", image(p), NULL) == 1)
-                log_error("Image %s is not in the flake image store (%s); add it with "
-                          "'flake-ctl podman pull --uri %s'", image(p), p->podman.storage_conf, image(p));
+        /* podman's own error is already on stderr; a missing image is
+         * pulled by pilot_main(). */
+        (void) images_missing(p);
         return PILOT_EXIT_FAILURE;
 }
 
@@ -345,11 +354,13 @@ static int create_container(Pilot *p, char **ret_cid) {
                 r = podman_create(p, args, &out);
         }
         if (r != 0) {
+                (void) unlink(p->cid_file);
+                /* A missing image is pulled and the launch tried again:
+                 * podman's complaint about it is no news then. */
+                if (r == PODMAN_EXIT_ERROR && images_missing(p))
+                        return -ENOMEDIUM;
                 if (out)
                         fputs(out, stderr);
-                (void) unlink(p->cid_file);
-                if (r > 0)
-                        (void) explain_failure(p, r);
                 return log_error_errno(SYNTHETIC_ERRNO(EIO), "Creating the container of %s failed", p->instance);
         }
         r = instance_read_cid(p->cid_file, &cid);
@@ -611,6 +622,16 @@ static int setup_cid_file(Pilot *p) {
         return 0;
 }
 
+static int launch(Pilot *p) {
+        if (p->flake->resume)
+                return run_resume(p);
+        if (p->flake->attach)
+                return run_attach(p);
+        if (provision_needed(p->flake))
+                return run_provisioned(p);
+        return run_oneshot(p);
+}
+
 /* Everything after the arguments: the registration, then the launch. */
 static int pilot_run(Pilot *p) {
         _cleanup_free_ char *unit = NULL;
@@ -674,14 +695,17 @@ static int pilot_run(Pilot *p) {
                          p->flake->resume ? "resume" : p->flake->attach ? "attach" : "one-shot",
                          p->tty ? ", tty" : "");
 
-        if (p->flake->resume)
-                r = run_resume(p);
-        else if (p->flake->attach)
-                r = run_attach(p);
-        else if (provision_needed(p->flake))
-                r = run_provisioned(p);
-        else
-                r = run_oneshot(p);
+        r = launch(p);
+        if (p->image_missing) {
+                /* "Missing containers will be pulled automatically at
+                 * launch" (the original README): only now that podman said
+                 * so, then once more (launch-pull.h). */
+                log_info("An image of %s is not in the flake image store, pulling it", p->instance);
+                if (launch_pull(p->name, p->config.user, p->args.progress) < 0)
+                        return PILOT_EXIT_FAILURE;
+                p->image_missing = false;
+                r = launch(p);
+        }
 
         log_info("%s exited with status %d", p->instance, r);
         return r;

@@ -30,6 +30,7 @@ eq() {
         if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "expected: $2" "actual:   $3"; fi
 }
 prop() { systemctl show -p "$2" --value "$1"; }
+. /opt/flake-test/check-usermode.sh
 
 GEN=/run/systemd/generator
 
@@ -404,6 +405,7 @@ run check_pull
 run check_vm
 run check_vm_network
 run check_vm_failures
+run check_usermode
 
 journalctl -b --no-pager -o short-monotonic >/results/journal 2>&1
 echo done >>"$OUT"

@@ -14,4 +14,16 @@ out=$(systemd-analyze verify --man=no "$dir/flake-vm@mybash.service" 2>&1)
 assert_not_contains "no warnings" "$out" "Unknown"
 installed=$(grep '^ExecStart=' "$FLAKE_BUILD_ROOT/units/flake-vm@.service")
 assert_contains "installed unit runs the libexec runner" "$installed" "/libexec/flake-pilot/flake-vm run %I"
+
+# The user manager's variants (units/user/): flake-vm@ and flake-pull@.
+mkdir -p "$dir/user" "$dir/xdg"; chmod 700 "$dir/xdg"   # a user manager needs a runtime dir
+for u in flake-vm@ flake-pull@; do
+        sed "s|@libexecdir@/flake-vm|$FLAKE_BUILD_ROOT/helpers/vm/flake-vm|; s|@libexecdir@/flake-pull|$FLAKE_BUILD_ROOT/helpers/pull/flake-pull|" \
+                "$FLAKE_SOURCE_ROOT/units/user/$u.service.in" > "$dir/user/${u}mybash.service"
+        out=$(XDG_RUNTIME_DIR="$dir/xdg" systemd-analyze verify --user --man=no "$dir/user/${u}mybash.service" 2>&1); rc=$?
+        assert_eq "user $u.service verifies (instance)" "0" "$rc"
+        assert_eq "... without a warning" "" "$out"
+        assert_contains "installed user $u.service runs the libexec program" \
+                "$(grep '^ExecStart=' "$FLAKE_BUILD_ROOT/units/user/$u.service")" "/libexec/flake-pilot/${u%@} "
+done
 finish
