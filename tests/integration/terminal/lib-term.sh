@@ -27,14 +27,18 @@ term_run() {
         # CMD runs from a script in TDIR, the shell's working directory: the
         # typed line stays short enough for the narrowest terminal.
         TERM_N=$((${TERM_N:-0} + 1))
-        printf '%s\n' "$cmd" > "$TDIR/c$TERM_N"
+        printf '%s\necho "__DONE__=$?"\n' "$cmd" > "$TDIR/c$TERM_N"
         # A plain shell: no rc files, a prompt of "$ ", no status line.
         term new-session -d -s t -x "$cols" -y "$rows" -c "$TDIR" "env PS1='$ ' bash --norc --noprofile" ||
                 { echo "Bail out! tmux cannot start a session"; exit 1; }
         term set-option -t t status off
-        # The exit status line is "__DONE__=N"; the typed line shows
-        # __DONE__=$?, which does not match.
-        term send-keys -t t -l ". ./c$TERM_N; echo \"__DONE__=\$?\""
+        # Typing before the shell's prompt is there would echo the line twice.
+        for ((i = 0; i < 100; i++)); do
+                [ "$(term capture-pane -p -t t | head -n1)" = '$' ] && break
+                sleep 0.05
+        done
+        # The script ends with the exit status line "__DONE__=N".
+        term send-keys -t t -l ". ./c$TERM_N"
         term send-keys -t t Enter
         for ((i = 0; i < timeout * 20; i++)); do
                 screen=$(term capture-pane -p -t t)
@@ -60,10 +64,10 @@ term_run() {
 assert_clean_end() {
         local what=$1
         local tail
-        tail=$(sed -n '/^__DONE__=/,$p' <<<"$TERM_SCREEN" | sed '/^$/d')
+        tail=$(sed -n '/^__DONE__=[0-9]/,$p' <<<"$TERM_SCREEN" | sed '/^$/d')
         assert_eq "$what: the exit status line stands alone, then the prompt" \
                 "$(printf '__DONE__=%s\n$' "$TERM_RC")" "$tail"
-        local y=$(( $(grep -n '^__DONE__=' <<<"$TERM_SCREEN" | cut -d: -f1) ))
+        local y=$(grep -nE '^__DONE__=[0-9]+$' <<<"$TERM_SCREEN" | cut -d: -f1)
         assert_eq "$what: the cursor is after the prompt on the next line" "2,$y" "$TERM_CURSOR"
         assert_eq "$what: no stray escape sequence on the screen" "" \
                 "$(grep -nE $'\033|\\^\\[|\\[K' <<<"$TERM_SCREEN")"
