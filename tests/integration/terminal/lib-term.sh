@@ -21,12 +21,12 @@ term_cleanup() { term kill-server 2>/dev/null; }
 
 term_run() {
         local cols=$1 rows=$2 timeout=$3 cmd=$4 screen prev= i
-        TERM_FRAMES=$TDIR/frames.$RANDOM
-        : > "$TERM_FRAMES"
         term kill-session -t t 2>/dev/null
         # CMD runs from a script in TDIR, the shell's working directory: the
         # typed line stays short enough for the narrowest terminal.
         TERM_N=$((${TERM_N:-0} + 1))
+        TERM_FRAMES=$TDIR/frames.$TERM_N
+        : > "$TERM_FRAMES"
         printf '%s\necho "__DONE__=$?"\n' "$cmd" > "$TDIR/c$TERM_N"
         # A plain shell: no rc files, a prompt of "$ ", no status line.
         term new-session -d -s t -x "$cols" -y "$rows" -c "$TDIR" "env PS1='$ ' bash --norc --noprofile" ||
