@@ -14,6 +14,7 @@ e2fsprogs libext2fs-dev libseccomp-dev strace cpio xz-utils bc openssl
 nftables libnftables-dev iproute2 iptables
 qemu-system-x86 linux-image-amd64 initramfs-tools kmod zstd
 debootstrap systemd-container
+zsh fish tmux
 python3-jsonschema python3-yaml libjson-c-dev
 "
 
