@@ -819,7 +819,7 @@ static int split_privileges(const VmInstance *i, const VmUser *u, int signal_fd,
                 return 0;
         }
         close(fds[1]);
-        log_debug("%s: runner %d runs as %s", i->name, (int) pid, u->name);
+        log_info("%s: the VMM runs as user %s (runner %d)", i->name, u->name, (int) pid);
         *ret_status = supervise(i, pid, signal_fd, fds[0]);
         return 1;
 }

@@ -45,6 +45,7 @@ vm:
   runtime:
 $([ -n "$vmm" ] && echo "    vmm: $vmm")
 $([ -n "${QEMU_ACCEL-}" ] && echo "    qemu_accel: $QEMU_ACCEL")
+$([ -n "${RUNAS-}" ] && echo "    runas: $RUNAS")
     resume: $resume
     firecracker:
       boot_args: ["init=${INIT:-/usr/sbin/sci}", "console=ttyS0", "root=/dev/vda", "acpi=off", "quiet", "panic=-1"]
