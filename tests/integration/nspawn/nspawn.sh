@@ -82,7 +82,7 @@ done
 
 mkdir -p "$upper/opt/flake-test" "$upper/usr/share/flakes" "$upper/results" \
          "$upper/etc/systemd/system/multi-user.target.wants"
-cp "$here/inner.sh" "$reload" "$upper/opt/flake-test/"
+cp "$here/inner.sh" "$here"/check-*.sh "$reload" "$upper/opt/flake-test/"
 echo "PREFIX=$prefix" >"$upper/opt/flake-test/env"
 cp "$here"/flakes/*.yaml "$upper/usr/share/flakes/"
 cp "$here/flake-test.service" "$upper/etc/systemd/system/"
