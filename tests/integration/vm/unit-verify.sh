@@ -35,7 +35,7 @@ else
                 "$(cat "$FLAKE_SOURCE_ROOT/man/flake-vm@.service.8.scd")" "exposure $VM_UNIT_EXPOSURE"
 fi
 # What the score rests on, each of which a careless edit could drop.
-for setting in "User=root" "NoNewPrivileges=yes" "ProtectSystem=strict" "SystemCallFilter=@system-service" \
+for setting in "User=root" "NoNewPrivileges=yes" "ProtectSystem=strict" "SystemCallFilter=@system-service seccomp" \
         "CapabilityBoundingSet=CAP_CHOWN CAP_FOWNER CAP_DAC_OVERRIDE CAP_DAC_READ_SEARCH CAP_SETUID CAP_SETGID" \
         "DevicePolicy=closed" "RestrictAddressFamilies=AF_UNIX"; do
         check "the unit sets $setting" grep -qx "$setting" "$dir/flake-vm@.service"
