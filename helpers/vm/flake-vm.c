@@ -775,7 +775,10 @@ static int supervise(const VmInstance *i, pid_t child, int signal_fd, int ready_
                                 if (!stopping)
                                         (void) sd_notify(false, "STOPPING=1");
                                 stopping = true;
-                                (void) kill(child, (int) si.ssi_signo);
+                                /* (CAP_KILL: the child is another user.) */
+                                if (kill(child, (int) si.ssi_signo) < 0)
+                                        log_warning_errno(-errno, "%s: cannot pass SIG%s on to the runner: %m",
+                                                          i->name, sigabbrev_np((int) si.ssi_signo) ?: "?");
                         }
                 }
                 if (waitpid(child, &status, WNOHANG) == child)

@@ -36,7 +36,12 @@ check_vmharden() {
         eq "its runtime dir is flake-vm's, 0700" "flake-vm 700" "$(stat -c '%U %a' /run/flakes/vm/vmr 2>&1)"
         contains "/usr is read-only in its mount namespace, even for root (ProtectSystem=strict)" \
                 "$(nsenter -t "${qemu:-1}" -m -- touch /usr/flake-x 2>&1)" "Read-only file system"
+        t0=$(date +%s)
         check "systemctl stop $u" systemctl stop $u
+        t=$(( $(date +%s) - t0 ))
+        eq "... the root supervisor passed SIGTERM on: a clean stop" "inactive success" \
+                "$(prop $u ActiveState) $(prop $u Result)"
+        check "... in time (${t} s)" test "$t" -lt 10
         check "... leaves no runtime dir" sh -c '! test -e /run/flakes/vm/vmr'
 
         # A runas user: its VMM runs as that user (one-shot, looked at mid-call).
