@@ -33,6 +33,7 @@ if [ "$(id -u)" = 0 ]; then
         assert_eq "the VMM runs as the VMM user" nobody "$(ps -o user= -p "$vmm")"
         assert_eq "... with no capability" "0000000000000000 0000000000000000" "$(st "$vmm" CapEff) $(st "$vmm" CapPrm)"
         assert_eq "... with no_new_privs" 1 "$(st "$vmm" NoNewPrivs)"
+        assert_contains "... in group kvm, for /dev/kvm" "$(ps -o supgrp= -p "$vmm")" kvm
         assert_eq "... in a seccomp filter (-sandbox on)" 2 "$(st "$vmm" Seccomp)"
         assert_contains "... which QEMU was told" "$(tr '\0' ' ' <"/proc/$vmm/cmdline")" "-sandbox on,obsolete=deny"
         assert_eq "the runner that relays sessions is the VMM user too" "nobody 0000000000000000" \
