@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/file.h>
@@ -28,6 +29,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <systemd/sd-daemon.h>
@@ -774,6 +776,19 @@ static int become_user(const VmInstance *i, const VmUser *u) {
         return 0;
 }
 
+/* What the supervisor keeps: CAP_KILL to pass signals on to the runner (another
+ * user), CAP_CHOWN to take the runtime dir back; the rest goes. (No libcap
+ * for two bits; with no_new_privs nothing comes back.) */
+static int keep_supervisor_caps(void) {
+        struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+        struct __user_cap_data_struct d[2] = {};
+
+        d[0].effective = d[0].permitted = (1U << CAP_KILL) | (1U << CAP_CHOWN);
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || syscall(SYS_capset, &h, d) < 0)
+                return -errno;
+        return 0;
+}
+
 /* The privileged parent: passes stop signals to the runner and its
  * readiness to systemd, and returns the runner's exit status. */
 static int supervise(const VmInstance *i, pid_t child, int signal_fd, int ready_fd) {
@@ -848,6 +863,8 @@ static int split_privileges(const VmInstance *i, const VmUser *u, int signal_fd,
                 return 0;
         }
         close(fds[1]);
+        if (keep_supervisor_caps() < 0)
+                log_warning_errno(-errno, "%s: cannot drop the supervisor's capabilities: %m", i->name);
         log_info("%s: the VMM runs as user %s (runner %d)", i->name, u->name, (int) pid);
         *ret_status = supervise(i, pid, signal_fd, fds[0]);
         return 1;

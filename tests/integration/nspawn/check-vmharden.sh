@@ -24,7 +24,8 @@ check_vmharden() {
         main=$(prop $u MainPID)
         qemu=$(vmh_qemu $u)
         runner=$(ps -o ppid= -p "${qemu:-1}" | tr -d ' ')
-        eq "the main process (the supervisor) is root" root "$(ps -o user= -p "$main" 2>&1)"
+        eq "the main process (the supervisor) is root, with CAP_CHOWN and CAP_KILL only" \
+                "root 0000000000000021" "$(ps -o user= -p "$main" 2>&1) $(vmh_status "$main" CapEff)"
         eq "QEMU runs as flake-vm (vmr has no runas)" flake-vm "$(ps -o user= -p "${qemu:-1}" 2>&1)"
         eq "... with no capability" "0000000000000000 0000000000000000" \
                 "$(vmh_status "$qemu" CapEff) $(vmh_status "$qemu" CapPrm)"

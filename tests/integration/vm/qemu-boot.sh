@@ -40,6 +40,8 @@ if [ "$(id -u)" = 0 ]; then
                 "$(ps -o user= -p "$child") $(st "$child" CapEff)"
         assert_eq "... the child of the root supervisor in runner.pid" "$sup root" \
                 "$(ps -o ppid= -p "$child" | tr -d ' ') $(ps -o user= -p "$sup")"
+        assert_eq "... which keeps only CAP_CHOWN and CAP_KILL, with no_new_privs" "0000000000000021 1" \
+                "$(st "$sup" CapEff) $(st "$sup" NoNewPrivs)"
         assert_eq "the runtime dir is the VMM user's, private" "nobody 700" \
                 "$(stat -c '%U %a' "$FLAKE_RUNTIME_DIR/vm/rsh")"
         assert_eq "the resume overlay is the VMM user's, private" "nobody 600" \
