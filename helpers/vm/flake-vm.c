@@ -836,7 +836,7 @@ static int supervise(const VmInstance *i, pid_t child, int signal_fd, int ready_
  * Returns 0 in the child, now that user; in the parent, 1 with the
  * runner's exit status in *ret_status; or our exit status < 0 negated. */
 static int split_privileges(const VmInstance *i, const VmUser *u, int signal_fd, int *ret_status) {
-        int fds[2];
+        int fds[2], k;
         pid_t pid;
 
         if (give_to_user(i, u) < 0)
@@ -855,6 +855,9 @@ static int split_privileges(const VmInstance *i, const VmUser *u, int signal_fd,
         if (pid == 0) {
                 close(fds[0]);
                 supervisor_fd = fds[1];
+                /* Readiness goes through the parent; nothing below (nor the
+                 * VMM) talks to systemd. */
+                (void) unsetenv("NOTIFY_SOCKET");
                 if (become_user(i, u) < 0)
                         _exit(EXIT_FAILURE);
                 /* Our images must be readable by the VMM, not by root. */
@@ -863,8 +866,9 @@ static int split_privileges(const VmInstance *i, const VmUser *u, int signal_fd,
                 return 0;
         }
         close(fds[1]);
-        if (keep_supervisor_caps() < 0)
-                log_warning_errno(-errno, "%s: cannot drop the supervisor's capabilities: %m", i->name);
+        k = keep_supervisor_caps();
+        if (k < 0)
+                log_warning_errno(k, "%s: cannot drop the supervisor's capabilities: %m", i->name);
         log_info("%s: the VMM runs as user %s (runner %d)", i->name, u->name, (int) pid);
         *ret_status = supervise(i, pid, signal_fd, fds[0]);
         return 1;
