@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <pwd.h>
 #include <unistd.h>
 
 #include "fileio.h"
@@ -154,5 +155,30 @@ int vm_instance_vmm_binary(const VmInstance *i, char **ret) {
                 b = getenv("FLAKE_QEMU") ?: "qemu-system-x86_64";
         if (!find_executable(b, ret))
                 return log_error_errno(SYNTHETIC_ERRNO(-ENOENT), "%s: the VMM %s is not installed", i->name, b);
+        return 0;
+}
+
+void vm_user_done(VmUser *u) {
+        free(u->name);
+        u->name = NULL;
+}
+
+const char *vm_user_name(const char *runas) {
+        if (isempty(runas) || streq(runas, "root") || streq(runas, "0"))
+                return getenv(VM_SYSTEM_USER_ENV) ?: VM_SYSTEM_USER;
+        return runas;
+}
+
+int vm_user_resolve(const char *runas, VmUser *ret) {
+        const char *name = vm_user_name(runas);
+        struct passwd *pw;
+
+        errno = 0;
+        pw = getpwnam(name);
+        if (!pw)
+                return errno > 0 && errno != ENOENT && errno != ESRCH ? -errno : -ENOENT;
+        if (pw->pw_uid == 0)
+                return -EPERM;
+        *ret = (VmUser) { .name = xstrdup(pw->pw_name), .uid = pw->pw_uid, .gid = pw->pw_gid };
         return 0;
 }

@@ -24,6 +24,8 @@
  * ($XDG_RUNTIME_DIR/flakes, or /tmp/flakes/UID), the registry (images and
  * storage/) is ~/.config/flakes/firecracker (flake_vm_registry_dir()). */
 
+#include <sys/types.h>
+
 #include "config.h"
 #include "flake.h"
 #include "vm-config.h"
@@ -66,3 +68,26 @@ int vm_instance_load(const char *name, VmInstance **ret);
 /* The VMM binary: firecracker from PATH, or FLAKE_QEMU / qemu-system-x86_64.
  * -ENOENT (logged) if it is not installed. */
 int vm_instance_vmm_binary(const VmInstance *i, char **ret);
+
+/* Who runs the VMM (flake-vm@.service(8), "Privileges"): never root. The
+ * flake's vm.runtime.runas user, as the original ran Firecracker as its
+ * caller, and whom flake-tap@ gives the TAP; for runas root (or none) the
+ * system user VM_SYSTEM_USER (sysusers.d), or FLAKE_VM_USER where an
+ * administrator or a test names another one. */
+#define VM_SYSTEM_USER "flake-vm"
+#define VM_SYSTEM_USER_ENV "FLAKE_VM_USER"
+
+typedef struct VmUser {
+        char *name;
+        uid_t uid;
+        gid_t gid;
+} VmUser;
+
+void vm_user_done(VmUser *u);
+
+/* The name of the VMM user for a flake's runas value (NULL: none). */
+const char *vm_user_name(const char *runas);
+
+/* The VMM user for a flake's runas value (NULL: none). -ENOENT if that user
+ * does not exist, -EPERM if it is root (FLAKE_VM_USER=root); not logged. */
+int vm_user_resolve(const char *runas, VmUser *ret);

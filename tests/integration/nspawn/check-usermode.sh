@@ -32,9 +32,11 @@ um_setup() {
         check "useradd $UM_USER" useradd -m -s /bin/sh $UM_USER || return 1
         UM_UID=$(id -u $UM_USER)
         UM_HOME=/home/$UM_USER
-        # Rootless podman maps the container's users to these.
-        echo "$UM_USER:200000:65536" >>/etc/subuid
-        echo "$UM_USER:200000:65536" >>/etc/subgid
+        # Rootless podman maps the container's users to these: useradd's
+        # own ranges where it gave some (it does once uidmap is installed),
+        # else one of ours (two ranges that overlap make newuidmap fail).
+        grep -q "^$UM_USER:" /etc/subuid 2>/dev/null || echo "$UM_USER:300000:65536" >>/etc/subuid
+        grep -q "^$UM_USER:" /etc/subgid 2>/dev/null || echo "$UM_USER:300000:65536" >>/etc/subgid
         # The test server speaks plain HTTP (as for the system's flake-pull@).
         mkdir -p /etc/systemd/user/flake-pull@.service.d
         printf '[Service]\nEnvironment=FLAKE_ALLOW_INSECURE_TRANSPORT=1\n' \

@@ -9,6 +9,7 @@ set -u
 OUT=/results/tap
 : >"$OUT"
 . /opt/flake-test/env
+. /opt/flake-test/check-vmharden.sh
 
 ok() { echo "ok - $1" >>"$OUT"; }
 not_ok() {
@@ -414,6 +415,7 @@ run check_vm
 run check_vm_network
 run check_vm_failures
 run check_usermode
+run check_vmharden
 
 journalctl -b --no-pager -o short-monotonic >/results/journal 2>&1
 echo done >>"$OUT"
