@@ -178,6 +178,9 @@ um_root_pull() {
         busybox httpd -f -p 127.0.0.1:8080 -h /opt/flake-test/srv &
         um_httpd=$!
         wait_for 50 busybox wget -q -s http://127.0.0.1:8080/tcg.tar.xz
+        # (the image is shared with the VM checks that run after this one:
+        # put back as it was at the end)
+        rm -rf /tmp/tcg-image.keep; cp -a $img /tmp/tcg-image.keep
         rm -rf $img
         out=$(/usr/bin/vmo %progress -c 'echo booted' 2>/tmp/vmo.progress); rc=$?
         eq "VM flake with its image gone: pulled at launch, then booted" "0 booted" "$rc $out"
@@ -193,6 +196,7 @@ um_root_pull() {
         contains "... naming the pull and its unit" "$out" "vmo: pulling its images failed: "
         contains "... and the journal to read" "$out" "journalctl -u flake-pull@vmo.service"
         eq "... flake-vm@vmo was not started" "$started" "$(prop flake-vm@vmo.service InactiveExitTimestampMonotonic)"
+        rm -rf $img; cp -a /tmp/tcg-image.keep $img
 }
 
 # Root's container flake whose image left the flake store (check_podman_flake
