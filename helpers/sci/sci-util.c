@@ -12,12 +12,11 @@ void sci_strv_free(char **l) {
         free(l);
 }
 
+/* Appends s to the list; on failure s stays the caller's. */
 static bool push(char ***l, size_t *n, char *s) {
         char **t = realloc(*l, (*n + 2) * sizeof(char *));
-        if (!t) {
-                free(s);
+        if (!t)
                 return false;
-        }
         t[(*n)++] = s;
         t[*n] = NULL;
         *l = t;
