@@ -225,7 +225,11 @@ int dir_list(const char *dir, const char *suffix, char ***ret) {
         d = opendir(dir);
         if (!d)
                 return negative_errno();
-        while ((errno = 0, de = readdir(d))) {
+        for (;;) {
+                errno = 0;
+                de = readdir(d);
+                if (!de)
+                        break;
                 if (de->d_name[0] == '.')
                         continue;
                 if (suffix && !endswith(de->d_name, suffix))

@@ -4,6 +4,7 @@
 /* Small helpers in the style of systemd's macro.h: cleanup attributes,
  * string comparisons, array sizes. Everything else builds on these. */
 
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -11,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "compiler.h"
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 #define _unused_ __attribute__((unused))

@@ -284,11 +284,11 @@ static int spawn_runner(VmInstance *i) {
                 return log_error_errno(r, "%s: cannot create %s: %m", i->name, i->log_path);
         log_fd = open(i->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (log_fd < 0)
-                return log_error_errno(-errno, "%s: cannot open %s: %m", i->name, i->log_path);
+                return log_error_errno(errno, "%s: cannot open %s: %m", i->name, i->log_path);
 
         pid = fork();
         if (pid < 0)
-                return log_error_errno(-errno, "%s: fork: %m", i->name);
+                return log_error_errno(errno, "%s: fork: %m", i->name);
         if (pid == 0) {
                 int null = open("/dev/null", O_RDONLY);
                 sigset_t none;

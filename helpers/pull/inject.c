@@ -60,7 +60,7 @@ static int copy_in(ext2_filsys fs, const char *image, const char *src, const cha
 
         fd = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0 || fstat(fd, &st) < 0)
-                return log_error_errno(negative_errno(), "Cannot read %s (the host copy of sci): %m", src);
+                return log_error_errno(errno, "Cannot read %s (the host copy of sci): %m", src);
         if (!S_ISREG(st.st_mode))
                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s (the host copy of sci) is not a regular file", src);
 

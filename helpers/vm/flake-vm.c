@@ -71,7 +71,7 @@ static int check_images(const VmInstance *i) {
 
         for (size_t k = 0; k < ELEMENTSOF(what); k += 2)
                 if (what[k + 1] && access(what[k + 1], R_OK) < 0)
-                        return log_error_errno(-errno, "%s: %s image %s: %m", i->name, what[k], what[k + 1]);
+                        return log_error_errno(errno, "%s: %s image %s: %m", i->name, what[k], what[k + 1]);
         return 0;
 }
 
@@ -205,10 +205,10 @@ static int build_vmm_argv(const VmInstance *i, const char *binary, char * const 
         b.boot_args = args;
         cmdline = vm_boot_args_build(&b);
         if (!cmdline)
-                return log_error_errno(SYNTHETIC_ERRNO(-EINVAL),
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
                                        "%s: an argument contains '\"' or a newline, which a kernel command line cannot carry",
                                        i->name);
-        if (i->vmm == VMM_QEMU && streq(accel, "tcg")) {
+        if (i->vmm == VMM_QEMU && streq_ptr(accel, "tcg")) {
                 /* Without it microvm boots hang at random under TCG. */
                 char *t = xasprintf("%s tsc_early_khz=2400000", cmdline);
                 free(cmdline);
@@ -657,6 +657,7 @@ static int start_vmm(Runner *r, const char *binary, char * const *serial_argv, c
         if (k < 0)
                 /* -ENODEV only from setup_network(): flake-tap@ not started. */
                 return k == -ENODEV ? EXIT_NO_NETWORK : EXIT_CONFIG;
+        assert(argv);
 
         /* The VMM gets our stdout: the console, to the journal. */
         if (log_get_max_level() >= LOG_DEBUG) {
@@ -665,7 +666,7 @@ static int start_vmm(Runner *r, const char *binary, char * const *serial_argv, c
         }
         /* In serial mode the caller's terminal gets all of it. */
         if (!serial_argv && pipe2(fds, O_CLOEXEC) < 0) {
-                log_error_errno(-errno, "%s: cannot create a pipe: %m", i->name);
+                log_error_errno(errno, "%s: cannot create a pipe: %m", i->name);
                 return EXIT_FAILURE;
         }
         k = spawn_vmm(argv, serial_argv != NULL, fds[1], &r->vmm);
@@ -723,7 +724,7 @@ static int verb_run(const char *name, char * const *serial_argv) {
         /* Whatever a crashed runner left is stale now. */
         cleanup_instance(i);
         if (mkdir(i->runtime_dir, 0700) < 0) {
-                log_error_errno(-errno, "%s: cannot create %s: %m", name, i->runtime_dir);
+                log_error_errno(errno, "%s: cannot create %s: %m", name, i->runtime_dir);
                 return EXIT_FAILURE;
         }
 
