@@ -242,9 +242,11 @@ static int build_vmm_argv(const VmInstance *i, const char *binary, char * const 
         return 0;
 }
 
-/* Like spawn_async(), but the VMM must not inherit our blocked signals
- * (SIGTERM is how it is stopped). stdin is /dev/null, stdout ours, stderr
- * err_fd (or ours if negative). */
+/* Like spawn_async() (which also clears the blocked signals, as here), but
+ * with the VMM's stderr on err_fd, the pipe the runner reads it from, which
+ * spawn.c has no flag for (ours if negative), and SIGPIPE back to its
+ * default. stdin is /dev/null unless keep_stdin (then the child also stays
+ * in our process group), stdout ours. */
 static int spawn_vmm(char **argv, bool keep_stdin, int err_fd, pid_t *ret) {
         pid_t pid = fork();
 
