@@ -14,8 +14,13 @@ What counts:
 A test program that failed without a failing case of its own (a crash, a
 timeout, a bail-out) counts as one failure; one that meson skipped (exit 77)
 as one skip; and one that passed without printing anything countable is a
-failure: a test whose output cannot be read proves nothing."""
+failure: a test whose output cannot be read proves nothing.
+
+A build dir where make check wrote build-result counts its build as one
+case too: "ok" passes, anything else fails (with -Werror, a warning); a
+build with no test log (the clang build runs no tests) counts only that."""
 import json
+import os
 import re
 import sys
 
@@ -94,7 +99,21 @@ def count_test(t):
 
 def count(build):
     passed = failed = skipped = 0
-    with open(f'{build}/meson-logs/testlog.json') as fh:
+    result = os.path.join(build, 'build-result')
+    log = os.path.join(build, 'meson-logs', 'testlog.json')
+    if os.path.exists(result):
+        with open(result) as fh:
+            if fh.read().strip() == 'ok':
+                passed += 1
+            else:
+                failed += 1
+                print(f'FAILED: {build}: the build')
+    elif not os.path.exists(log):
+        print(f'FAILED: {build}: neither built nor tested')
+        return 0, 1, 0
+    if not os.path.exists(log):
+        return passed, failed, skipped
+    with open(log) as fh:
         for line in fh:
             t = json.loads(line)
             p, f, s, why = count_test(t)

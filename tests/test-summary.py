@@ -48,8 +48,12 @@ CASES = [
     ('"ok" inside a word is not TAP', {'stdout': 'okay\nnot okay\nok 1\n', 'result': 'OK'}, (1, 0, 0)),
 ]
 
-print(f'1..{len(CASES)}')
+import contextlib
+import shutil
+import tempfile
+
 failed = 0
+print(f'1..{len(CASES) + 4}')
 for i, (name, t, want) in enumerate(CASES, 1):
     p, f, s, _ = summary.count_test(t)
     if (p, f, s) == want:
@@ -58,4 +62,35 @@ for i, (name, t, want) in enumerate(CASES, 1):
         failed += 1
         print(f'not ok {i} - {name}')
         print(f'# expected passed, failed, skipped = {want}, got {(p, f, s)}')
+
+
+def build_dir(result, log):
+    d = tempfile.mkdtemp()
+    if result is not None:
+        with open(os.path.join(d, 'build-result'), 'w') as fh:
+            fh.write(result + '\n')
+    if log is not None:
+        os.makedirs(os.path.join(d, 'meson-logs'))
+        with open(os.path.join(d, 'meson-logs', 'testlog.json'), 'w') as fh:
+            fh.write(log)
+    return d
+
+
+BUILDS = [
+    ('a failed build is a failure', 'failed', None, (0, 1, 0)),
+    ('a clean build without tests is a pass', 'ok', None, (1, 0, 0)),
+    ('a build and its tests', 'ok', '{"stdout": "ok 1\\nnot ok 2\\n", "result": "FAIL", "name": "t"}\n', (2, 1, 0)),
+    ('a dir neither built nor tested is a failure', None, None, (0, 1, 0)),
+]
+for i, (name, result, log, want) in enumerate(BUILDS, len(CASES) + 1):
+    d = build_dir(result, log)
+    with contextlib.redirect_stdout(sys.stderr):    # its FAILED: lines are not TAP
+        got = summary.count(d)
+    shutil.rmtree(d)
+    if got == want:
+        print(f'ok {i} - {name}')
+    else:
+        failed += 1
+        print(f'not ok {i} - {name}')
+        print(f'# expected passed, failed, skipped = {want}, got {got}')
 sys.exit(1 if failed else 0)
