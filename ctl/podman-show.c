@@ -198,6 +198,8 @@ int verb_podman_stop(Ctl *ctl, int argc, char *argv[]) {
                        "Stop and remove the container of a resume or attach flake instance.\n");
                 return 0;
         }
+        if (argc == 2 && ctl_arg_is_version(argv[1]))
+                return ctl_print_version();
         if (argc != 2)
                 return ctl_usage_error("stop needs exactly one instance: NAME or NAME@ID");
         instance = argv[1];
