@@ -10,7 +10,9 @@ trap 'rm -rf "$DEST"' EXIT
 check "meson install --destdir" meson install -C "$FLAKE_BUILD_ROOT" --destdir "$DEST" --no-rebuild --quiet
 for f in usr/bin/flake-ctl etc/flakes.yml etc/flakes/storage.conf etc/flakes/container-flake.yaml \
          etc/flakes/firecracker-flake.yaml usr/share/bash-completion/completions/flake-ctl \
-         usr/share/man/man8/flake-ctl.8 usr/share/man/man5/flakes.yaml.5 usr/share/man/man7/flake-pilot.7; do
+         usr/share/man/man8/flake-ctl.8 usr/share/man/man5/flakes.yaml.5 usr/share/man/man7/flake-pilot.7 \
+         usr/share/man/man8/flake-ctl-podman-register.8 usr/share/man/man8/flake-ctl-firecracker-register.8 \
+         usr/share/man/man8/flake-ctl-init.8 usr/share/man/man8/flake-ctl-list.8; do
         check "installed: /$f" test -s "$DEST/$f"
 done
 assert_eq "installed container template = built-in one" "$("$FLAKE_BUILD_ROOT/ctl/flake-ctl" template container)" \
