@@ -224,9 +224,7 @@ int verb_podman_stop(Ctl *ctl, int argc, char *argv[]) {
 
         /* The pilot's instance lock: no launch can create or reuse the
          * container while it is being removed. */
-        lock = openat(dir_fd, lock_name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-        if (lock >= 0)
-                (void) flock(lock, LOCK_EX);
+        lock = lock_file_at(dir_fd, lock_name, O_RDWR | O_NOFOLLOW, LOCK_EX);   /* none: no launch yet */
         r = podman_read_cid_file(dir_fd, cid_name, &cid);
         if (r == -ENOENT)
                 return log_error_errno(SYNTHETIC_ERRNO(ESRCH), "No instance %s (no %s)", instance, cid_file);

@@ -87,20 +87,12 @@ static int parse_args(const char *app, int argc, char *argv[], Args *ret) {
 /* Serialises starting an instance between concurrent pilots. */
 static int lock_start(const VmInstance *i) {
         _cleanup_free_ char *p = xasprintf("%s.start", i->runtime_dir);
-        int fd, r;
+        int r;
 
         r = mkdir_parents(p, 0755);
         if (r < 0)
                 return r;
-        fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0)
-                return -errno;
-        if (flock(fd, LOCK_EX) < 0) {
-                r = -errno;
-                close(fd);
-                return r;
-        }
-        return fd;
+        return lock_file_at(AT_FDCWD, p, O_RDWR | O_CREAT | O_NOFOLLOW, LOCK_EX);
 }
 
 static int connect_agent(const VmInstance *i) {

@@ -8,11 +8,13 @@
 #include <systemd/sd-journal.h>
 #include <time.h>
 
+#include "bus-util.h"
 #include "fileio.h"
 #include "log.h"
 #include "names.h"
 #include "paths.h"
 #include "strv.h"
+#include "time-util.h"
 #include "vm-control.h"
 
 /* flake-vm's exit statuses (flake-vm@.service(8)). */
@@ -25,22 +27,8 @@
 static sd_bus *bus = NULL;
 static pid_t runner_pid = 0;
 
-static uint64_t now_ms(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-}
-
 bool vm_is_running(const VmInstance *i) {
-        _cleanup_close_ int fd = open(i->lock_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-
-        if (fd < 0)
-                return false;
-        if (flock(fd, LOCK_EX | LOCK_NB) < 0)
-                return errno == EWOULDBLOCK;
-        (void) flock(fd, LOCK_UN);
-        return false;
+        return lock_is_held(i->lock_path);
 }
 
 static char *unit_name(const VmInstance *i) {
@@ -157,7 +145,7 @@ static int open_bus(void) {
                 return 0;
         if (getenv("FLAKE_NO_SYSTEMD"))
                 return -ENOMEDIUM;
-        r = geteuid() == 0 ? sd_bus_open_system(&bus) : sd_bus_open_user(&bus);
+        r = bus_open_manager(geteuid() != 0, &bus);
         if (r < 0) {
                 log_debug_errno(r, "no service manager bus, running the VM without systemd: %m");
                 bus = NULL;
@@ -308,16 +296,9 @@ static int spawn_runner(VmInstance *i) {
         return 0;
 }
 
-static uint64_t now_realtime_us(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
-
 int vm_start(VmInstance *i) {
         _cleanup_free_ char *unit = unit_name(i);
-        uint64_t deadline, before = 0, since = now_realtime_us();
+        uint64_t deadline, before = 0, since = now(CLOCK_REALTIME);
         const char *e = getenv("FLAKE_VM_AGENT_TIMEOUT");
         unsigned timeout_s = e && atoi(e) > 0 ? (unsigned) atoi(e) : 60;
         bool via_bus = open_bus() >= 0;

@@ -6,16 +6,10 @@
 
 #include "macro.h"
 #include "progress.h"
+#include "time-util.h"
 
-#define USEC_PER_SEC 1000000ULL
 #define TTY_INTERVAL_USEC (USEC_PER_SEC / 10)
 #define PLAIN_INTERVAL_USEC (5 * USEC_PER_SEC)
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
-}
 
 static void format_bytes(char *buf, size_t n, double v) {
         static const char * const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
@@ -42,7 +36,7 @@ void progress_init(Progress *p, const char *label, bool quiet) {
                 .label = label,
                 .enabled = !quiet,
                 .tty = isatty(STDERR_FILENO) > 0,
-                .start_usec = now_usec(),
+                .start_usec = now(CLOCK_MONOTONIC),
         };
         p->last_usec = p->start_usec;
 }
@@ -105,7 +99,7 @@ void progress_update(Progress *p, uint64_t now_bytes, uint64_t total_bytes) {
                 p->total_bytes = total_bytes;
         if (!p->enabled)
                 return;
-        t = now_usec();
+        t = now(CLOCK_MONOTONIC);
         if (t - p->last_usec < (p->tty ? TTY_INTERVAL_USEC : PLAIN_INTERVAL_USEC))
                 return;
         p->last_usec = t;
@@ -113,7 +107,7 @@ void progress_update(Progress *p, uint64_t now_bytes, uint64_t total_bytes) {
 }
 
 void progress_done(Progress *p, bool success) {
-        uint64_t t = now_usec();
+        uint64_t t = now(CLOCK_MONOTONIC);
 
         if (!p->enabled)
                 return;

@@ -30,6 +30,7 @@
 #include "network-config.h"
 #include "spawn.h"
 #include "strv.h"
+#include "time-util.h"
 #include "vm-bootargs.h"
 #include "vm-instance.h"
 #include "vm-overlay.h"
@@ -43,13 +44,6 @@
 #define EXIT_NO_NETWORK 6    /* the flake has a network but its TAP is missing */
 
 #define CLIENTS_MAX 64
-
-static uint64_t now_ms(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-}
 
 static unsigned agent_timeout_ms(void) {
         const char *e = getenv("FLAKE_VM_AGENT_TIMEOUT");
@@ -718,8 +712,8 @@ static int verb_run(const char *name, char * const *serial_argv) {
                 log_error_errno(k, "%s: cannot create the runtime directory: %m", name);
                 return EXIT_FAILURE;
         }
-        lock_fd = open(i->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (lock_fd < 0 || flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
+        lock_fd = lock_file_at(AT_FDCWD, i->lock_path, O_RDWR | O_CREAT | O_NOFOLLOW, LOCK_EX | LOCK_NB);
+        if (lock_fd < 0) {
                 log_error("%s: the VM is already running", name);
                 return EXIT_FAILURE;
         }
@@ -857,8 +851,8 @@ static int verb_cleanup(const char *name) {
 
         if (vm_instance_load(name, &i) < 0)
                 return EXIT_CONFIG;
-        lock_fd = open(i->lock_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-        if (lock_fd >= 0 && flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
+        lock_fd = lock_file_at(AT_FDCWD, i->lock_path, O_RDWR | O_NOFOLLOW, LOCK_EX | LOCK_NB);
+        if (lock_fd == -EWOULDBLOCK) {
                 log_error("%s: the VM is still running", name);
                 return EXIT_FAILURE;
         }
