@@ -55,7 +55,7 @@ $(FUZZ_BUILD)/build.ninja:
 # fails (a warning, with WERROR) is a failure in the closing line, and no
 # test log of an earlier run is counted in its place.
 define build_gate
-	rm -f $(1)/build-result $(1)/meson-logs/testlog.json
+	rm -f $(1)/build-result $(1)/meson-logs/testlog*.json
 	if ninja -C $(1); then echo ok > $(1)/build-result; else echo failed > $(1)/build-result; exit 1; fi
 endef
 

@@ -19,6 +19,7 @@ failure: a test whose output cannot be read proves nothing.
 A build dir where make check wrote build-result counts its build as one
 case too: "ok" passes, anything else fails (with -Werror, a warning); a
 build with no test log (the clang build runs no tests) counts only that."""
+import glob
 import json
 import os
 import re
@@ -100,7 +101,8 @@ def count_test(t):
 def count(build):
     passed = failed = skipped = 0
     result = os.path.join(build, 'build-result')
-    log = os.path.join(build, 'meson-logs', 'testlog.json')
+    # testlog.json, and testlog-SETUP.json of meson test --setup SETUP
+    logs = sorted(glob.glob(os.path.join(build, 'meson-logs', 'testlog*.json')))
     if os.path.exists(result):
         with open(result) as fh:
             if fh.read().strip() == 'ok':
@@ -108,20 +110,19 @@ def count(build):
             else:
                 failed += 1
                 print(f'FAILED: {build}: the build')
-    elif not os.path.exists(log):
+    elif not logs:
         print(f'FAILED: {build}: neither built nor tested')
         return 0, 1, 0
-    if not os.path.exists(log):
-        return passed, failed, skipped
-    with open(log) as fh:
-        for line in fh:
-            t = json.loads(line)
-            p, f, s, why = count_test(t)
-            if f:
-                print(f'FAILED: {build}: {t["name"]} ({why or t["result"]})')
-            passed += p
-            failed += f
-            skipped += s
+    for log in logs:
+        with open(log) as fh:
+            for line in fh:
+                t = json.loads(line)
+                p, f, s, why = count_test(t)
+                if f:
+                    print(f'FAILED: {build}: {t["name"]} ({why or t["result"]})')
+                passed += p
+                failed += f
+                skipped += s
     return passed, failed, skipped
 
 

@@ -53,7 +53,7 @@ import shutil
 import tempfile
 
 failed = 0
-print(f'1..{len(CASES) + 4}')
+print(f'1..{len(CASES) + 5}')
 for i, (name, t, want) in enumerate(CASES, 1):
     p, f, s, _ = summary.count_test(t)
     if (p, f, s) == want:
@@ -64,26 +64,28 @@ for i, (name, t, want) in enumerate(CASES, 1):
         print(f'# expected passed, failed, skipped = {want}, got {(p, f, s)}')
 
 
-def build_dir(result, log):
+def build_dir(result, log, logname='testlog.json'):
     d = tempfile.mkdtemp()
     if result is not None:
         with open(os.path.join(d, 'build-result'), 'w') as fh:
             fh.write(result + '\n')
     if log is not None:
         os.makedirs(os.path.join(d, 'meson-logs'))
-        with open(os.path.join(d, 'meson-logs', 'testlog.json'), 'w') as fh:
+        with open(os.path.join(d, 'meson-logs', logname), 'w') as fh:
             fh.write(log)
     return d
 
 
 BUILDS = [
     ('a failed build is a failure', 'failed', None, (0, 1, 0)),
+    ('the log of meson test --setup valgrind counts', 'ok', '{"stdout": "ok 1\\n", "result": "OK", "name": "t"}\n',
+     (2, 0, 0), 'testlog-valgrind.json'),
     ('a clean build without tests is a pass', 'ok', None, (1, 0, 0)),
     ('a build and its tests', 'ok', '{"stdout": "ok 1\\nnot ok 2\\n", "result": "FAIL", "name": "t"}\n', (2, 1, 0)),
     ('a dir neither built nor tested is a failure', None, None, (0, 1, 0)),
 ]
-for i, (name, result, log, want) in enumerate(BUILDS, len(CASES) + 1):
-    d = build_dir(result, log)
+for i, (name, result, log, want, *logname) in enumerate(BUILDS, len(CASES) + 1):
+    d = build_dir(result, log, *logname)
     with contextlib.redirect_stdout(sys.stderr):    # its FAILED: lines are not TAP
         got = summary.count(d)
     shutil.rmtree(d)
