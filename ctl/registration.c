@@ -45,7 +45,7 @@ int ctl_check_app(const char *option, const char *app, char **ret_name) {
         name = path_basename(app);
         if (!flake_app_name_is_valid(name))
                 return ctl_usage_error("%s: '%s' is not a valid application name "
-                                       "(no '/', no leading '.', no spaces or control characters)", option, name);
+                                       "(no '/', no '@', no leading '.', no spaces or control characters)", option, name);
         if (ret_name)
                 *ret_name = TAKE_PTR(name);
         return 0;

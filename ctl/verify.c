@@ -57,69 +57,13 @@ static void check_references(const Flake *f, FlakeDiagnostics *diag) {
                         strv_consume(&diag->errors, xasprintf("%s: include path %s does not exist", f->path, *p));
 }
 
-/* The scalars of key: the node itself, or each item of a sequence. */
-static void check_scalars(const Flake *f, const char *key, FlakeDiagnostics *diag,
-                          bool (*valid)(const char *), const char *what) {
-        const YamlNode *n = f->doc ? yaml_lookup(f->doc->root, key) : NULL;
-        const YamlNode *one[] = { n };
-        const YamlNode * const *items = one;
-        size_t n_items = 1;
-
-        if (yaml_node_is_null(n))
-                return;
-        if (n->type == YAML_NODE_SEQUENCE) {
-                items = (const YamlNode * const *) n->items;
-                n_items = n->n_items;
-        }
-        for (size_t i = 0; i < n_items; i++) {
-                const YamlNode *item = items[i];
-
-                if (item->type != YAML_NODE_SCALAR || valid(item->value))
-                        continue;
-                if (isempty(item->value))
-                        flake_problem(&diag->errors, f->path, item, "'%s': empty %s", key, what);
-                else
-                        flake_problem(&diag->errors, f->path, item, "'%s': '%s' is not a valid %s", key, item->value, what);
-        }
-}
-
-static bool podman_option_is_valid(const char *s) {
-        return !isempty(s) && text_check(s) == 0;
-}
-
-/* What flake-ctl register refuses, in files written by hand: an option
- * where podman expects an image, a user name that is none. */
-static void check_values(const Flake *f, FlakeDiagnostics *diag) {
-        if (f->engine == FLAKE_ENGINE_PODMAN) {
-                check_scalars(f, "container.name", diag, container_image_ref_is_valid, "image reference");
-                check_scalars(f, "container.base_container", diag, container_image_ref_is_valid, "image reference");
-                check_scalars(f, "container.layers", diag, container_image_ref_is_valid, "image reference");
-                check_scalars(f, "container.runtime.runas", diag, user_name_is_valid, "user name");
-                check_scalars(f, "container.runtime.podman", diag, podman_option_is_valid, "option");
-        } else
-                check_scalars(f, "vm.runtime.runas", diag, user_name_is_valid, "user name");
-}
-
-/* What the VM runner would refuse at the first launch. The loader reads 0
- * as "not set" (the VMM default), so a 0 written by hand is found in the
- * document itself. */
+/* What the VM runner would refuse at the first launch (the loader has
+ * checked each value on its own already). */
 static void check_vm(const Flake *f, FlakeDiagnostics *diag) {
-        static const char * const machine_keys[] = {
-                "vm.runtime.firecracker.vcpu_count",
-                "vm.runtime.firecracker.mem_size_mib",
-        };
-        const uint64_t values[] = { f->vcpu_count, f->mem_size_mib };
         char *error = NULL;
 
-        if (f->engine != FLAKE_ENGINE_FIRECRACKER || !f->doc)
+        if (f->engine != FLAKE_ENGINE_FIRECRACKER)
                 return;
-        for (size_t i = 0; i < ELEMENTSOF(machine_keys); i++) {
-                const YamlNode *n = yaml_lookup(f->doc->root, machine_keys[i]);
-
-                if (!yaml_node_is_null(n) && values[i] == 0)
-                        flake_problem(&diag->errors, f->path, n, "'%s' must be at least 1 (leave it out for the default)",
-                                      machine_keys[i]);
-        }
         if (vm_spec_validate(&(VmSpec) { .vcpu_count = f->vcpu_count, .mem_size_mib = f->mem_size_mib,
                                          .cache_type = f->cache_type }, &error) < 0)
                 strv_consume(&diag->errors, xasprintf("%s: vm.runtime.firecracker: %s", f->path, error));
@@ -169,7 +113,6 @@ static size_t verify_one(Ctl *ctl, const char *name, bool show_units) {
                 strv_consume(&diag.errors, xasprintf("%s: no such registration", p));
         } else if (r >= 0) {
                 check_references(f, &diag);
-                check_values(f, &diag);
                 check_vm(f, &diag);
                 check_units(ctl, f, show_units, &diag);
         }

@@ -4,8 +4,10 @@
 #include "fileio.h"
 #include "flake.h"
 #include "log.h"
+#include "names.h"
 #include "size.h"
 #include "strv.h"
+#include "utf8.h"
 
 static const char * const engine_names[_FLAKE_ENGINE_MAX] = {
         [FLAKE_ENGINE_PODMAN] = "podman",
@@ -27,6 +29,7 @@ typedef enum KeyKind {
         KEY_PATH,           /* absolute path */
         KEY_BOOL,
         KEY_UINT,
+        KEY_COUNT,          /* integer >= 1 */
         KEY_SIZE,
         KEY_LIST,           /* list of strings */
 } KeyKind;
@@ -36,7 +39,20 @@ typedef struct KeySpec {
         KeyKind kind;
         bool required;
         size_t offset;      /* into Flake; (size_t) -1: not stored */
+        /* For strings and lists of strings: what each value must be, for
+         * every reader (a pilot must not hand podman "--privileged" where
+         * the image belongs, whoever wrote the file). */
+        bool (*valid)(const char *value);
+        const char *what;
 } KeySpec;
+
+static bool podman_option_is_valid(const char *s) {
+        return !isempty(s) && text_check(s) == 0;
+}
+
+#define IMAGE_REF container_image_ref_is_valid, "image reference"
+#define USER_NAME user_name_is_valid, "user name"
+#define PODMAN_OPTION podman_option_is_valid, "podman option"
 
 #define NOT_STORED ((size_t) -1)
 #define F(field) offsetof(Flake, field)
@@ -51,17 +67,17 @@ static const KeySpec common_keys[] = {
 
 static const KeySpec container_keys[] = {
         { "container",                          KEY_SECTION, true,  NOT_STORED },
-        { "container.name",                     KEY_STRING,  true,  F(image) },
+        { "container.name",                     KEY_STRING,  true,  F(image), IMAGE_REF },
         { "container.target_app_path",          KEY_STRING,  false, F(target_app_path) },
         { "container.host_app_path",            KEY_PATH,    false, F(host_app_path) },
-        { "container.base_container",           KEY_STRING,  false, F(base_container) },
+        { "container.base_container",           KEY_STRING,  false, F(base_container), IMAGE_REF },
         { "container.check_host_dependencies",  KEY_BOOL,    false, F(check_host_dependencies) },
-        { "container.layers",                   KEY_LIST,    false, F(layers) },
+        { "container.layers",                   KEY_LIST,    false, F(layers), IMAGE_REF },
         { "container.runtime",                  KEY_SECTION, false, NOT_STORED },
-        { "container.runtime.runas",            KEY_STRING,  false, F(runas) },
+        { "container.runtime.runas",            KEY_STRING,  false, F(runas), USER_NAME },
         { "container.runtime.resume",           KEY_BOOL,    false, F(resume) },
         { "container.runtime.attach",           KEY_BOOL,    false, F(attach) },
-        { "container.runtime.podman",           KEY_LIST,    false, F(podman_opts) },
+        { "container.runtime.podman",           KEY_LIST,    false, F(podman_opts), PODMAN_OPTION },
 };
 
 static const KeySpec vm_keys[] = {
@@ -74,7 +90,7 @@ static const KeySpec vm_keys[] = {
         /* Where flake-pull@ fetches the image from (helpers/pull/). */
         { "vm.pull",                                     KEY_OPAQUE,  false, NOT_STORED },
         { "vm.runtime",                                  KEY_SECTION, false, NOT_STORED },
-        { "vm.runtime.runas",                            KEY_STRING,  false, F(runas) },
+        { "vm.runtime.runas",                            KEY_STRING,  false, F(runas), USER_NAME },
         { "vm.runtime.resume",                           KEY_BOOL,    false, F(resume) },
         { "vm.runtime.force_vsock",                      KEY_BOOL,    false, F(force_vsock) },
         /* Network settings are interpreted by lib/network-config.c. */
@@ -89,12 +105,15 @@ static const KeySpec vm_keys[] = {
         { "vm.runtime.firecracker.rootfs_image_path",    KEY_PATH,    true,  F(rootfs_image_path) },
         { "vm.runtime.firecracker.kernel_image_path",    KEY_PATH,    true,  F(kernel_image_path) },
         { "vm.runtime.firecracker.initrd_path",          KEY_PATH,    false, F(initrd_path) },
-        { "vm.runtime.firecracker.mem_size_mib",         KEY_UINT,    false, F(mem_size_mib) },
-        { "vm.runtime.firecracker.vcpu_count",           KEY_UINT,    false, F(vcpu_count) },
+        { "vm.runtime.firecracker.mem_size_mib",         KEY_COUNT,   false, F(mem_size_mib) },
+        { "vm.runtime.firecracker.vcpu_count",           KEY_COUNT,   false, F(vcpu_count) },
         { "vm.runtime.firecracker.cache_type",           KEY_STRING,  false, F(cache_type) },
 };
 
 #undef F
+#undef IMAGE_REF
+#undef USER_NAME
+#undef PODMAN_OPTION
 
 typedef struct Checker {
         const YamlNode *root;
@@ -196,6 +215,10 @@ static void store_key(Checker *c, Flake *f, const KeySpec *s, const YamlNode *n)
                         ERROR(c, n, "'%s' must be an absolute path: %s", s->path, str);
                         return;
                 }
+                if (s->valid && !s->valid(str)) {
+                        ERROR(c, n, "'%s': '%s' is not a valid %s", s->path, str, s->what);
+                        return;
+                }
                 *(char **) field = xstrdup(str);
                 return;
         case KEY_BOOL:
@@ -203,8 +226,11 @@ static void store_key(Checker *c, Flake *f, const KeySpec *s, const YamlNode *n)
                         ERROR(c, n, "'%s' must be true or false", s->path);
                 return;
         case KEY_UINT:
-                if (yaml_node_get_uint(n, &u) < 0)
-                        ERROR(c, n, "'%s' must be a non-negative integer", s->path);
+        case KEY_COUNT:
+                if (yaml_node_get_uint(n, &u) < 0 || (s->kind == KEY_COUNT && u == 0))
+                        ERROR(c, n, "'%s' must be %s", s->path,
+                              s->kind == KEY_COUNT ? "an integer of at least 1 (leave it out for the default)"
+                                                   : "a non-negative integer");
                 else
                         *(uint64_t *) field = u;
                 return;
@@ -213,10 +239,20 @@ static void store_key(Checker *c, Flake *f, const KeySpec *s, const YamlNode *n)
                         ERROR(c, n, "'%s' is not a valid size (examples: 20GiB, 512MiB, 20G)", s->path);
                 return;
         case KEY_LIST:
-                if (yaml_node_get_string_list(n, &list) < 0)
+                if (yaml_node_get_string_list(n, &list) < 0) {
                         ERROR(c, n, "'%s' must be a list of strings", s->path);
-                else
-                        *(char ***) field = list;
+                        return;
+                }
+                for (size_t i = 0; s->valid && i < (n->type == YAML_NODE_SEQUENCE ? n->n_items : 1); i++) {
+                        const YamlNode *item = n->type == YAML_NODE_SEQUENCE ? n->items[i] : n;
+
+                        if (!yaml_node_is_null(item) && !s->valid(item->value)) {
+                                ERROR(c, item, "'%s': '%s' is not a valid %s", s->path, item->value, s->what);
+                                strv_free(list);
+                                return;
+                        }
+                }
+                *(char ***) field = list;
                 return;
         }
 }

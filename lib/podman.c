@@ -64,10 +64,23 @@ static char *caller_name(void) {
         return pw ? xstrdup(pw->pw_name) : xasprintf("%u", (unsigned) getuid());
 }
 
+static bool caller_has_runtime_dir(void) {
+        const char *x = getenv("XDG_RUNTIME_DIR");
+        struct stat st;
+
+        return path_is_absolute(x) && stat(x, &st) >= 0 && S_ISDIR(st.st_mode) && st.st_uid == getuid();
+}
+
 int podman_context_init(PodmanContext *p, const char *storage_conf, const char *runas) {
         const char *e = getenv("FLAKE_PODMAN");
         _cleanup_free_ char *runroot = NULL;
 
+        /* Rootful podman for somebody who is not root goes through the
+         * launch service, never through sudo: see podman.h. */
+        if (streq_ptr(runas, "root") && geteuid() != 0) {
+                *p = (PodmanContext) {};
+                return -EPERM;
+        }
         *p = (PodmanContext) {
                 .rootful = streq_ptr(runas, "root"),
                 .storage_conf = xstrdup(storage_conf),
@@ -76,13 +89,18 @@ int podman_context_init(PodmanContext *p, const char *storage_conf, const char *
                 podman_context_done(p);
                 return -ENOENT;
         }
-        p->sudo = p->rootful && geteuid() != 0;
         strv_consume(&p->env, xasprintf("CONTAINERS_STORAGE_CONF=%s", storage_conf));
 
-        /* Rootless podman keeps its runtime state below XDG_RUNTIME_DIR; give
-         * it one per user under the store's runroot, as the original does. A
-         * store without a readable runroot keeps the caller's own. */
-        if (!p->rootful && geteuid() != 0 && storage_conf_runroot(storage_conf, &runroot) >= 0) {
+        /* Rootless podman keeps its runtime state below XDG_RUNTIME_DIR. A
+         * caller with a runtime dir of its own (a login session, a service
+         * of the user's manager) keeps it: the user's bus is there, which
+         * podman's systemd cgroup manager and runc need (with another one,
+         * runc fails: "unable to start unit libpod-....scope ... Permission
+         * denied"). Others (cron, su without a session) get one per user
+         * under the store's runroot, as the original does; a store without a
+         * readable runroot keeps whatever the caller has. */
+        if (!p->rootful && geteuid() != 0 && !caller_has_runtime_dir() &&
+            storage_conf_runroot(storage_conf, &runroot) >= 0) {
                 _cleanup_free_ char *user = caller_name();
                 _cleanup_free_ char *dir = path_join(runroot, user);
 
@@ -95,13 +113,6 @@ int podman_context_init(PodmanContext *p, const char *storage_conf, const char *
 char **podman_argv(const PodmanContext *p, char * const *args) {
         char **argv = NULL;
 
-        if (p->sudo) {
-                strv_extend(&argv, "sudo");
-                strv_extend(&argv, "--preserve-env=CONTAINERS_STORAGE_CONF,XDG_RUNTIME_DIR,"
-                            "CONTAINERS_CONF,CONTAINERS_REGISTRIES_CONF");
-                strv_extend(&argv, "--user");
-                strv_extend(&argv, "root");
-        }
         strv_extend(&argv, p->podman);
         strv_extend_strv(&argv, args);
         return argv;

@@ -6,14 +6,18 @@
  * Every podman call made for flakes (by the pilot and by flake-ctl) sees
  * CONTAINERS_STORAGE_CONF pointing at the flake storage.conf, so flake images
  * live in their own store ("the storage.conf trick" of the original tool).
- * The rest of the caller's environment passes through unchanged, in
- * particular CONTAINERS_CONF and CONTAINERS_REGISTRIES_CONF.
+ * The rest of the environment of the process passes through unchanged, in
+ * particular CONTAINERS_CONF and CONTAINERS_REGISTRIES_CONF: a pilot that runs
+ * podman for somebody else (the launch service, podman-pilot(8)) starts from
+ * an environment of its own and never from the caller's.
  *
- * Identity: a flake with runas "root" needs rootful podman. When the caller
- * already is root, podman is run directly; only a non-root caller goes
- * through "sudo --user root" (with a minimal --preserve-env list), as the
- * original does. Every other runas value means rootless podman as the
- * caller, which never needs sudo. Rootless podman gets
+ * Identity: a flake with runas "root" needs rootful podman, which only root
+ * runs: there is no sudo here (a caller whose environment chose the
+ * registration, the podman binary and its configuration would choose what
+ * root runs). A non-root caller of such a flake asks the launch service
+ * (flake-launch@.service(8)) instead. Every other runas value means
+ * rootless podman as the caller. Rootless podman keeps the caller's own
+ * XDG_RUNTIME_DIR (where the user's bus is); a caller without one gets
  * XDG_RUNTIME_DIR=<runroot>/<user> (created 0700) like the original. */
 
 #include <stdbool.h>
@@ -24,7 +28,6 @@
 typedef struct PodmanContext {
         char *podman;               /* the podman binary: $FLAKE_PODMAN or "podman" in PATH */
         bool rootful;
-        bool sudo;                  /* go through sudo --user root */
         char *storage_conf;
         char **env;                 /* "KEY=value" added to podman's environment */
 } PodmanContext;
@@ -35,10 +38,11 @@ typedef struct PodmanContext {
 void podman_context_done(PodmanContext *p);
 
 /* runas may be NULL (rootless as the caller). Fails with -ENOENT if podman
- * is not installed. */
+ * is not installed, with -EPERM for runas "root" when the caller is not
+ * root. Does not log. */
 int podman_context_init(PodmanContext *p, const char *storage_conf, const char *runas);
 
-/* The complete argv for "podman args...": sudo prefix included. */
+/* The complete argv for "podman args...". */
 char **podman_argv(const PodmanContext *p, char * const *args);
 
 /* spawn_wait()/spawn_async() for podman args...; with ret_stdout, podman's

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <time.h>
 
 #include "macro.h"
@@ -20,9 +21,7 @@ struct Progress {
 
 /* Unbuffered writes straight to the fd: stdio's stderr is shared with the
  * logger in the main thread. */
-static void put(const char *s) {
-        size_t n = strlen(s);
-
+static void put_n(const char *s, size_t n) {
         while (n > 0) {
                 ssize_t k = write(STDERR_FILENO, s, n);
                 if (k < 0) {
@@ -35,6 +34,18 @@ static void put(const char *s) {
         }
 }
 
+static void put(const char *s) {
+        put_n(s, strlen(s));
+}
+
+static size_t terminal_columns(void) {
+        struct winsize ws = {};
+
+        if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) < 0 || ws.ws_col == 0)
+                return 80;
+        return ws.ws_col;
+}
+
 static void *spin(void *userdata) {
         static const char frames[] = "|/-\\";
         Progress *p = userdata;
@@ -43,9 +54,22 @@ static void *spin(void *userdata) {
         pthread_mutex_lock(&p->lock);
         for (unsigned i = 0; !p->stop; i++) {
                 struct timespec until;
+                size_t n;
 
-                snprintf(line, sizeof(line), "\r%c %s...", frames[i % 4], p->text);
-                put(line);
+                /* A frame narrower than the terminal (a wrapped line cannot
+                 * be redrawn from its start), and the cursor back at the
+                 * line's start afterwards: what else reaches the terminal
+                 * meanwhile (podman's errors, the pilot's log lines) then
+                 * starts a line of its own instead of being glued to the
+                 * frame, and the next frame goes to the line below it. */
+                n = (size_t) snprintf(line, sizeof(line), "%c %s...", frames[i % 4], p->text);
+                if (n > sizeof(line) - 1)
+                        n = sizeof(line) - 1;
+                if (n > terminal_columns() - 1)
+                        n = terminal_columns() - 1;
+                put("\r\033[K");
+                put_n(line, n);
+                put("\r");
                 clock_gettime(CLOCK_REALTIME, &until);
                 until.tv_nsec += PROGRESS_FRAME_NSEC;
                 if (until.tv_nsec >= 1000000000L) {

@@ -142,6 +142,11 @@ char **vm_qemu_argv(const VmSpec *s, const char *qemu_binary) {
         strv_extend(&a, "-nographic");
         /* The guest's reboot or power-off ends the VMM, as with Firecracker. */
         strv_extend(&a, "-no-reboot");
+        /* QEMU's own seccomp filter on top of the unit's: no obsolete
+         * system calls, no set*id, no fork/exec (the TAP comes opened
+         * without scripts), no scheduler or resource changes. */
+        strv_extend(&a, "-sandbox");
+        strv_extend(&a, VM_QEMU_SANDBOX);
         /* Console on our stdio, no monitor, no signals from a terminal.
          * Under flake-vm@ stdout is the journal's stream socket, which
          * "file,path=/dev/stdout" cannot open (ENXIO): the stdio backend

@@ -18,6 +18,9 @@ typedef enum VmmKind {
         _VMM_INVALID = -22,
 } VmmKind;
 
+/* QEMU's -sandbox (seccomp) setting for every VM (flake-vm@.service(8)). */
+#define VM_QEMU_SANDBOX "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"
+
 const char *vmm_kind_to_string(VmmKind k);
 VmmKind vmm_kind_from_string(const char *s);
 

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
+#include <pwd.h>
+#include <unistd.h>
+
 #include "fileio.h"
+#include "flake-lookup.h"
 #include "log.h"
 #include "names.h"
 #include "paths.h"
@@ -56,8 +60,29 @@ static int pick_vmm(VmInstance *i) {
         return 0;
 }
 
+/* Where the instances of this flake keep their runtime state: the system's
+ * RUNTIME/vm, or for a user flake the user's own private state dir
+ * ($XDG_RUNTIME_DIR/flakes, else /tmp/flakes/UID; checked and made as
+ * podman-pilot's, see flake_instance_state_dir()) + "/vm". */
+static int vm_runtime_base(const VmInstance *i, char **ret) {
+        _cleanup_free_ char *state = NULL;
+        int fd;
+
+        if (!i->user) {
+                *ret = path_join(flake_path(FLAKE_PATH_RUNTIME_DIR), "vm");
+                return 0;
+        }
+        fd = flake_instance_state_dir(i->config.firecracker_ids_dir, true, &state);
+        if (fd < 0)
+                return fd;      /* logged, naming the directory */
+        close(fd);
+        *ret = path_join(state, "vm");
+        return 0;
+}
+
 int vm_instance_load(const char *name, VmInstance **ret) {
         _cleanup_(vm_instance_freep) VmInstance *i = NULL;
+        _cleanup_free_ char *searched = NULL, *base = NULL;
         FlakeDiagnostics diag = {};
         const char *at;
         int r;
@@ -71,13 +96,10 @@ int vm_instance_load(const char *name, VmInstance **ret) {
         at = strchr(name, '@');
         i->app = xstrndup(name, at ? (size_t) (at - name) : strlen(name));
 
-        r = flake_config_load(&i->config, false);
-        if (r < 0)
-                return r;
-        r = flake_load(i->config.flakes_dir, i->app, &i->flake, &diag);
+        r = flake_lookup(i->app, &i->config, &i->flake, &diag, &searched);
         if (r == -ENOENT)
-                return log_error_errno(r, "%s: no flake '%s' registered in %s", name, i->app, i->config.flakes_dir);
-        if (r < 0) {
+                return log_error_errno(r, "%s: no flake '%s' registered in %s", name, i->app, searched);
+        if (r == -EBADMSG) {
                 /* One line: the first problem; the rest is at debug level. */
                 STRV_FOREACH(e, diag.errors)
                         log_debug("%s", *e);
@@ -88,6 +110,8 @@ int vm_instance_load(const char *name, VmInstance **ret) {
                 flake_diagnostics_done(&diag);
                 return r;
         }
+        if (r < 0)
+                return r;       /* a configuration file: logged */
         flake_diagnostics_done(&diag);
         if (i->flake->engine != FLAKE_ENGINE_FIRECRACKER)
                 return log_error_errno(SYNTHETIC_ERRNO(EMEDIUMTYPE), "%s: '%s' is not a VM flake", name, i->app);
@@ -95,7 +119,11 @@ int vm_instance_load(const char *name, VmInstance **ret) {
         if (r < 0)
                 return r;
 
-        i->runtime_dir = xasprintf("%s/vm/%s", flake_path(FLAKE_PATH_RUNTIME_DIR), name);
+        i->user = i->config.user;
+        r = vm_runtime_base(i, &base);
+        if (r < 0)
+                return r;
+        i->runtime_dir = path_join(base, name);
         i->lock_path = xasprintf("%s.lock", i->runtime_dir);
         i->log_path = xasprintf("%s.log", i->runtime_dir);
         i->pid_path = path_join(i->runtime_dir, "vmm.pid");
@@ -106,9 +134,10 @@ int vm_instance_load(const char *name, VmInstance **ret) {
         i->vsock_socket = path_join(i->runtime_dir, "vsock.sock");
         i->config_path = path_join(i->runtime_dir, "config.json");
         if (i->flake->overlay_size > 0) {
+                _cleanup_free_ char *registry = flake_vm_registry_dir(i->user);
+
                 if (i->flake->resume)
-                        i->overlay_path = xasprintf("%s/storage/%s.ext2",
-                                                    flake_path(FLAKE_PATH_FIRECRACKER_DIR), name);
+                        i->overlay_path = xasprintf("%s/storage/%s.ext2", registry, name);
                 else
                         i->overlay_path = path_join(i->runtime_dir, "overlay.ext2");
         }
@@ -126,5 +155,30 @@ int vm_instance_vmm_binary(const VmInstance *i, char **ret) {
                 b = getenv("FLAKE_QEMU") ?: "qemu-system-x86_64";
         if (!find_executable(b, ret))
                 return log_error_errno(SYNTHETIC_ERRNO(ENOENT), "%s: the VMM %s is not installed", i->name, b);
+        return 0;
+}
+
+void vm_user_done(VmUser *u) {
+        free(u->name);
+        u->name = NULL;
+}
+
+const char *vm_user_name(const char *runas) {
+        if (isempty(runas) || streq(runas, "root") || streq(runas, "0"))
+                return getenv(VM_SYSTEM_USER_ENV) ?: VM_SYSTEM_USER;
+        return runas;
+}
+
+int vm_user_resolve(const char *runas, VmUser *ret) {
+        const char *name = vm_user_name(runas);
+        struct passwd *pw;
+
+        errno = 0;
+        pw = getpwnam(name);
+        if (!pw)
+                return errno > 0 && errno != ENOENT && errno != ESRCH ? -errno : -ENOENT;
+        if (pw->pw_uid == 0)
+                return -EPERM;
+        *ret = (VmUser) { .name = xstrdup(pw->pw_name), .uid = pw->pw_uid, .gid = pw->pw_gid };
         return 0;
 }

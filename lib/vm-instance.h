@@ -17,7 +17,14 @@
  *   RUNTIME/vm/INSTANCE.lock      held by the runner while it runs
  *   RUNTIME/vm/INSTANCE.log       console, when no systemd runs the VM
  *
- * Resume instances keep their overlay in FIRECRACKER_DIR/storage/. */
+ * Resume instances keep their overlay in FIRECRACKER_DIR/storage/.
+ *
+ * A user's flake (found in the user's flakes dir, flake-lookup.h) keeps all
+ * of it in the user's directories: RUNTIME is the user's private state dir
+ * ($XDG_RUNTIME_DIR/flakes, or /tmp/flakes/UID), the registry (images and
+ * storage/) is ~/.config/flakes/firecracker (flake_vm_registry_dir()). */
+
+#include <sys/types.h>
 
 #include "config.h"
 #include "flake.h"
@@ -29,6 +36,7 @@ typedef struct VmInstance {
         FlakeConfig config;
         Flake *flake;
         VmmKind vmm;
+        bool user;                 /* a user's flake (flake-lookup.h) */
 
         char *runtime_dir;
         char *lock_path;
@@ -51,7 +59,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(VmInstance *, vm_instance_free);
 bool vm_instance_name_is_valid(const char *name);
 
 /* Loads the instance: validates the name, loads the flake of its app from
- * the flakes dir (a firecracker flake), picks the VMM. Logs one line naming
+ * the system's flakes dir or the caller's own (flake-lookup.h; a firecracker
+ * flake), picks the VMM. Logs one line naming
  * the instance on failure: -EINVAL bad name, -ENOENT no such flake,
  * -EBADMSG malformed flake, -EMEDIUMTYPE not a VM flake. */
 int vm_instance_load(const char *name, VmInstance **ret);
@@ -59,3 +68,26 @@ int vm_instance_load(const char *name, VmInstance **ret);
 /* The VMM binary: firecracker from PATH, or FLAKE_QEMU / qemu-system-x86_64.
  * -ENOENT (logged) if it is not installed. */
 int vm_instance_vmm_binary(const VmInstance *i, char **ret);
+
+/* Who runs the VMM (flake-vm@.service(8), "Privileges"): never root. The
+ * flake's vm.runtime.runas user, as the original ran Firecracker as its
+ * caller, and whom flake-tap@ gives the TAP; for runas root (or none) the
+ * system user VM_SYSTEM_USER (sysusers.d), or FLAKE_VM_USER where an
+ * administrator or a test names another one. */
+#define VM_SYSTEM_USER "flake-vm"
+#define VM_SYSTEM_USER_ENV "FLAKE_VM_USER"
+
+typedef struct VmUser {
+        char *name;
+        uid_t uid;
+        gid_t gid;
+} VmUser;
+
+void vm_user_done(VmUser *u);
+
+/* The name of the VMM user for a flake's runas value (NULL: none). */
+const char *vm_user_name(const char *runas);
+
+/* The VMM user for a flake's runas value (NULL: none). -ENOENT if that user
+ * does not exist, -EPERM if it is root (FLAKE_VM_USER=root); not logged. */
+int vm_user_resolve(const char *runas, VmUser *ret);

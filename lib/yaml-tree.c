@@ -8,6 +8,7 @@
 #include "fileio.h"
 #include "macro.h"
 #include "strv.h"
+#include "utf8.h"
 #include "yaml-tree.h"
 
 /* Guard for hostile input: nesting depth (recursion). The node count is
@@ -751,6 +752,11 @@ static int emit(yaml_emitter_t *em, yaml_event_t *e) {
 
 static int emit_scalar(yaml_emitter_t *em, const char *v, bool quoted) {
         yaml_event_t e;
+
+        /* libyaml's emitter loops forever or crashes on text that is not
+         * UTF-8: whatever path a value came by, it never gets that far. */
+        if (!utf8_is_valid(v))
+                return -EILSEQ;
         yaml_scalar_event_initialize(&e, NULL, NULL, (yaml_char_t *) v, -1, !quoted, 1,
                                      quoted ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE);
         return emit(em, &e);

@@ -10,10 +10,11 @@ libnl-3-dev libnl-route-3-dev libcmocka-dev libclang-rt-14-dev libjson-c-dev
 scdoc python3 systemd valgrind bash-completion
 podman runc crun uidmap conmon netavark catatonit fuse-overlayfs
 docker-registry skopeo busybox-static
-e2fsprogs libext2fs-dev cpio xz-utils bc openssl
+e2fsprogs libext2fs-dev libseccomp-dev strace cpio xz-utils bc openssl
 nftables libnftables-dev iproute2 iptables
 qemu-system-x86 linux-image-amd64 initramfs-tools kmod zstd
 debootstrap systemd-container
+zsh fish tmux
 python3-jsonschema python3-yaml libjson-c-dev
 "
 

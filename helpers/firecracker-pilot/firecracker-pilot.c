@@ -15,11 +15,13 @@
 #include "agent-client.h"
 #include "agent-protocol.h"
 #include "fileio.h"
+#include "launch-pull.h"
 #include "log.h"
 #include "names.h"
 #include "strv.h"
 #include "vm-control.h"
 #include "vm-instance.h"
+#include "yaml-tree.h"
 
 static int close_fd(int fd) {
         if (fd >= 0)
@@ -32,6 +34,7 @@ typedef struct Args {
         char **argv;               /* for the program */
         bool remove;               /* %remove: stop a resume VM afterwards */
         bool serial;               /* %serial: the original serial-console protocol */
+        bool progress;             /* %progress: show what a pull at launch does */
 } Args;
 
 static void args_done(Args *a) {
@@ -42,7 +45,7 @@ static void args_done(Args *a) {
 static int parse_args(const char *app, int argc, char *argv[], Args *ret) {
         _cleanup_free_ char *instance = xstrdup(app);
         _cleanup_strv_free_ char **rest = NULL;
-        bool remove = false, serial = false, verbatim = false;
+        bool remove = false, serial = false, progress = false, verbatim = false;
 
         for (int k = 1; k < argc; k++) {
                 const char *a = argv[k];
@@ -68,7 +71,9 @@ static int parse_args(const char *app, int argc, char *argv[], Args *ret) {
                                 remove = true;
                         else if (streq(a, "%serial"))
                                 serial = true;
-                        else if (streq(a, "%progress") || streq(a, "%interactive") || startswith(a, "%port:") ||
+                        else if (streq(a, "%progress"))
+                                progress = true;
+                        else if (streq(a, "%interactive") || startswith(a, "%port:") ||
                                  streq(a, "%ignore_sync_error") || streq(a, "%ignore_missing_volume_path"))
                                 log_debug("%s: pilot option %s has no effect on VM flakes", app, a);
                         else
@@ -81,6 +86,7 @@ static int parse_args(const char *app, int argc, char *argv[], Args *ret) {
         ret->argv = TAKE_PTR(rest);
         ret->remove = remove;
         ret->serial = serial;
+        ret->progress = progress;
         return 0;
 }
 
@@ -93,6 +99,29 @@ static int lock_start(const VmInstance *i) {
         if (r < 0)
                 return r;
         return lock_file_at(AT_FDCWD, p, O_RDWR | O_CREAT | O_NOFOLLOW, LOCK_EX);
+}
+
+/* A flake that says where its image comes from (vm.pull) gets a missing
+ * image fetched by the launch (launch-pull.h); present ones cost an access()
+ * each, no process. Without vm.pull nothing could fetch it: the runner's
+ * one line names the missing file. Returns 0 or a PILOT_EXIT_* status (the
+ * reason logged). */
+static int ensure_images(const VmInstance *i, bool progress) {
+        const Flake *f = i->flake;
+        const char *images[] = { f->kernel_image_path, f->rootfs_image_path, f->initrd_path };
+        const char *missing = NULL;
+
+        if (yaml_node_is_null(yaml_lookup(f->doc->root, "vm.pull")))
+                return 0;
+        for (size_t k = 0; k < ELEMENTSOF(images) && !missing; k++)
+                if (images[k] && access(images[k], F_OK) < 0 && errno == ENOENT)
+                        missing = images[k];
+        if (!missing)
+                return 0;
+        log_info("%s: %s is missing, pulling the image of %s", i->name, missing, i->app);
+        if (launch_pull(i->app, i->user, progress) < 0)
+                return PILOT_EXIT_PULL;
+        return 0;
 }
 
 static int connect_agent(const VmInstance *i) {
@@ -154,6 +183,9 @@ int main(int argc, char *argv[]) {
                         log_error("%s: instance in use, consider an @NAME argument", i->name);
                         return PILOT_EXIT_CONFIG;
                 }
+                r = ensure_images(i, args.progress);
+                if (r != 0)
+                        return r;
                 strv_extend(&a, "flake-vm");
                 strv_extend(&a, "serial");
                 strv_extend(&a, i->name);
@@ -179,6 +211,10 @@ int main(int argc, char *argv[]) {
                         usleep(20 * 1000);
         }
         if (!vm_is_running(i)) {
+                /* Only for a VM to start: a running one has its images. */
+                r = ensure_images(i, args.progress);
+                if (r != 0)
+                        return r;
                 r = vm_start(i);
                 if (r != 0)
                         return r;

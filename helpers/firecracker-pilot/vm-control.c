@@ -5,11 +5,11 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <systemd/sd-bus.h>
-#include <systemd/sd-journal.h>
 #include <time.h>
 
 #include "bus-util.h"
 #include "fileio.h"
+#include "launch-pull.h"
 #include "log.h"
 #include "names.h"
 #include "paths.h"
@@ -35,43 +35,6 @@ static char *unit_name(const VmInstance *i) {
         return unit_name_build("flake-vm", i->name, ".service");
 }
 
-/* The last error the unit's processes logged since "since" (realtime µs),
- * or NULL. The runner's line may still be on its way to journald when the
- * unit has failed: wait for it a little. Needs read access to the system
- * journal (root, group systemd-journal); without it there is just no line. */
-static char *unit_journal_error(const char *unit, uint64_t since) {
-        sd_journal *j = NULL;
-        _cleanup_free_ char *match = xasprintf("_SYSTEMD_UNIT=%s", unit);
-        char *found = NULL;
-
-        if (sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM) < 0)
-                return NULL;
-        if (sd_journal_add_match(j, match, 0) < 0)
-                goto out;
-        for (int attempt = 0; attempt < 3 && !found; attempt++) {
-                if (attempt > 0)
-                        (void) sd_journal_wait(j, 200 * 1000);
-                if (sd_journal_seek_tail(j) < 0)
-                        break;
-                while (!found && sd_journal_previous(j) > 0) {
-                        const void *d;
-                        size_t l;
-                        uint64_t t;
-
-                        if (sd_journal_get_realtime_usec(j, &t) < 0 || t < since)
-                                break;
-                        if (sd_journal_get_data(j, "PRIORITY", &d, &l) < 0 || l != strlen("PRIORITY=3") ||
-                            ((const char *) d)[l - 1] > '3')
-                                continue;
-                        if (sd_journal_get_data(j, "MESSAGE", &d, &l) >= 0)
-                                found = xstrndup((const char *) d + strlen("MESSAGE="), l - strlen("MESSAGE="));
-                }
-        }
-out:
-        sd_journal_close(j);
-        return found;
-}
-
 /* The runner logged why it failed; the caller of the pilot should see that
  * one line too: from the unit's journal under systemd, else from the log
  * file the console and the runner's messages went to. */
@@ -81,12 +44,12 @@ static void report_runner_failure(const VmInstance *i, bool via_bus, uint64_t si
 
         if (via_bus) {
                 u = unit_name(i);
-                m = unit_journal_error(u, since);
+                m = unit_journal_last_error(u, i->user, since);
                 if (m)
                         /* The runner's lines start with the instance name. */
-                        log_error("%s (journalctl -u %s)", m, u);
+                        log_error("%s (journalctl %s-u %s)", m, i->user ? "--user " : "", u);
                 else
-                        log_error("%s: the VM did not start, see: journalctl -u %s", i->name, u);
+                        log_error("%s: the VM did not start, see: journalctl %s-u %s", i->name, i->user ? "--user " : "", u);
                 return;
         }
         if (read_full_file(i->log_path, &log, NULL) < 0) {
@@ -138,14 +101,19 @@ static int runner_status_to_exit(const VmInstance *i, int status) {
         }
 }
 
-static int open_bus(void) {
+/* The manager of the flake's units: the user's for a user flake, the
+ * system's otherwise. A non-root caller of a system flake asks the system
+ * manager too: polkit lets members of group flake start and stop flake-vm@
+ * (50-flake-pilot.rules), and only root may write the system flake's
+ * runtime and storage dirs that the runner uses. */
+static int open_bus(const VmInstance *i) {
         int r;
 
         if (bus)
                 return 0;
         if (getenv("FLAKE_NO_SYSTEMD"))
                 return -ENOMEDIUM;
-        r = bus_open_manager(geteuid() != 0, &bus);
+        r = bus_open_manager(i->user, &bus);
         if (r < 0) {
                 log_debug_errno(r, "no service manager bus, running the VM without systemd: %m");
                 bus = NULL;
@@ -242,11 +210,12 @@ static int report_dependency_failure(const VmInstance *i, const char *unit) {
                 _cleanup_(unit_state_done) UnitState d = {};
 
                 if (unit_state(*dep, &d) >= 0 && streq(d.active, "failed")) {
-                        log_error("%s: %s was not started: %s failed, see: journalctl -u %s", i->name, unit, *dep, *dep);
+                        log_error("%s: %s was not started: %s failed, see: journalctl %s-u %s", i->name, unit, *dep,
+                                  i->user ? "--user " : "", *dep);
                         return startswith(*dep, "flake-tap@") ? PILOT_EXIT_NETWORK : PILOT_EXIT_VMM;
                 }
         }
-        log_error("%s: %s was not started, see: systemctl status %s", i->name, unit, unit);
+        log_error("%s: %s was not started, see: systemctl %sstatus %s", i->name, unit, i->user ? "--user " : "", unit);
         return PILOT_EXIT_VMM;
 }
 
@@ -301,7 +270,7 @@ int vm_start(VmInstance *i) {
         uint64_t deadline, before = 0, since = now(CLOCK_REALTIME);
         const char *e = getenv("FLAKE_VM_AGENT_TIMEOUT");
         unsigned timeout_s = e && atoi(e) > 0 ? (unsigned) atoi(e) : 60;
-        bool via_bus = open_bus() >= 0;
+        bool via_bus = open_bus(i) >= 0;
         int r;
 
         if (via_bus) {
@@ -420,7 +389,7 @@ void vm_stop(VmInstance *i, unsigned wait_ms) {
         /* Our own runner, or the unit, or a runner another pilot started. */
         if (runner_pid > 0)
                 (void) kill(runner_pid, SIGTERM);
-        else if (open_bus() < 0 || unit_call(i, "StopUnit") == -ENOENT) {
+        else if (open_bus(i) < 0 || unit_call(i, "StopUnit") == -ENOENT) {
                 _cleanup_free_ char *pid = NULL;
                 pid_t p = runner_pid;
 

@@ -11,6 +11,7 @@
 #define PILOT_EXIT_NETWORK 121     /* the flake's TAP is missing (flake-tap@ not started) */
 #define PILOT_EXIT_LOST 122        /* the VM went away mid-session */
 #define PILOT_EXIT_VMM 123         /* VMM missing, failed to start, crashed in boot */
+#define PILOT_EXIT_PULL 123        /* a missing image could not be pulled (as flake-pull@ failing under flake-vm@) */
 #define PILOT_EXIT_AGENT 124       /* the guest agent did not answer in time */
 #define PILOT_EXIT_CONFIG 125      /* usage, flake, images, overlay, busy instance */
 

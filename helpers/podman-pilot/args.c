@@ -75,7 +75,7 @@ static bool var_char(char c, bool first) {
         return (c >= 'A' && c <= 'Z') || c == '_' || (!first && c >= '0' && c <= '9');
 }
 
-int pilot_expand_vars(const char *s, char **ret) {
+int pilot_expand_vars(const char *s, bool from_env, char **ret) {
         _cleanup_free_ char *cur = xstrdup(s);
 
         for (int round = 0; ; round++) {
@@ -100,7 +100,7 @@ int pilot_expand_vars(const char *s, char **ret) {
                                         l++;
                                 _cleanup_free_ char *name = xstrndup(p + 1, l);
                                 _cleanup_free_ char *dollar = NULL;
-                                v = getenv(name);
+                                v = from_env ? getenv(name) : NULL;
                                 if (!v)
                                         v = dollar = xasprintf("$%s", name);
                                 cap += strlen(v);
@@ -149,11 +149,12 @@ int pilot_podman_options(const Flake *f, const PilotArgs *a, char ***ret) {
 
                 /* As the original: one string is "option" or "option value",
                  * split at the first space only. */
-                r = pilot_expand_vars(sp ? (raw = xstrndup(*o, (size_t) (sp - *o))) : *o, &key);
+                r = pilot_expand_vars(sp ? (raw = xstrndup(*o, (size_t) (sp - *o))) : *o,
+                                      !a->vars_from_nothing, &key);
                 if (r < 0)
                         return r;
                 if (sp) {
-                        r = pilot_expand_vars(sp + 1 + strspn(sp + 1, " "), &value);
+                        r = pilot_expand_vars(sp + 1 + strspn(sp + 1, " "), !a->vars_from_nothing, &value);
                         if (r < 0)
                                 return r;
                 }

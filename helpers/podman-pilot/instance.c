@@ -19,6 +19,17 @@ int instance_meta_dir(const char *ids_dir, char **ret) {
         return fd < 0 ? fd : 0;
 }
 
+int instance_served_meta_dir(uid_t uid, char **ret) {
+        _cleanup_free_ char *path = xasprintf("%s/ids/%u", flake_path(FLAKE_PATH_RUNTIME_DIR), (unsigned) uid);
+        _cleanup_close_ int fd = -EBADF;
+
+        fd = flake_open_private_dir(path, 0, true, 0755);
+        if (fd < 0)
+                return fd;
+        *ret = TAKE_PTR(path);
+        return 0;
+}
+
 /* One lock file per instance: concurrent launches of a resume or attach
  * instance serialize on it while the container is looked up, created and
  * started, so exactly one container results. */

@@ -117,6 +117,7 @@ int launch_podman(const PodmanContext *p, char * const *args, SpawnFlags flags, 
         sigaddset(&mask, SIGINT);
         sigaddset(&mask, SIGQUIT);
         sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGWINCH);
         sigaddset(&mask, SIGCHLD);
         (void) sigprocmask(SIG_BLOCK, &mask, &old);
 
@@ -157,9 +158,17 @@ int launch_podman(const PodmanContext *p, char * const *args, SpawnFlags flags, 
                 sig = pending ? sigtimedwait(&mask, &si, &delay) : sigwaitinfo(&mask, &si);
                 if (sig <= 0 || sig == SIGCHLD)
                         continue;
+                /* A window size change from the terminal reaches podman
+                 * itself; one relayed by the launch service is passed on
+                 * (podman then reads the new size from the terminal). */
+                if (sig == SIGWINCH) {
+                        if (si.si_code != SI_KERNEL)
+                                (void) kill(pid, SIGWINCH);
+                        continue;
+                }
                 if (sig == SIGTERM || sig == SIGHUP)
                         termination_signal = sig;
-                if (session && !p->sudo) {
+                if (session) {
                         pending = sig;
                         tries = 0;
                 } else if (si.si_code != SI_KERNEL)

@@ -4,6 +4,7 @@
  * podman-pilot); the registration is <flakes_dir>/<x>.yaml. */
 #include <ctype.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -11,7 +12,9 @@
 
 #include "config.h"
 #include "fileio.h"
+#include "launch-pull.h"
 #include "flake.h"
+#include "flake-lookup.h"
 #include "log.h"
 #include "names.h"
 #include "pilot.h"
@@ -30,10 +33,14 @@ typedef struct Pilot {
         char *cid_file;
         bool tty;
         /* The launch runs in a delegated scope that podman may split:
-         * rootful podman started by root (sudo would make podman another
-         * user's process in the caller's user scope). */
+         * rootful podman, which only root runs (the launch service for
+         * other callers), in a scope of the system manager. */
         bool split_cgroups;
         Progress *progress;         /* %progress on a terminal, until the app starts */
+        /* Run by the launch service for caller_uid (privileged.c). */
+        bool served;
+        uid_t caller_uid;
+        bool image_missing;         /* podman failed for want of an image: pull, launch again */
 } Pilot;
 
 static void pilot_done(Pilot *p) {
@@ -47,23 +54,54 @@ static void pilot_done(Pilot *p) {
         free(p->cid_file);
 }
 
+/* What root runs for somebody else is decided by root alone: the
+ * registration, its drop-in directory and the directory holding them must
+ * be root's and writable by nobody else. */
+static int check_root_owned(const char *path, bool dir) {
+        struct stat st;
+
+        if (lstat(path, &st) < 0) {
+                if (errno == ENOENT && dir)
+                        return 0;
+                return log_error_errno(errno, "Cannot access %s: %m", path);
+        }
+        if ((dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) || st.st_uid != 0 ||
+            (st.st_mode & (S_IWGRP | S_IWOTH)))
+                return log_error_errno(SYNTHETIC_ERRNO(EPERM),
+                                       "%s is not root's own (owned by uid %u, mode %04o): refusing to launch "
+                                       "it as root for another user", path, (unsigned) st.st_uid,
+                                       (unsigned) (st.st_mode & 07777));
+        return 0;
+}
+
+static int check_served_registration(const Pilot *p) {
+        _cleanup_free_ char *yaml = xasprintf("%s/%s.yaml", p->config.flakes_dir, p->name);
+        _cleanup_free_ char *dropins = xasprintf("%s/%s.d", p->config.flakes_dir, p->name);
+        int r;
+
+        r = check_root_owned(p->config.flakes_dir, true);
+        if (r >= 0)
+                r = check_root_owned(yaml, false);
+        if (r >= 0)
+                r = check_root_owned(dropins, true);
+        if (r < 0)
+                return r;
+        if (!streq_ptr(p->flake->runas, "root"))
+                return log_error_errno(SYNTHETIC_ERRNO(EPERM),
+                                       "%s is not a runas-root flake: the launch service runs only those "
+                                       "(call it directly)", p->name);
+        return 0;
+}
+
 static int load_flake(Pilot *p) {
+        _cleanup_free_ char *searched = NULL;
         FlakeDiagnostics diag = {};
         int r;
 
-        r = flake_config_load_system(&p->config);
-        if (r < 0)
-                return log_error_errno(r, "Cannot load the flake configuration: %m");
-        r = flake_load(p->config.flakes_dir, p->name, &p->flake, &diag);
-        if (r == -ENOENT && geteuid() != 0) {
-                /* A user registration, with the user's own store. */
-                FlakeConfig user = {};
-                if (flake_config_load_user(&user) >= 0) {
-                        flake_config_done(&p->config);
-                        p->config = user;
-                        r = flake_load(p->config.flakes_dir, p->name, &p->flake, &diag);
-                }
-        }
+        /* The system's registration, then the user's own (flake-lookup.h). */
+        r = flake_lookup(p->name, &p->config, &p->flake, &diag, &searched);
+        if (r < 0 && r != -ENOENT && r != -EBADMSG)
+                return r;       /* a configuration file: logged */
         if (r < 0 && r != -ENOENT) {
                 /* One line for the user: the first problem, and where to
                  * find them all. */
@@ -81,14 +119,15 @@ static int load_flake(Pilot *p) {
         flake_diagnostics_log(&diag);
         flake_diagnostics_done(&diag);
         if (r == -ENOENT)
-                return log_error_errno(r, "No flake registration found for '%s' in %s", p->name,
-                                       p->config.flakes_dir);
+                return log_error_errno(r, "No flake registration found for '%s' in %s", p->name, searched);
         if (p->flake->engine != FLAKE_ENGINE_PODMAN)
                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s/%s.yaml is not a container flake",
                                        p->config.flakes_dir, p->name);
         if (isempty(p->flake->image))
                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s/%s.yaml: container.name is not set",
                                        p->config.flakes_dir, p->name);
+        if (p->served)
+                return check_served_registration(p);
         return 0;
 }
 
@@ -146,14 +185,29 @@ static int append_create_options(const Pilot *p, char ***args, bool interactive)
         return 0;
 }
 
+/* After podman failed (never on the hot path): is an image of the flake
+ * (app image, base, layers) missing from the flake store? Then the launch
+ * pulls it and tries once more (pilot_main()). */
+static bool images_missing(Pilot *p) {
+        const char *images[] = { p->flake->image, p->flake->base_container };
+
+        for (size_t k = 0; k < ELEMENTSOF(images); k++)
+                if (images[k] && podman_waitl(&p->podman, SPAWN_NULL_STDOUT | SPAWN_NULL_STDERR, NULL,
+                                              "image", "exists", images[k], NULL) == 1)
+                        return (p->image_missing = true);
+        STRV_FOREACH(l, p->flake->layers)
+                if (podman_waitl(&p->podman, SPAWN_NULL_STDOUT | SPAWN_NULL_STDERR, NULL,
+                                 "image", "exists", *l, NULL) == 1)
+                        return (p->image_missing = true);
+        return false;
+}
+
 static int explain_failure(Pilot *p, int status) {
         if (status != PODMAN_EXIT_ERROR)
                 return status;
-        /* podman's own error is already on stderr; name the usual cause. */
-        if (podman_waitl(&p->podman, SPAWN_NULL_STDOUT | SPAWN_NULL_STDERR, NULL,
-                         "image", "exists", image(p), NULL) == 1)
-                log_error("Image %s is not in the flake image store (%s); add it with "
-                          "'flake-ctl podman pull --uri %s'", image(p), p->podman.storage_conf, image(p));
+        /* podman's own error is already on stderr; a missing image is
+         * pulled by pilot_main(). */
+        (void) images_missing(p);
         return PILOT_EXIT_FAILURE;
 }
 
@@ -300,11 +354,13 @@ static int create_container(Pilot *p, char **ret_cid) {
                 r = podman_create(p, args, &out);
         }
         if (r != 0) {
+                (void) unlink(p->cid_file);
+                /* A missing image is pulled and the launch tried again:
+                 * podman's complaint about it is no news then. */
+                if (r == PODMAN_EXIT_ERROR && images_missing(p))
+                        return -ENOMEDIUM;
                 if (out)
                         fputs(out, stderr);
-                (void) unlink(p->cid_file);
-                if (r > 0)
-                        (void) explain_failure(p, r);
                 return log_error_errno(SYNTHETIC_ERRNO(EIO), "Creating the container of %s failed", p->instance);
         }
         r = instance_read_cid(p->cid_file, &cid);
@@ -550,7 +606,8 @@ static int setup_cid_file(Pilot *p) {
         _cleanup_free_ char *files_instance = NULL;
         int r;
 
-        r = instance_meta_dir(p->config.podman_ids_dir, &p->meta_dir);
+        r = p->served ? instance_served_meta_dir(p->caller_uid, &p->meta_dir)
+                      : instance_meta_dir(p->config.podman_ids_dir, &p->meta_dir);
         if (r < 0)
                 return r;
         if (keeps_container(p))
@@ -565,9 +622,98 @@ static int setup_cid_file(Pilot *p) {
         return 0;
 }
 
+static int launch(Pilot *p) {
+        if (p->flake->resume)
+                return run_resume(p);
+        if (p->flake->attach)
+                return run_attach(p);
+        if (provision_needed(p->flake))
+                return run_provisioned(p);
+        return run_oneshot(p);
+}
+
+/* Everything after the arguments: the registration, then the launch. */
+static int pilot_run(Pilot *p) {
+        _cleanup_free_ char *unit = NULL;
+        int r;
+
+        p->instance = xasprintf("%s%s", p->name, strempty(p->args.instance_suffix));
+        log_set_context(p->name, "podman", p->instance);
+
+        if (load_flake(p) < 0)
+                return PILOT_EXIT_FAILURE;
+
+        if (streq_ptr(p->flake->runas, "root") && geteuid() != 0) {
+                /* Only a system registration can be run as root for us; a
+                 * user's own flake is his to run, as himself. */
+                if (p->config.user) {
+                        log_error("%s/%s.yaml: runas: root is for system flakes; a user's flake runs as its "
+                                  "user", p->config.flakes_dir, p->name);
+                        return PILOT_EXIT_FAILURE;
+                }
+                log_debug("%s runs as root: asking the launch service", p->instance);
+                return launch_client(p->name, &p->args);
+        }
+
+        if (p->args.progress)
+                p->progress = progress_start("Launching flake");
+
+        r = podman_context_init(&p->podman, p->config.podman_storage_conf, p->flake->runas);
+        if (r == -ENOENT) {
+                log_error("podman is not installed (needed by the container flake %s)", p->name);
+                return PILOT_EXIT_NO_PODMAN;
+        }
+        if (r < 0) {
+                log_error_errno(r, "Cannot run podman for %s: %m", p->name);
+                return PILOT_EXIT_FAILURE;
+        }
+
+        r = flake_scope_enter(p->name, p->instance, "podman", 0, FLAKE_SCOPE_DELEGATE, &unit);
+        if (r == FLAKE_SCOPE_NO_BUS)
+                log_debug("No service manager bus, launching %s without a scope", p->instance);
+        else if (r < 0)
+                log_full_errno(LOG_NOTICE, r, "Cannot create a scope for %s, launching without: %m", p->instance);
+        else {
+                log_debug("Launching %s in %s", p->instance, unit);
+                /* Rootful podman is always run by root here (no sudo). */
+                p->split_cgroups = p->podman.rootful;
+        }
+
+        if ((keeps_container(p) || provision_needed(p->flake)) && setup_cid_file(p) < 0)
+                return PILOT_EXIT_FAILURE;
+
+        /* A terminal is requested when stdin and stdout are terminals;
+         * %interactive asks for one as soon as stdin is a terminal, for
+         * interactive programs whose output is redirected. */
+        p->tty = isatty(STDIN_FILENO) && (p->args.interactive || isatty(STDOUT_FILENO));
+        if (p->served)
+                log_info("Launching %s for uid %u (image %s, %s%s)", p->instance, (unsigned) p->caller_uid,
+                         image(p), p->flake->resume ? "resume" : p->flake->attach ? "attach" : "one-shot",
+                         p->tty ? ", tty" : "");
+        else
+                log_info("Launching %s (image %s, %s%s)", p->instance, image(p),
+                         p->flake->resume ? "resume" : p->flake->attach ? "attach" : "one-shot",
+                         p->tty ? ", tty" : "");
+
+        r = launch(p);
+        if (p->image_missing) {
+                /* "Missing containers will be pulled automatically at
+                 * launch" (the original README): only now that podman said
+                 * so, then once more (launch-pull.h). */
+                log_info("An image of %s is not in the flake image store, pulling it", p->instance);
+                if (launch_pull(p->name, p->config.user, p->args.progress) < 0)
+                        return PILOT_EXIT_FAILURE;
+                p->image_missing = false;
+                r = launch(p);
+        }
+
+        log_info("%s exited with status %d", p->instance, r);
+        return r;
+}
+
 static int pilot_main(int argc, char *argv[]) {
         _cleanup_(pilot_done) Pilot p = {};
-        _cleanup_free_ char *name = NULL, *unit = NULL;
+        _cleanup_free_ char *name = NULL;
         int r;
 
         if (argc < 1 || !argv[0])
@@ -583,55 +729,72 @@ static int pilot_main(int argc, char *argv[]) {
         r = pilot_args_parse(argv + 1, &p.args);
         if (r < 0)
                 return PILOT_EXIT_USAGE;
-        p.instance = xasprintf("%s%s", name, strempty(p.args.instance_suffix));
-        log_set_context(name, "podman", p.instance);
-        if (p.args.progress)
-                p.progress = progress_start("Launching flake");
+        return pilot_run(&p);
+}
 
-        if (load_flake(&p) < 0)
-                return PILOT_EXIT_FAILURE;
+/* The environment the launch service works in: its own, never anybody
+ * else's. systemd starts it with next to nothing (and the unit unsets the
+ * variables below); this makes sure, whatever started it, that no FLAKE_*,
+ * FLAKES_DIR, CONTAINERS_*, PATH, DBUS_* or XDG_* value chooses a file, a
+ * binary or a bus for what runs as root. */
+static void serve_environment(void) {
+        (void) clearenv();
+        (void) setenv("PATH", FLAKE_LAUNCH_PATH, 1);
+}
 
-        r = podman_context_init(&p.podman, p.config.podman_storage_conf, p.flake->runas);
-        if (r == -ENOENT) {
-                log_error("podman is not installed (needed by the container flake %s)", name);
-                return PILOT_EXIT_NO_PODMAN;
+/* podman-pilot --serve: one instance of flake-launch@.service, one caller. */
+static int serve_main(void) {
+        _cleanup_(launch_request_done) LaunchRequest req = LAUNCH_REQUEST_NULL;
+        _cleanup_(pilot_done) Pilot p = {};
+        sigset_t mask;
+        int r, status;
+
+        if (geteuid() != 0) {
+                log_error("podman-pilot --serve launches runas-root flakes: it runs as root "
+                          "(flake-launch@.service)");
+                return PILOT_EXIT_USAGE;
         }
+        /* The signals meant for the app stay pending until podman runs
+         * (launch_podman() then takes and forwards them) and after it has
+         * ended: a caller's SIGTERM during the preparation ends the app as
+         * it starts, and none can kill us before the exit status is sent. */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGHUP);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGQUIT);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGWINCH);
+        (void) sigprocmask(SIG_BLOCK, &mask, NULL);
 
-        r = flake_scope_enter(name, p.instance, "podman", 0, FLAKE_SCOPE_DELEGATE, &unit);
-        if (r == FLAKE_SCOPE_NO_BUS)
-                log_debug("No service manager bus, launching %s without a scope", p.instance);
-        else if (r < 0)
-                log_full_errno(LOG_NOTICE, r, "Cannot create a scope for %s, launching without: %m", p.instance);
+        r = launch_server_accept(&req);
+        if (r < 0)
+                return r == -ENOTSOCK ? PILOT_EXIT_USAGE : 1;
+        /* From here on stderr is the caller's: errors reach him (and the
+         * journal). */
+        p.name = req.argv[0];
+        p.served = true;
+        p.caller_uid = req.uid;
+        if (pilot_args_parse(req.argv + 1, &p.args) < 0)
+                status = PILOT_EXIT_USAGE;
         else {
-                log_debug("Launching %s in %s", p.instance, unit);
-                p.split_cgroups = p.podman.rootful && !p.podman.sudo;
+                p.args.vars_from_nothing = true;
+                r = launch_server_start_reader(&req);
+                status = r < 0 ? PILOT_EXIT_FAILURE : pilot_run(&p);
         }
-
-        if ((keeps_container(&p) || provision_needed(p.flake)) && setup_cid_file(&p) < 0)
-                return PILOT_EXIT_FAILURE;
-
-        /* A terminal is requested when stdin and stdout are terminals;
-         * %interactive asks for one as soon as stdin is a terminal, for
-         * interactive programs whose output is redirected. */
-        p.tty = isatty(STDIN_FILENO) && (p.args.interactive || isatty(STDOUT_FILENO));
-        log_info("Launching %s (image %s, %s%s)", p.instance, image(&p),
-                 p.flake->resume ? "resume" : p.flake->attach ? "attach" : "one-shot",
-                 p.tty ? ", tty" : "");
-
-        if (p.flake->resume)
-                r = run_resume(&p);
-        else if (p.flake->attach)
-                r = run_attach(&p);
-        else if (provision_needed(p.flake))
-                r = run_provisioned(&p);
-        else
-                r = run_oneshot(&p);
-
-        log_info("%s exited with status %d", p.instance, r);
-        return r;
+        (void) launch_server_finish(&req, status);
+        return 0;
 }
 
 int main(int argc, char *argv[]) {
+        if (argc == 2 && streq(argv[1], "--serve")) {
+                _cleanup_free_ char *name = path_basename(argv[0]);
+
+                if (streq(name, "podman-pilot")) {
+                        serve_environment();
+                        log_setup("podman-pilot", LOG_TARGET_JOURNAL | LOG_TARGET_STDERR);
+                        return serve_main();
+                }
+        }
         log_setup("podman-pilot", LOG_TARGET_JOURNAL | LOG_TARGET_STDERR);
         return pilot_main(argc, argv);
 }

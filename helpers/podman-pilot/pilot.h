@@ -5,6 +5,7 @@
  * file: args.c, instance.c, provision.c, launch.c, main.c). */
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "flake.h"
 #include "podman.h"
@@ -23,6 +24,9 @@ typedef struct PilotArgs {
         bool ignore_sync_error;
         bool ignore_missing_volume_path;
         char **app_args;            /* verbatim, for the app */
+        /* %VAR in runtime.podman expands to nothing of anybody's
+         * environment (the launch service: see privileged.c). */
+        bool vars_from_nothing;
 } PilotArgs;
 
 void pilot_args_done(PilotArgs *a);
@@ -30,8 +34,9 @@ void pilot_args_done(PilotArgs *a);
 int pilot_args_parse(char **argv, PilotArgs *ret);
 
 /* %VAR expansion of one option piece (VAR: [A-Z_][A-Z0-9_]*; unset
- * variables become "$VAR"; at most 10 rounds). */
-int pilot_expand_vars(const char *s, char **ret);
+ * variables become "$VAR"; at most 10 rounds). With from_env false every
+ * variable counts as unset. */
+int pilot_expand_vars(const char *s, bool from_env, char **ret);
 
 /* The runtime.podman options as argv pieces: each string split at its first
  * space, %VAR expanded, TTY/interactive flags dropped (the pilot decides
@@ -40,6 +45,10 @@ int pilot_podman_options(const Flake *f, const PilotArgs *a, char ***ret);
 
 /* The caller's meta directory (flake_instance_state_dir(): checked, 0700). */
 int instance_meta_dir(const char *ids_dir, char **ret);
+/* The launch service's meta directory for the instances of uid:
+ * RUNTIME_DIR/ids/UID, root's, whatever flakes.yml says (the caller must not
+ * be able to touch what root's podman reads back). */
+int instance_served_meta_dir(uid_t uid, char **ret);
 /* Takes the instance lock <meta>/<instance>.lock; returns the fd. */
 int instance_lock(const char *meta_dir, const char *instance);
 /* Reads the container ID from a cid file: -ENOENT if there is none. */
@@ -59,3 +68,41 @@ int launch_podman(const PodmanContext *p, char * const *args, SpawnFlags flags, 
 int launch_termination_signal(void);
 /* A fresh value for FLAKE_SESSION. */
 char *launch_session_token(void);
+
+/* The launch service (privileged.c, flake-launch@.service(8)). Its socket is
+ * RUNTIME_DIR/FLAKE_LAUNCH_SOCKET_NAME (units/flake-launch.socket names the
+ * built-in /run/flakes/launch.sock); its callers are root and the members
+ * of FLAKE_GROUP_NAME (sysusers.d/flake-pilot.conf). */
+#define FLAKE_LAUNCH_SOCKET_NAME "launch.sock"
+#define FLAKE_GROUP_NAME "flake"
+/* The environment of the service, whatever it was started with: */
+#define FLAKE_LAUNCH_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+char *launch_socket_path(void);
+
+/* Client: asks the service to launch the runas-root flake name with the
+ * caller's arguments and stdio, forwards signals and window size changes,
+ * and returns the app's exit status (PILOT_EXIT_FAILURE after one error
+ * line when the service cannot be reached or refuses). */
+int launch_client(const char *name, const PilotArgs *a);
+
+typedef struct LaunchRequest {
+        int socket;
+        uid_t uid;                  /* the caller, from SO_PEERCRED */
+        pid_t pid;
+        char **argv;                /* app name, then its pilot arguments */
+        pid_t reader;               /* the control frame reader */
+} LaunchRequest;
+
+#define LAUNCH_REQUEST_NULL ((LaunchRequest) { .socket = -EBADF })
+
+void launch_request_done(LaunchRequest *req);
+/* Server: takes the connection on stdin, refuses (ERROR frame, one log line)
+ * peers that are neither root nor in group flake, receives the request and
+ * makes the caller's descriptors our stdin, stdout and stderr. */
+int launch_server_accept(LaunchRequest *ret);
+/* Forwards the caller's SIGNAL and WINCH frames as signals to this process
+ * (launch_podman() passes them on); the end of the connection is SIGHUP. */
+int launch_server_start_reader(LaunchRequest *req);
+/* Sends the exit status. */
+int launch_server_finish(LaunchRequest *req, int status);

@@ -12,6 +12,13 @@
 #define SHA256_DIGEST_SIZE 32
 #define SHA256_HEX_SIZE (SHA256_DIGEST_SIZE * 2 + 1)
 
+/* The files of an image directory that hold records: "checksum" is the KIS
+ * archive's record of the rootfs as pulled (verified at pull time, kept as
+ * KIWI wrote it); "checksum.installed" covers the rootfs as installed, after
+ * flake-pull put sci and the mount points into it (flake-pull(8)). */
+#define CHECKSUM_PULLED "checksum"
+#define CHECKSUM_INSTALLED "checksum.installed"
+
 typedef struct ChecksumRecord {
         uint8_t digest[SHA256_DIGEST_SIZE];
         uint64_t length;            /* bytes covered; UINT64_MAX: the whole file */

@@ -41,10 +41,16 @@ void progress_init(Progress *p, const char *label, bool quiet) {
         p->last_usec = p->start_usec;
 }
 
+#define BAR_MIN 10
+#define BAR_MAX 50
+
+/* The real width, however narrow: a line longer than the terminal wraps,
+ * and \r then only returns to its last row, so that every redraw leaves a
+ * line behind. */
 static unsigned terminal_columns(void) {
         struct winsize ws = {};
 
-        if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) < 0 || ws.ws_col < 40)
+        if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) < 0 || ws.ws_col == 0)
                 return 80;
         return ws.ws_col;
 }
@@ -69,24 +75,41 @@ static void draw(Progress *p, uint64_t t) {
                 return;
         }
 
-        char info[128];
-        unsigned cols = terminal_columns(), width;
-        int n;
+        /* The line (label, " [", bar, "]", info) stays within the terminal's
+         * width minus its last column (writing there leaves some terminals
+         * about to wrap). What gives way when it is narrow: speed and ETA,
+         * then the byte counts, then the bar shrinks below BAR_MIN. */
+        char info[3][128] = {};
+        size_t room = terminal_columns() - 1, label_len = strlen(p->label), fixed;
+        unsigned width, k;
 
-        if (p->total_bytes > 0)
-                n = snprintf(info, sizeof(info), " %s/%s %s/s ETA %s", now, total, speed, eta);
-        else
-                n = snprintf(info, sizeof(info), " %s %s/s", now, speed);
-        /* label, space, [bar], info; the bar gets what is left (at least 10) */
-        width = cols > strlen(p->label) + (unsigned) n + 14 ? cols - (unsigned) strlen(p->label) - (unsigned) n - 4 : 10;
-        if (width > 50)
-                width = 50;
+        if (p->total_bytes > 0) {
+                snprintf(info[0], sizeof(info[0]), " %s/%s %s/s ETA %s", now, total, speed, eta);
+                snprintf(info[1], sizeof(info[1]), " %s/%s", now, total);
+        } else {
+                snprintf(info[0], sizeof(info[0]), " %s %s/s", now, speed);
+                snprintf(info[1], sizeof(info[1]), " %s", now);
+        }
+        for (k = 0; k < 2; k++)
+                if (label_len + 3 + BAR_MIN + strlen(info[k]) <= room)
+                        break;
+        fixed = label_len + 3 + strlen(info[k]);
+        width = room > fixed ? (unsigned) (room - fixed) : 0;
+        if (width > BAR_MAX)
+                width = BAR_MAX;
+        if (width == 0) {
+                /* Not even the label and a bar fit: the label alone. */
+                fprintf(stderr, "\r%.*s\033[K", (int) room, p->label);
+                fflush(stderr);
+                p->drawn = true;
+                return;
+        }
 
         fprintf(stderr, "\r%s [", p->label);
         unsigned filled = p->total_bytes > 0 ? (unsigned) ((double) p->now_bytes / (double) p->total_bytes * width) : 0;
         for (unsigned i = 0; i < width; i++)
                 fputc(i < filled ? '#' : (p->total_bytes > 0 ? '-' : ' '), stderr);
-        fprintf(stderr, "]%s\033[K", info);
+        fprintf(stderr, "]%s\033[K", info[k]);
         fflush(stderr);
         p->drawn = true;
 }

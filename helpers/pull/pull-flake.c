@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "checksum.h"
 #include "config.h"
 #include "fileio.h"
 #include "flake.h"
+#include "flake-lookup.h"
 #include "log.h"
 #include "macro.h"
 #include "names.h"
@@ -47,8 +49,17 @@ static int pull_container_images(const Flake *f, const FlakeConfig *c, const Pul
          * first use: read-only under flake-pull@ (ProtectSystem=strict), so
          * even "podman image exists" failed there. A pull needs no
          * network configuration: a directory of its own under /run. */
-        _cleanup_free_ char *netdir = xasprintf("--network-config-dir=%s/pull-networks",
-                                                flake_path(FLAKE_PATH_RUNTIME_DIR));
+        _cleanup_free_ char *netdir = NULL, *state = NULL;
+
+        if (c->user) {
+                /* The user's own private state dir: /run/flakes is root's. */
+                int fd = flake_instance_state_dir(c->podman_ids_dir, true, &state);
+                if (fd < 0)
+                        return fd;
+                close(fd);
+                netdir = xasprintf("--network-config-dir=%s/pull-networks", state);
+        } else
+                netdir = xasprintf("--network-config-dir=%s/pull-networks", flake_path(FLAKE_PATH_RUNTIME_DIR));
 
         /* The flake image store, as podman-pilot uses it. */
         strv_consume(&env, xasprintf("CONTAINERS_STORAGE_CONF=%s", c->podman_storage_conf));
@@ -79,11 +90,18 @@ static int pull_container_images(const Flake *f, const FlakeConfig *c, const Pul
 static bool vm_image_complete(const Registry *reg, const char *name) {
         _cleanup_free_ char *dir = registry_image_dir(reg, name);
         _cleanup_free_ char *rootfs = path_join(dir, "rootfs"), *kernel = path_join(dir, "kernel"),
-                            *checksum = path_join(dir, "checksum");
+                            *checksum = path_join(dir, CHECKSUM_INSTALLED);
         int r;
 
         if (access(rootfs, R_OK) < 0 || access(kernel, R_OK) < 0)
                 return false;
+        /* The rootfs as installed (with sci) has its own record; an image
+         * pulled before there was one, or one left as pulled, has only the
+         * KIS record. */
+        if (access(checksum, F_OK) < 0) {
+                free(checksum);
+                checksum = path_join(dir, CHECKSUM_PULLED);
+        }
         if (access(checksum, F_OK) < 0)
                 return true;
         r = checksum_verify_file(checksum, rootfs);
@@ -108,16 +126,16 @@ static int get_string(const YamlNode *pull, const char *key, const char **ret) {
         return 0;
 }
 
-static int pull_vm_flake(const Flake *f, const PullOptions *o) {
+static int pull_vm_flake(const Flake *f, bool user, const PullOptions *o) {
         static const char * const keys[] = { "kis_image", "rootfs", "kernel", "initrd", "sha256" };
         Registry reg;
         YamlNode *pull;
-        VmPullRequest req = { .name = f->image, .force = true };
+        VmPullRequest req = { .name = f->image, .force = true, .user = user };
         int r;
 
         if (isempty(f->image))
                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s: vm.name is not set", f->path);
-        r = registry_open(&reg, false);
+        r = registry_open(&reg, user);
         if (r >= 0 && vm_image_complete(&reg, f->image)) {
                 log_info("Image %s/%s is present and verified", reg.images, f->image);
                 registry_done(&reg);
@@ -157,7 +175,7 @@ static int pull_vm_flake(const Flake *f, const PullOptions *o) {
 int pull_flake(const char *instance, const PullOptions *o) {
         _cleanup_(flake_config_donep) FlakeConfig c = {};
         _cleanup_(flake_freep) Flake *f = NULL;
-        _cleanup_free_ char *app = NULL;
+        _cleanup_free_ char *app = NULL, *searched = NULL;
         const char *at = strchr(instance, '@');
         int r;
 
@@ -165,19 +183,16 @@ int pull_flake(const char *instance, const PullOptions *o) {
         if (!flake_app_name_is_valid(app) || (at && !flake_instance_name_is_valid(at)))
                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "Invalid flake instance '%s'", instance);
 
-        r = flake_config_load_system(&c);
-        if (r < 0)
-                return r;
-        r = flake_load(c.flakes_dir, app, &f, NULL);
+        /* The flake a launch of this user would run (flake-lookup.h): its
+         * images go where that launch looks for them. */
+        r = flake_lookup(app, &c, &f, NULL, &searched);
         if (r == -ENOENT)
-                return log_error_errno(r, "No flake '%s' is registered in %s", app, c.flakes_dir);
-        if (r == -EBADMSG)
-                return r;               /* every problem is logged */
+                return log_error_errno(r, "No flake '%s' is registered in %s", app, searched);
         if (r < 0)
-                return log_error_errno(r, "Failed to load flake '%s' from %s: %m", app, c.flakes_dir);
+                return r;               /* every problem is logged */
 
         log_set_context(app, flake_engine_to_string(f->engine), instance);
         if (f->engine == FLAKE_ENGINE_PODMAN)
                 return pull_container_images(f, &c, o);
-        return pull_vm_flake(f, o);
+        return pull_vm_flake(f, c.user, o);
 }

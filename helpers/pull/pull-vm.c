@@ -15,6 +15,7 @@
 #include "names.h"
 #include "paths.h"
 #include "pull-vm.h"
+#include "url-redact.h"
 #include "registry.h"
 
 #define PIPE_SIZE (1024 * 1024)
@@ -108,7 +109,9 @@ static int check_digest(const char *what, const uint8_t got[SHA256_DIGEST_SIZE],
 static int pull_kis(const VmPullRequest *req, const PullOptions *o, Staging *s) {
         _cleanup_close_ int rfd = -EBADF;
         _cleanup_free_ char *label = xasprintf("%s (kis image)", req->name);
-        KisExtraction x = { .source = req->kis_image, .dir_fd = s->fd, .dir_path = s->path, .max_size = o->max_size };
+        /* Messages name the archive by its URL, never with its credentials. */
+        _cleanup_free_ char *shown_url = url_redact(req->kis_image);
+        KisExtraction x = { .source = shown_url, .dir_fd = s->fd, .dir_path = s->path, .max_size = o->max_size };
         DownloadThread t = { .url = req->kis_image, .label = label, .o = o, .writer.fd = -EBADF };
         uint8_t digest[SHA256_DIGEST_SIZE];
         sigset_t all, saved;
@@ -175,8 +178,39 @@ static int pull_component(const char *url, const PullOptions *o, Staging *s, con
         return r;
 }
 
+/* sci and the mount points go into every pulled rootfs (inject.h). The
+ * rootfs then differs from what was pulled: the pulled digest stays where
+ * it was checked (the KIS record in "checksum", or --sha256), the installed
+ * one is recorded in "checksum.installed", which later runs of flake-pull
+ * check. A KIS rootfs that is not ext2/3/4 is kept as it is, with a warning
+ * (it may carry our sci already); a component rootfs must be ext2/3/4, as
+ * in the original. */
+static int make_flake_ready(Staging *s, const char *url, bool kis) {
+        _cleanup_free_ char *rootfs = path_join(s->path, "rootfs"), *record = path_join(s->path, CHECKSUM_INSTALLED);
+        uint8_t d[SHA256_DIGEST_SIZE];
+        char hex[SHA256_HEX_SIZE + 1];
+        int r;
+
+        r = rootfs_make_flake_ready(rootfs, url, flake_path(FLAKE_PATH_SCI), kis);
+        if (r == -EMEDIUMTYPE && kis)
+                return 0;
+        if (r < 0)
+                return r;
+        r = sha256_file(rootfs, UINT64_MAX, d);
+        if (r == -EINTR)
+                return r;
+        if (r < 0)
+                return log_error_errno(r, "Failed to read back %s: %m", rootfs);
+        sha256_to_hex(d, hex);
+        strcat(hex, "\n");
+        r = write_file_atomic(record, hex, strlen(hex), 0644);
+        if (r < 0)
+                return log_error_errno(r, "Failed to write %s: %m", record);
+        log_info("Installed sci and the mount points into the rootfs (its new digest is in %s)", CHECKSUM_INSTALLED);
+        return 0;
+}
+
 static int pull_components(const VmPullRequest *req, const PullOptions *o, Staging *s) {
-        _cleanup_free_ char *rootfs = path_join(s->path, "rootfs");
         uint8_t digest[SHA256_DIGEST_SIZE];
         int r;
 
@@ -190,7 +224,7 @@ static int pull_components(const VmPullRequest *req, const PullOptions *o, Stagi
         if (r >= 0 && pull_interrupted)
                 r = -EINTR;
         if (r >= 0)
-                r = rootfs_make_flake_ready(rootfs, flake_path(FLAKE_PATH_SCI));
+                r = make_flake_ready(s, req->rootfs, false);
         return r;
 }
 
@@ -215,6 +249,8 @@ int pull_vm(const VmPullRequest *req, const PullOptions *o) {
                 r = staging_new(&reg, req->name, &s);
         if (r >= 0)
                 r = req->kis_image ? pull_kis(req, o, &s) : pull_components(req, o, &s);
+        if (r >= 0 && req->kis_image && !pull_interrupted)
+                r = make_flake_ready(&s, req->kis_image, true);
         if (r >= 0 && pull_interrupted)
                 r = -EINTR;
         if (r >= 0)

@@ -20,6 +20,7 @@
 #include "netlink-route.h"
 #include "strv.h"
 #include "tap.h"
+#include "vm-instance.h"
 
 #define IP_FORWARD "/proc/sys/net/ipv4/ip_forward"
 #define CAP_NET_ADMIN_BIT 12
@@ -47,10 +48,20 @@ static int resolve_owner(const Flake *f, uid_t *ret) {
         const char *user = arg_owner ?: f->runas;
         struct passwd *pw;
 
-        /* root (or nobody named) means no owner: then only processes with
-         * CAP_NET_ADMIN can attach, which is what root has anyway. */
-        if (isempty(user) || streq(user, "root") || streq(user, "0")) {
-                *ret = (uid_t) -1;
+        /* root (or nobody named): the VMM runs as the system VMM user
+         * (vm_user_resolve()), so the TAP is its. Never no owner: a TAP
+         * without owner or group is open to every local user. Without that
+         * user the VM cannot start anyway: root keeps the TAP. */
+        if (!arg_owner && (isempty(user) || streq(user, "root") || streq(user, "0"))) {
+                _cleanup_(vm_user_done) VmUser u = {};
+
+                if (vm_user_resolve(user, &u) < 0) {
+                        log_warning("%s: the VMM user '%s' does not exist; the TAP is left to root.", f->path,
+                                    vm_user_name(user));
+                        *ret = 0;
+                        return 0;
+                }
+                *ret = u.uid;
                 return 0;
         }
         pw = getpwnam(user);
@@ -65,7 +76,7 @@ static int resolve_owner(const Flake *f, uid_t *ret) {
                 if (arg_owner)
                         return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "--owner: no such user '%s'", user);
                 log_warning("%s: runas user '%s' does not exist; the TAP is left to root.", f->path, user);
-                *ret = (uid_t) -1;
+                *ret = 0;
                 return 0;
         }
         *ret = pw->pw_uid;
@@ -392,7 +403,7 @@ static void help(void) {
                "       flake-tap status INSTANCE\n\n"
                "Creates (start) and removes (stop) the TAP device, addresses, forwarding\n"
                "and NAT rules of a VM flake instance (\"app\" or \"app@id\").\n\n"
-               "  --owner USER   owner of the TAP (default: vm.runtime.runas unless root)\n"
+               "  --owner USER   owner of the TAP (default: vm.runtime.runas, for root the VMM user " VM_SYSTEM_USER ")\n"
                "  -h --help      show this help\n\nSee flake-tap(8).\n");
 }
 

@@ -4,19 +4,32 @@
  *   flake-vm run INSTANCE       prepare, boot, serve, clean up
  *   flake-vm cleanup INSTANCE   remove what a killed runner left behind
  *
+ * Started as root (flake-vm@.service, or a root pilot without systemd), it
+ * prepares what needs privileges (runtime dir, overlay, includes), hands
+ * the runtime dir and the overlay to the VMM user (vm_user_resolve()) and
+ * forks: the child becomes that user for good and runs the VMM and the
+ * session relay; the parent stays root, waits, passes signals and
+ * readiness on, and removes what the child cannot (flake-vm@.service(8),
+ * "Privileges"). Started as another user it does all of it as that user.
+ *
  * The console goes to stdout (the journal under systemd). Under QEMU the
  * runner owns the agent's virtio-serial port and multiplexes sessions from
  * agent.sock onto it; under Firecracker pilots talk to the hybrid vsock
  * socket directly. "ready" appears (and READY=1 is sent to systemd) once
  * the guest agent has answered. */
 #include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <systemd/sd-daemon.h>
@@ -53,8 +66,25 @@ static unsigned agent_timeout_ms(void) {
         return (s > 0 ? s : 60) * 1000;
 }
 
+/* The unprivileged runner's end of a pipe to its privileged parent, which
+ * alone may talk to systemd (NotifyAccess=main); -EBADF when we are the
+ * only process. */
+static int supervisor_fd = -EBADF;
+
+static void notify(const char *state) {
+        if (supervisor_fd < 0)
+                (void) sd_notify(false, state);
+        else if (streq(state, "READY=1"))
+                (void) write(supervisor_fd, "R", 1);
+        /* STOPPING=1: the parent says so when it passes the signal on. */
+}
+
 static void cleanup_instance(const VmInstance *i) {
-        /* One-shot overlays live in the runtime dir and go with it. */
+        /* The runtime dir belongs to the VMM user: root takes it back
+         * first, so that emptying it needs no CAP_DAC_OVERRIDE. One-shot
+         * overlays live in it and go with it. */
+        if (geteuid() == 0)
+                (void) fchownat(AT_FDCWD, i->runtime_dir, 0, 0, AT_SYMLINK_NOFOLLOW);
         (void) rm_rf(i->runtime_dir);
 }
 
@@ -686,13 +716,169 @@ static int start_vmm(Runner *r, const char *binary, char * const *serial_argv, c
         return EXIT_SUCCESS;
 }
 
+/* What the VMM writes and opens read-write goes to its user: the runtime
+ * dir (sockets, pid files, Firecracker's config) and the overlay. */
+static int give_to_user(const VmInstance *i, const VmUser *u) {
+        const char *paths[] = { i->runtime_dir, i->overlay_path };
+
+        for (size_t k = 0; k < ELEMENTSOF(paths); k++) {
+                _cleanup_close_ int fd = -EBADF;
+
+                if (!paths[k])
+                        continue;
+                fd = open(paths[k], O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+                /* The overlay is the guest's data: its user's alone. */
+                if (fd < 0 || fchown(fd, u->uid, u->gid) < 0 || (k > 0 && fchmod(fd, 0600) < 0))
+                        return log_error_errno(negative_errno(), "%s: cannot give %s to the VMM user %s: %m", i->name,
+                                               paths[k], u->name);
+        }
+        return 0;
+}
+
+/* The user's groups, and kvm: /dev/kvm is what a VMM is for (the unit's
+ * device list holds nothing else of note), and a runas user outside the
+ * group would get a VM under TCG, many times slower, without a word. */
+static int set_groups(const VmUser *u) {
+        gid_t groups[NGROUPS_MAX + 1];
+        struct group *kvm;
+        int n;
+
+        if (initgroups(u->name, u->gid) < 0)
+                return -errno;
+        kvm = getgrnam("kvm");
+        if (!kvm)
+                return 0;
+        n = getgroups(NGROUPS_MAX, groups);
+        if (n < 0)
+                return -errno;
+        for (int k = 0; k < n; k++)
+                if (groups[k] == kvm->gr_gid)
+                        return 0;
+        groups[n++] = kvm->gr_gid;
+        return setgroups((size_t) n, groups) < 0 ? -errno : 0;
+}
+
+/* For good: all ids, the groups above, no way back to any capability. */
+static int become_user(const VmInstance *i, const VmUser *u) {
+        int r = set_groups(u);
+
+        if (r < 0)
+                return log_error_errno(r, "%s: cannot set the groups of the VMM user %s: %m", i->name, u->name);
+        if (setresgid(u->gid, u->gid, u->gid) < 0 || setresuid(u->uid, u->uid, u->uid) < 0)
+                return log_error_errno(negative_errno(), "%s: cannot become the VMM user %s: %m", i->name, u->name);
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return log_error_errno(negative_errno(), "%s: cannot set no_new_privs: %m", i->name);
+        if (setresuid(0, 0, 0) == 0)
+                return log_error_errno(SYNTHETIC_ERRNO(-EPERM), "%s: still root after becoming %s", i->name, u->name);
+        return 0;
+}
+
+/* What the supervisor keeps: CAP_KILL to pass signals on to the runner (another
+ * user), CAP_CHOWN to take the runtime dir back; the rest goes. (No libcap
+ * for two bits; with no_new_privs nothing comes back.) */
+static int keep_supervisor_caps(void) {
+        struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+        struct __user_cap_data_struct d[2] = {};
+
+        d[0].effective = d[0].permitted = (1U << CAP_KILL) | (1U << CAP_CHOWN);
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || syscall(SYS_capset, &h, d) < 0)
+                return -errno;
+        return 0;
+}
+
+/* The privileged parent: passes stop signals to the runner and its
+ * readiness to systemd, and returns the runner's exit status. */
+static int supervise(const VmInstance *i, pid_t child, int signal_fd, int ready_fd) {
+        bool stopping = false;
+        int status = 0;
+
+        for (;;) {
+                struct pollfd p[2] = { { .fd = signal_fd, .events = POLLIN }, { .fd = ready_fd, .events = POLLIN } };
+                struct signalfd_siginfo si;
+                char c;
+
+                if (poll(p, ready_fd >= 0 ? 2 : 1, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        (void) kill(child, SIGKILL);
+                }
+                if (ready_fd >= 0 && p[1].revents) {
+                        if (read(ready_fd, &c, 1) == 1)
+                                (void) sd_notify(false, "READY=1");
+                        else
+                                ready_fd = safe_close_fd(ready_fd);
+                }
+                while (read(signal_fd, &si, sizeof(si)) == sizeof(si)) {
+                        if (si.ssi_signo != SIGCHLD) {
+                                if (!stopping)
+                                        (void) sd_notify(false, "STOPPING=1");
+                                stopping = true;
+                                /* (CAP_KILL: the child is another user.) */
+                                if (kill(child, (int) si.ssi_signo) < 0)
+                                        log_warning_errno(-errno, "%s: cannot pass SIG%s on to the runner: %m",
+                                                          i->name, sigabbrev_np((int) si.ssi_signo) ?: "?");
+                        }
+                }
+                if (waitpid(child, &status, WNOHANG) == child)
+                        break;
+        }
+        (void) safe_close_fd(ready_fd);
+        if (WIFEXITED(status))
+                return WEXITSTATUS(status);
+        log_error("%s: the runner was killed by SIG%s", i->name, sigabbrev_np(WTERMSIG(status)) ?: "?");
+        return EXIT_FAILURE;
+}
+
+/* Root's way in: hands the prepared instance to the VMM user and forks.
+ * Returns 0 in the child, now that user; in the parent, 1 with the
+ * runner's exit status in *ret_status; or our exit status < 0 negated. */
+static int split_privileges(const VmInstance *i, const VmUser *u, int signal_fd, int *ret_status) {
+        int fds[2], k;
+        pid_t pid;
+
+        if (give_to_user(i, u) < 0)
+                return -EXIT_FAILURE;
+        if (pipe2(fds, O_CLOEXEC) < 0) {
+                log_error_errno(-errno, "%s: cannot create a pipe: %m", i->name);
+                return -EXIT_FAILURE;
+        }
+        pid = fork();
+        if (pid < 0) {
+                log_error_errno(-errno, "%s: fork: %m", i->name);
+                close(fds[0]);
+                close(fds[1]);
+                return -EXIT_FAILURE;
+        }
+        if (pid == 0) {
+                close(fds[0]);
+                supervisor_fd = fds[1];
+                /* Readiness goes through the parent; nothing below (nor the
+                 * VMM) talks to systemd. */
+                (void) unsetenv("NOTIFY_SOCKET");
+                if (become_user(i, u) < 0)
+                        _exit(EXIT_FAILURE);
+                /* Our images must be readable by the VMM, not by root. */
+                if (check_images(i) < 0)
+                        _exit(EXIT_CONFIG);
+                return 0;
+        }
+        close(fds[1]);
+        k = keep_supervisor_caps();
+        if (k < 0)
+                log_warning_errno(k, "%s: cannot drop the supervisor's capabilities: %m", i->name);
+        log_info("%s: the VMM runs as user %s (runner %d)", i->name, u->name, (int) pid);
+        *ret_status = supervise(i, pid, signal_fd, fds[0]);
+        return 1;
+}
+
 static int verb_run(const char *name, char * const *serial_argv) {
         _cleanup_(vm_instance_freep) VmInstance *i = NULL;
         _cleanup_free_ char *binary = NULL, *pid = NULL;
         _cleanup_close_ int lock_fd = -EBADF;
         Runner r = { .serial_fd = -1, .listen_fd = -1, .signal_fd = -1, .vmm_err_fd = -EBADF };
+        _cleanup_(vm_user_done) VmUser user = {};
         const char *accel = NULL;
-        bool accel_pinned = false;
+        bool accel_pinned = false, privileged = geteuid() == 0;
         sigset_t mask;
         int k, ret = EXIT_SUCCESS;
 
@@ -706,6 +892,20 @@ static int verb_run(const char *name, char * const *serial_argv) {
                 return EXIT_CONFIG;
         if (vm_instance_vmm_binary(i, &binary) < 0)
                 return EXIT_NO_VMM;
+        if (privileged) {
+                k = vm_user_resolve(i->flake->runas, &user);
+                if (k == -EPERM) {
+                        log_error("%s: the VMM user '%s' is root: a VMM never runs as root", name,
+                                  vm_user_name(i->flake->runas));
+                        return EXIT_CONFIG;
+                }
+                if (k < 0) {
+                        log_error_errno(k, "%s: the VMM user '%s' does not exist (vm.runtime.runas, or for root "
+                                           "the system user " VM_SYSTEM_USER " from sysusers.d): %m",
+                                        name, vm_user_name(i->flake->runas));
+                        return EXIT_CONFIG;
+                }
+        }
 
         k = mkdir_parents(i->runtime_dir, 0755);
         if (k < 0) {
@@ -741,6 +941,23 @@ static int verb_run(const char *name, char * const *serial_argv) {
                 ret = EXIT_CONFIG;
                 goto out;
         }
+        if (privileged) {
+                int status = EXIT_FAILURE;
+
+                k = split_privileges(i, &user, r.signal_fd, &status);
+                if (k < 0) {
+                        ret = -k;
+                        goto out;
+                }
+                if (k > 0) {
+                        /* The runner, as the VMM user, emptied the runtime
+                         * dir as far as it could. */
+                        cleanup_instance(i);
+                        (void) unlink(i->lock_path);
+                        return status;
+                }
+        }
+        /* As the VMM user: /dev/kvm must open for it. */
         if (i->vmm == VMM_QEMU && qemu_accel(i, &accel, &accel_pinned) < 0) {
                 ret = EXIT_CONFIG;
                 goto out;
@@ -812,7 +1029,7 @@ static int verb_run(const char *name, char * const *serial_argv) {
                 }
         }
         (void) write_file_atomic(i->ready_path, "", 0, 0644);
-        (void) sd_notify(false, "READY=1");
+        notify("READY=1");
         log_info("%s: the guest agent is ready", name);
 
         runner_loop(&r);
@@ -827,7 +1044,7 @@ static int verb_run(const char *name, char * const *serial_argv) {
                 }
         }
 out:
-        (void) sd_notify(false, "STOPPING=1");
+        notify("STOPPING=1");
         stop_vmm(&r);
         for (size_t k2 = 0; k2 < CLIENTS_MAX; k2++)
                 if (r.clients[k2])

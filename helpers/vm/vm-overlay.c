@@ -83,7 +83,9 @@ int vm_overlay_prepare(const VmInstance *i) {
         if (i->flake->resume && access(i->overlay_path, F_OK) == 0)
                 return 0;   /* a resume instance keeps its overlay */
 
-        r = mkdir_parents(i->overlay_path, 0700);
+        /* Searchable (as tmpfiles.d makes storage/): the VMM user opens the
+         * overlay in it, which itself is 0600 and the VMM user's. */
+        r = mkdir_parents(i->overlay_path, 0755);
         if (r < 0)
                 return log_error_errno(r, "%s: cannot create the directory of %s: %m", i->name, i->overlay_path);
 

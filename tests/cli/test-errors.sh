@@ -327,7 +327,7 @@ assert_contains "verify: ... container.name" "$out" "error: $FLAKES/opts.yaml:2:
 assert_contains "verify: ... container.base_container" "$out" "error: $FLAKES/opts.yaml:3: 'container.base_container': 'Base' is not a valid image reference"
 assert_contains "verify: ... container.layers" "$out" "error: $FLAKES/opts.yaml:6: 'container.layers': '-x' is not a valid image reference"
 assert_contains "verify: ... runas" "$out" "error: $FLAKES/opts.yaml:8: 'container.runtime.runas': 'a b' is not a valid user name"
-assert_contains "verify: ... an empty podman option" "$out" "error: $FLAKES/opts.yaml:10: 'container.runtime.podman': empty option"
+assert_contains "verify: ... an empty podman option" "$out" "error: $FLAKES/opts.yaml:10: 'container.runtime.podman': '' is not a valid podman option"
 rm "$FLAKES/opts.yaml"
 make_vm_image vmimg
 img="$ROOT/var/lib/firecracker/images/vmimg"
@@ -343,7 +343,7 @@ vm:
 EOT
         out=$("$CTL" verify zero 2>&1); rc=$?
         assert_eq "verify: $key 0 fails" "1" "$rc"
-        assert_contains "verify: $key 0 named with file and line" "$out" "error: $FLAKES/zero.yaml:7: 'vm.runtime.firecracker.$key' must be at least 1"
+        assert_contains "verify: $key 0 named with file and line" "$out" "error: $FLAKES/zero.yaml:7: 'vm.runtime.firecracker.$key' must be an integer of at least 1"
 done
 sed -i 's/mem_size_mib: 0/vcpu_count: 3/' "$FLAKES/zero.yaml"
 out=$("$CTL" verify zero 2>&1); rc=$?

@@ -130,7 +130,7 @@ static void test_errors(void **state) {
         expect_error("vm:\n  name: a\n  runtime:\n    firecracker:\n      rootfs_image_path: /r\n      kernel_image_path: /k\n"
                      "      overlay_size: 20x\n", "test.yaml:7: 'vm.runtime.firecracker.overlay_size' is not a valid size");
         expect_error("vm:\n  name: a\n  runtime:\n    firecracker:\n      rootfs_image_path: /r\n      kernel_image_path: /k\n"
-                     "      vcpu_count: -2\n", "must be a non-negative integer");
+                     "      vcpu_count: -2\n", "must be an integer of at least 1");
         expect_error("vm:\n  name: a\n  runtime:\n    firecracker:\n      rootfs_image_path: /r\n",
                      "required key 'vm.runtime.firecracker.kernel_image_path' is missing");
         expect_error("vm:\n  name: a\n  runtime:\n    firecracker:\n      rootfs_image_path: /r\n      kernel_image_path: /k\n"
@@ -185,7 +185,7 @@ static void test_tag_warnings(void **state) {
         _cleanup_(flake_freep) Flake *f = NULL;
         FlakeDiagnostics diag = {};
 
-        assert_int_equal(from_string("container:\n  name: !!binary aW1n\n  runtime:\n    resume: !!str true\n", &f, &diag), -EBADMSG);
+        assert_int_equal(from_string("container:\n  name: !!binary aw1n\n  runtime:\n    resume: !!str true\n", &f, &diag), -EBADMSG);
         assert_int_equal(strv_length(diag.warnings), 1);
         assert_string_equal(diag.warnings[0], "test.yaml:2: unsupported tag '!!binary', ignoring");
         /* !!str true is a string, not a boolean */

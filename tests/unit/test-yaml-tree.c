@@ -150,6 +150,22 @@ static void test_build_and_set(void **state) {
         assert_string_equal(out, "---\nsec:\n  k: w\nscalar: x\n");
 }
 
+/* The emitter never sees text that is not UTF-8 (libyaml loops or crashes
+ * on it), in a value or in a key, whoever built the tree. */
+static void test_dump_refuses_invalid_utf8(void **state) {
+        _cleanup_(yaml_document_freep) YamlDocument *d = yaml_document_new(), *k = yaml_document_new();
+        char *out = NULL;
+
+        d->root = yaml_node_new(YAML_NODE_MAPPING);
+        yaml_mapping_set(d->root, "name", yaml_node_new_scalar("img\xff", false));
+        assert_int_equal(yaml_document_dump(d, &out), -EILSEQ);
+        assert_null(out);
+        k->root = yaml_node_new(YAML_NODE_MAPPING);
+        yaml_mapping_set(k->root, "caf\xc3", yaml_node_new_scalar("ok", false));
+        assert_int_equal(yaml_document_dump(k, &out), -EILSEQ);
+        assert_null(out);
+}
+
 static void test_deep_nesting_refused(void **state) {
         char text[400];
         YamlDocument *d = NULL;
@@ -432,6 +448,7 @@ static void test_tag_warnings_capped_and_merged(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_types_and_lines),
+                cmocka_unit_test(test_dump_refuses_invalid_utf8),
                 cmocka_unit_test(test_syntax_error_names_file_and_line),
                 cmocka_unit_test(test_empty_and_only_first_document),
                 cmocka_unit_test(test_alias_bomb_is_refused),

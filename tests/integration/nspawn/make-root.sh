@@ -19,9 +19,13 @@ mirror=${FLAKE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # 127.0.0.1:5000 as packaged), busybox for the test image and the HTTP
 # server, QEMU and e2fsprogs for the VM flakes. runc is the runtime there (crun
 # cannot run with cgroups on these hosts). Not needed: fuse-overlayfs (the image store is a bind mount from an ext4
-# host directory, native overlay works), uidmap (no rootless podman).
+# host directory, native overlay works). A test user's own manager and rootless
+# podman (check-usermode.sh): uidmap (newuidmap), libpam-systemd (logind makes
+# user@UID.service and /run/user/UID for a lingering user) and
+# dbus-user-session (the user's bus, which pilots and podman talk to).
 include="systemd,systemd-sysv,dbus,iproute2,procps,libyaml-0-2,libssl3,libcurl4,libarchive13,libnl-3-200,libnl-route-3-200,libnftables1,libasan8,libubsan1"
 include="$include,podman,runc,conmon,catatonit,netavark,docker-registry,busybox-static,qemu-system-x86,e2fsprogs"
+include="$include,uidmap,libpam-systemd,dbus-user-session"
 stamp="bookworm minbase $include v1"
 # One root per package list: a tree with another list (another branch, an
 # older checkout) never replaces a root that a running test has mounted.

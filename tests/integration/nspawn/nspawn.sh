@@ -29,8 +29,10 @@ reload="$FLAKE_BUILD_ROOT/tests/integration/nspawn/test-systemd-reload"
 tmp=$(mktemp -d /var/tmp/flake-nspawn.XXXXXX)
 merged="$tmp/merged"
 nspawn_pid=
+cgdir=
 cleanup() {
         [ -n "$nspawn_pid" ] && kill "$nspawn_pid" 2>/dev/null && wait "$nspawn_pid" 2>/dev/null
+        [ -n "$cgdir" ] && find "$cgdir" -depth -type d -exec rmdir {} + 2>/dev/null
         mountpoint -q "$merged" && umount "$merged"
         rm -rf "$tmp"
 }
@@ -82,7 +84,7 @@ done
 
 mkdir -p "$upper/opt/flake-test" "$upper/usr/share/flakes" "$upper/results" \
          "$upper/etc/systemd/system/multi-user.target.wants"
-cp "$here/inner.sh" "$reload" "$upper/opt/flake-test/"
+cp "$here/inner.sh" "$here"/check-*.sh "$reload" "$upper/opt/flake-test/"
 echo "PREFIX=$prefix" >"$upper/opt/flake-test/env"
 cp "$here"/flakes/*.yaml "$upper/usr/share/flakes/"
 cp "$here/flake-test.service" "$upper/etc/systemd/system/"
@@ -152,11 +154,28 @@ require_file /dev/net/tun
 require_file /dev/fuse
 # What podman needs in nspawn (test-environment.md). QEMU runs under TCG
 # and needs no device.
-SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 timeout 420 systemd-nspawn -q --register=no --keep-unit -D "$merged" \
-        --private-network --bind=/dev/net/tun --bind=/dev/fuse \
-        --capability=all --system-call-filter='@keyring @mount bpf' \
-        --bind="$tmp/storage:/usr/share/flakes/storage" \
-        --console=passive -b >"$tmp/console.log" 2>&1 &
+# Its own cgroup: with --keep-unit the container's cgroup tree lives below
+# ours, and two test runs at once (several sessions share this machine)
+# would share one tree: one container's PID 1 then removes the cgroup of a
+# same-named unit of the other (seen: ExecStopPost of flake-vm@vmr failing
+# with "Failed to attach to cgroup ...: No such file or directory").
+for m in /sys/fs/cgroup/unified /sys/fs/cgroup; do
+        if [ "$(stat -fc %T "$m" 2>/dev/null)" = cgroup2fs ]; then
+                own=$(sed -n 's/^0:://p' /proc/self/cgroup)
+                cgdir="$m${own%/}/flake-nspawn-$$"
+                mkdir "$cgdir" 2>/dev/null || cgdir=
+                break
+        fi
+done
+[ -n "$cgdir" ] || diag "no private cgroup for the container: concurrent runs may disturb each other"
+(
+        [ -n "$cgdir" ] && echo "$BASHPID" >"$cgdir/cgroup.procs"
+        SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 exec timeout 420 systemd-nspawn -q --register=no --keep-unit -D "$merged" \
+                --private-network --bind=/dev/net/tun --bind=/dev/fuse \
+                --capability=all --system-call-filter='@keyring @mount bpf' \
+                --bind="$tmp/storage:/usr/share/flakes/storage" \
+                --console=passive -b >"$tmp/console.log" 2>&1
+) &
 nspawn_pid=$!
 wait "$nspawn_pid"
 status=$?

@@ -332,7 +332,7 @@ assert_eq "delta one-shot leaves no container" 0 "$(n_containers)"
 mkdir -p "$T/sf"; printf '#!/bin/sh\necho %s\n' "$T/hostfile" > "$T/sf/systemfiles"
 build_image localhost/sysfiles:latest "$T/sf"
 register sfl localhost/sysfiles /bin/cat "  check_host_dependencies: true" "  runtime:" "    runas: root"
-assert_eq "systemfiles: host files listed by the image's script are provisioned" "host path" "$("$(app sfl)" "$T/hostfile")"
+assert_eq "systemfiles: host files listed by the image's script are provisioned" "host path" "$("$(app sfl)" "$T/hostfile" 2>&1)"
 
 register badinc localhost/flake-test /bin/true "  runtime:" "    runas: root"
 printf 'include:\n  tar:\n    - %s/missing.tar\n' "$T" > "$FLAKE_ROOT/usr/share/flakes/badinc.d/inc.yaml"
@@ -489,6 +489,38 @@ assert_eq "pull of a missing image fails" 1 "$rc"
 assert_contains "... with podman's reason, in our words" "$out" "podman pull 127.0.0.1:5000/nothing:1 failed twice (status 125):"
 assert_eq "... in one line" 1 "$(printf '%s\n' "$out" | wc -l)"
 check "pull with the docker:// prefix" "$CTL" podman pull --uri docker://127.0.0.1:5000/pulled:1
+
+# Images pulled at launch (issue 11 point 4): in the registry, not in the
+# flake store. The launch pulls them (flake-pull, no systemd here) only once
+# podman said the image is missing, then runs the app; stdin still reaches it.
+podman push -q --tls-verify=false localhost/flake-test:latest 127.0.0.1:5000/atlaunch:1 >/dev/null 2>&1
+podman push -q --tls-verify=false localhost/flake-test:latest 127.0.0.1:5000/atlaunchr:1 >/dev/null 2>&1
+check_fails "at launch: the image is not in the flake store" podman image exists 127.0.0.1:5000/atlaunch:1
+register atlaunch 127.0.0.1:5000/atlaunch:1 /bin/sh
+out=$(echo data | "$(app atlaunch)" -c 'cat; echo ran; exit 3' 2>"$T/atlaunch.err"); rc=$?
+assert_eq "one-shot: the missing image is pulled at launch, then the app runs (stdin, status)" \
+        "3 $(printf 'data\nran')" "$rc $out"
+check "... into the flake store" podman image exists 127.0.0.1:5000/atlaunch:1
+assert_not_contains "... quietly (no pull output without %progress)" "$(cat "$T/atlaunch.err")" "Writing manifest"
+out=$("$(app atlaunch)" -c 'echo again' 2>&1); rc=$?
+assert_eq "... the next launch just runs" "0 again" "$rc $out"
+register atlaunchr 127.0.0.1:5000/atlaunchr:1 /bin/sh "  runtime:" "    runas: root" "    resume: true"
+out=$(echo data | "$(app atlaunchr)" -c 'cat; echo resumed' 2>"$T/atlaunchr.err"); rc=$?
+assert_eq "resume: the missing image is pulled at launch, the container created" \
+        "0 $(printf 'data\nresumed')" "$rc $out"
+assert_eq "... and podman's complaint about the missing image is not shown" "" "$(cat "$T/atlaunchr.err")"
+podman rm -f --time 0 "$(cat "$IDS/0/atlaunchr.cid")" >/dev/null 2>&1
+register atlaunchbad 127.0.0.1:5000/nothing:2 /bin/echo "  runtime:" "    runas: root" "    resume: true"
+err=$("$(app atlaunchbad)" x 2>&1); rc=$?
+assert_eq "failed pull at launch: status 125" 125 "$rc"
+assert_eq "... one line" 1 "$(printf '%s\n' "$err" | wc -l)"
+assert_contains "... naming the flake, the pull and the image" "$err" "atlaunchbad: pulling its images failed: podman pull 127.0.0.1:5000/nothing:2 failed"
+register atlaunchbad1 127.0.0.1:5000/nothing:3 /bin/echo
+err=$("$(app atlaunchbad1)" x 2>&1); rc=$?
+assert_eq "failed pull at a one-shot launch: status 125" 125 "$rc"
+assert_contains "... the pilot's line last (podman's 'image not known' before it)" "$(printf '%s\n' "$err" | tail -n 1)" \
+        "atlaunchbad1: pulling its images failed: podman pull 127.0.0.1:5000/nothing:3 failed"
+assert_eq "failed pulls leave no container" 0 "$(n_containers)"
 podman save -q -o "$T/app-1.2.tar" localhost/flake-test:latest
 podman tag localhost/flake-test:latest localhost/loaded:1
 podman save -q -o "$T/app-1.10.tar" localhost/loaded:1

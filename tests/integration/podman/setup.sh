@@ -77,7 +77,8 @@ register() {
                 echo "  name: $image"
                 echo "  target_app_path: $target"
                 echo "  host_app_path: /usr/bin/$name"
-                echo "  check_host_dependencies: false"
+                # (unless the lines given set it: a key may appear once)
+                case "$*" in *check_host_dependencies:*) ;; *) echo "  check_host_dependencies: false" ;; esac
                 for l in "$@"; do echo "$l"; done
         } > "$FLAKE_ROOT/usr/share/flakes/$name.yaml"
         mkdir -p "$FLAKE_ROOT/usr/share/flakes/$name.d"

@@ -5,7 +5,7 @@
 
 . "$FLAKE_SOURCE_ROOT/tests/lib.sh"
 
-require python3 openssl mke2fs debugfs e2fsck xz tar sha256sum busybox
+require python3 openssl mke2fs debugfs e2fsck xz tar sha256sum busybox strace dumpe2fs
 
 PULL="$FLAKE_LIBEXECDIR/flake-pull"
 [ -x "$PULL" ] || { echo "Bail out! $PULL was not built"; exit 1; }

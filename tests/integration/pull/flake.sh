@@ -33,7 +33,7 @@ vm_flake() {    # $1 app, $2 image name, $3... vm.pull lines
 
 vm_flake kisapp kisimg "kis_image: $HTTPS/files/test.tar.xz"
 pull flake kisapp
-assert_eq "vm flake: kis image pulled" "0 checksum initrd kernel rootfs" "$RC $(ls "$REG/kisimg" | xargs)"
+assert_eq "vm flake: kis image pulled" "0 checksum checksum.installed initrd kernel rootfs" "$RC $(ls "$REG/kisimg" | xargs)"
 ino=$(stat -c %i "$REG/kisimg")
 pull flake kisapp@second
 assert_eq "vm flake: second run (app@id) succeeds" 0 "$RC"
@@ -45,14 +45,25 @@ printf 'garbage' | dd of="$REG/kisimg/rootfs" bs=1 seek=4096 conv=notrunc 2>/dev
 pull flake kisapp
 assert_eq "vm flake: damaged image re-pulled" 0 "$RC"
 assert_contains "vm flake: damage reported" "$ERR" "does not match its checksum record"
-check "vm flake: repaired image verifies" cmp "$W/kis/test.x86_64-1.0.ext2" "$REG/kisimg/rootfs"
+assert_eq "vm flake: repaired image verifies" "$(cat "$REG/kisimg/checksum.installed")" "$(sha256sum "$REG/kisimg/rootfs" | cut -d' ' -f1)"
+assert_eq "vm flake: repaired image has the archive's content" "$(debugfs -R 'cat /usr/bin/payload' "$W/kis/test.x86_64-1.0.ext2" 2>/dev/null | sha256sum)" \
+        "$(debugfs -R 'cat /usr/bin/payload' "$REG/kisimg/rootfs" 2>/dev/null | sha256sum)"
+
+# an image pulled before flake-pull installed sci (only the KIS record,
+# the rootfs as pulled) is still verified against that record
+rm "$REG/kisimg/checksum.installed"; cp "$W/kis/test.x86_64-1.0.ext2" "$REG/kisimg/rootfs"
+pull flake kisapp
+assert_contains "vm flake: an image with only the KIS record verifies" "$ERR" "present and verified"
 
 vm_flake compapp compimg "rootfs: $HTTPS/files/rootfs.ext4" "kernel: $HTTPS/files/vmlinux" \
         "sha256: $(sha256sum "$SRV/rootfs.ext4" | cut -d' ' -f1)"
 pull flake compapp
-assert_eq "vm flake: components pulled" "0 kernel rootfs" "$RC $(ls "$REG/compimg" | xargs)"
+assert_eq "vm flake: components pulled" "0 checksum.installed kernel rootfs" "$RC $(ls "$REG/compimg" | xargs)"
 pull flake compapp
 assert_contains "vm flake: components present" "$ERR" "present and verified"
+printf 'garbage' | dd of="$REG/compimg/rootfs" bs=1 seek=4096 conv=notrunc 2>/dev/null
+pull flake compapp
+assert_contains "vm flake: a damaged component rootfs is fetched again" "$ERR" "does not match its checksum record"
 
 # bad input
 vm_flake nopull noimg

@@ -26,6 +26,16 @@ assert_eq "verify with an app@id instance" 0 "$rc"
 timeout=$(sed -n 's/^TimeoutStartSec=//p' "$unit")
 assert_eq "finite start timeout" 30min "$timeout"
 
+# Writable: the registry, podman's store and runtime state, nothing more;
+# the registrations in /usr/share/flakes stay read-only.
+assert_eq "ReadWritePaths" "-/var/lib/firecracker -/usr/share/flakes/storage -/run/flakes -/run/containers -/var/tmp" \
+        "$(sed -n 's/^ReadWritePaths=//p' "$unit")"
+# The image editor's sandbox (flake-pull(8)) needs capset and seccomp,
+# which ~@privileged and @system-service leave out.
+assert_contains "the image editor may drop its capabilities and load its filter" \
+        "$(grep '^SystemCallFilter=' "$unit")" "SystemCallFilter=capset seccomp"
+assert_eq "ProtectSystem=strict" strict "$(sed -n 's/^ProtectSystem=//p' "$unit")"
+
 out=$(systemd-analyze security --offline=true --no-pager "$W/flake-pull@.service" 2>&1)
 level=$(printf '%s\n' "$out" | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
 check "exposure level reported ($level)" test -n "$level"

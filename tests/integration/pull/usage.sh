@@ -36,7 +36,9 @@ start_servers
 make_kis_dir "$W/kis"; pack_kis test.tar.xz "$W/kis"
 out=$("$CTL" firecracker pull --name viactl --kis-image "$HTTPS/files/test.tar.xz" 2>&1); rc=$?
 assert_eq "flake-ctl firecracker pull --kis-image" 0 "$rc"
-check "flake-ctl: image installed" cmp "$W/kis/test.x86_64-1.0.ext2" "$REG/viactl/rootfs"
+assert_eq "flake-ctl: image installed (the archive's rootfs with our sci)" \
+        "$(debugfs -R 'cat /usr/bin/payload' "$W/kis/test.x86_64-1.0.ext2" 2>/dev/null | sha256sum) $(sha256sum < "$FLAKE_SCI")" \
+        "$(debugfs -R 'cat /usr/bin/payload' "$REG/viactl/rootfs" 2>/dev/null | sha256sum) $(debugfs -R 'cat /usr/sbin/sci' "$REG/viactl/rootfs" 2>/dev/null | sha256sum)"
 out=$("$CTL" firecracker pull --name viactl --kis-image "$HTTPS/files/test.tar.xz" 2>&1); rc=$?
 assert_eq "flake-ctl: existing name fails" 1 "$rc"
 assert_contains "flake-ctl: existing name message" "$out" "already exists"

@@ -35,7 +35,7 @@ tap() { in_ns "$FLAKE_TAP" "$@"; }
 # given block (already indented by six spaces), or none if empty.
 register() {
         {
-                printf 'vm:\n  name: img\n  host_app_path: /usr/bin/%s\n  runtime:\n    runas: nobody\n' "$1"
+                printf 'vm:\n  name: img\n  host_app_path: /usr/bin/%s\n  runtime:\n    runas: %s\n' "$1" "${RUNAS-nobody}"
                 if [ -n "$2" ]; then printf '    network:\n%s\n' "$2"; fi
                 printf '    firecracker:\n      boot_args: ["init=/usr/sbin/sci"]\n'
                 printf '      rootfs_image_path: /var/lib/firecracker/images/img/rootfs\n'

@@ -78,6 +78,21 @@ check "stop br" tap stop br
 check "stop br@x" tap stop br@x
 check "br0 is still there" link_exists br0
 
+# runas root: the VMM runs as the VMM user (flake-vm@.service(8)), whose
+# TAP it is; never a TAP without owner, which any local user could open.
+RUNAS=root register rootvm "$(printf '      mode: bridge\n      bridge: br0')"
+FLAKE_VM_USER=daemon check "runas root: start" tap start rootvm
+assert_eq "runas root: the TAP is the VMM user's (FLAKE_VM_USER=daemon)" "$(id -u daemon)" \
+        "$(in_ns cat /sys/class/net/tap-rootvm/owner)"
+check "stop rootvm" tap stop rootvm
+FLAKE_VM_USER=no-such-user check "runas root, no VMM user: start" tap start rootvm
+assert_eq "... root keeps the TAP" 0 "$(in_ns cat /sys/class/net/tap-rootvm/owner)"
+check "stop rootvm again" tap stop rootvm
+RUNAS=no-such-user register nouser "$(printf '      mode: bridge\n      bridge: br0')"
+check "runas names no user: start" tap start nouser
+assert_eq "... root keeps the TAP" 0 "$(in_ns cat /sys/class/net/tap-nouser/owner)"
+check "stop nouser" tap stop nouser
+
 check "unrelated TAP untouched" link_exists tap-admin
 assert_contains "unrelated nft table untouched" "$(in_ns nft list table inet admin)" "counter"
 finish

@@ -41,6 +41,13 @@ run_bad okname 125 "unknown pilot option '%frobnicate'" %frobnicate
 INCLUDE_TAR="[$T/missing.tar]" OVERLAY=8MiB register badtar false
 run_bad badtar 125 "badtar: include tar $T/missing.tar"
 
+if [ "$(id -u)" = 0 ]; then
+        RUNAS=no-such-user register nouser false
+        run_bad nouser 125 "nouser: the VMM user 'no-such-user' does not exist"
+        register rootvmm false
+        FLAKE_VM_USER=root run_bad rootvmm 125 "rootvmm: the VMM user 'root' is root: a VMM never runs as root"
+fi
+
 check_fails "the pilot refuses to run as itself" "$PILOT"
 
 # An image whose init does not speak the agent protocol (a shell as init):

@@ -13,6 +13,9 @@ mkdir -p "$T/fcbin"
 ln -s "$FLAKE_SOURCE_ROOT/tests/integration/vm/fake-firecracker" "$T/fcbin/firecracker"
 export PATH="$T/fcbin:$PATH"
 export FAKE_FIRECRACKER_LOG=$T/configs.jsonl
+# The stand-in runs as the VMM user (vm-env.sh): its log must be that user's.
+: >"$FAKE_FIRECRACKER_LOG"
+[ -n "${FLAKE_VM_USER-}" ] && chown "$FLAKE_VM_USER" "$FAKE_FIRECRACKER_LOG"
 
 # The stand-in itself refuses what Firecracker refuses.
 echo '{"boot-source": {"kernel_image_path": "/k"}, "drives": [], "bogus": 1}' > "$T/bad.json"
@@ -32,6 +35,11 @@ assert_eq "firecracker: stdout" "out" "$out"
 assert_eq "firecracker: stderr separate" "err" "$(cat "$T/err")"
 check "firecracker: config.json generated" test -s "$FLAKE_RUNTIME_DIR/vm/fsh/config.json"
 check "firecracker: vsock socket is the transport" test -S "$FLAKE_RUNTIME_DIR/vm/fsh/vsock.sock"
+if [ "$(id -u)" = 0 ]; then
+        fc=$(cat "$FLAKE_RUNTIME_DIR/vm/fsh/vmm.pid")
+        assert_eq "firecracker runs as the VMM user, without capabilities" "nobody 0000000000000000" \
+                "$(ps -o user= -p "$fc") $(awk '$1 == "CapEff:" { print $2 }' "/proc/$fc/status")"
+fi
 cfg=$(head -n1 "$T/configs.jsonl")
 assert_contains "config: read-only root drive" "$cfg" '"drive_id": "rootfs", "path_on_host": "'"$VM_IMAGE"'/rootfs", "is_root_device": true, "is_read_only": true'
 assert_contains "config: overlay drive" "$cfg" '"drive_id": "overlay"'

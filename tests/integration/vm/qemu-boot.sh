@@ -21,6 +21,33 @@ assert_eq "stdout arrives on stdout" "out" "$out"
 assert_eq "stderr arrives on stderr" "err" "$(cat "$T/err")"
 check "runner and agent socket exist while the resume VM runs" test -S "$FLAKE_RUNTIME_DIR/vm/rsh/agent.sock"
 
+# Privileges (flake-vm@.service(8)): started by root, the runner stays root
+# only as a supervisor; its child and the VMM run as the VMM user (here
+# FLAKE_VM_USER, the flake has no runas), without capabilities, with
+# no_new_privs, QEMU in its own seccomp sandbox on top.
+if [ "$(id -u)" = 0 ]; then
+        vmm=$(cat "$FLAKE_RUNTIME_DIR/vm/rsh/vmm.pid")
+        sup=$(cat "$FLAKE_RUNTIME_DIR/vm/rsh/runner.pid")
+        child=$(ps -o ppid= -p "$vmm" | tr -d ' ')
+        st() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+        assert_eq "the VMM runs as the VMM user" nobody "$(ps -o user= -p "$vmm")"
+        assert_eq "... with no capability" "0000000000000000 0000000000000000" "$(st "$vmm" CapEff) $(st "$vmm" CapPrm)"
+        assert_eq "... with no_new_privs" 1 "$(st "$vmm" NoNewPrivs)"
+        assert_contains "... in group kvm, for /dev/kvm" "$(ps -o supgrp= -p "$vmm")" kvm
+        assert_eq "... in a seccomp filter (-sandbox on)" 2 "$(st "$vmm" Seccomp)"
+        assert_contains "... which QEMU was told" "$(tr '\0' ' ' <"/proc/$vmm/cmdline")" "-sandbox on,obsolete=deny"
+        assert_eq "the runner that relays sessions is the VMM user too" "nobody 0000000000000000" \
+                "$(ps -o user= -p "$child") $(st "$child" CapEff)"
+        assert_eq "... the child of the root supervisor in runner.pid" "$sup root" \
+                "$(ps -o ppid= -p "$child" | tr -d ' ') $(ps -o user= -p "$sup")"
+        assert_eq "... which keeps only CAP_CHOWN and CAP_KILL, with no_new_privs" "0000000000000021 1" \
+                "$(st "$sup" CapEff) $(st "$sup" NoNewPrivs)"
+        assert_eq "the runtime dir is the VMM user's, private" "nobody 700" \
+                "$(stat -c '%U %a' "$FLAKE_RUNTIME_DIR/vm/rsh")"
+        assert_eq "the resume overlay is the VMM user's, private" "nobody 600" \
+                "$(stat -c '%U %a' "$FLAKE_FIRECRACKER_DIR/storage/rsh.ext2")"
+fi
+
 out=$(seq 1 20000 | "$R" -c 'wc -l')
 assert_eq "stdin streams into the app" "20000" "$(echo $out)"
 out=$(printf 'a\nb\n' | "$R" -c 'while read l; do echo "<$l>"; done')
@@ -83,10 +110,19 @@ check_fails "nothing left in the runtime dir after the crash" test -e "$FLAKE_RU
 check "the resume overlay is kept" test -s "$FLAKE_FIRECRACKER_DIR/storage/rsh.ext2"
 
 # --- one-shot VMs: a fresh VM per call, torn down after --------------------
-OVERLAY=16MiB register osh false
+# With a runas user, the VMM runs as that user.
+RUNAS=daemon OVERLAY=16MiB register osh false
 O=$T/bin/osh
 out=$(echo data | "$O" -c 'cat; echo scratch > /root/x; ls /root'); rc=$?
 assert_eq "one-shot: status and output" "0 $(printf 'data\nx')" "$rc $out"
+if [ "$(id -u)" = 0 ]; then
+        "$O" @user -c 'sleep 4' &
+        p=$!
+        for i in $(seq 300); do [ -e "$FLAKE_RUNTIME_DIR/vm/osh@user/ready" ] && break; sleep 0.1; done
+        assert_eq "one-shot: the VMM runs as the flake's runas user" daemon \
+                "$(ps -o user= -p "$(cat "$FLAKE_RUNTIME_DIR/vm/osh@user/vmm.pid" 2>/dev/null)" 2>&1)"
+        wait $p
+fi
 check_fails "one-shot: runtime dir (sockets, overlay) removed" test -e "$FLAKE_RUNTIME_DIR/vm/osh"
 check_fails "one-shot: no runner left" pgrep -f "flake-vm run osh"
 out=$("$O" @second -c 'ls /root; echo fresh'); rc=$?

@@ -117,6 +117,7 @@ static void test_qemu_argv(void **state) {
         assert_non_null(strstr(j, "socket,id=agent,path=/run/s.sock,server=on,wait=off"));
         assert_non_null(strstr(j, "virtserialport,chardev=agent,name=org.flakes.agent.0"));
         assert_non_null(strstr(j, "-no-reboot"));
+        assert_non_null(strstr(j, "-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"));
         assert_null(strstr(j, "-initrd"));
         assert_null(strstr(j, "-netdev"));
 }

@@ -12,6 +12,13 @@ export FLAKES_DIR=$T/flakes FLAKE_RUNTIME_DIR=$T/run FLAKE_FIRECRACKER_DIR=$T/fc
 export FLAKE_QEMU_ACCEL=tcg FLAKE_NO_SYSTEMD=1
 export FLAKE_CONFIG=$T/flakes.yml
 mkdir -p "$FLAKES_DIR" "$FLAKE_RUNTIME_DIR" "$FLAKE_FIRECRACKER_DIR" "$T/bin"
+# As root the runner hands the VMM to an unprivileged user (flake-vm@.service(8),
+# "Privileges"): the system user flake-vm is not on a build host, nobody is.
+# It must reach the test's images, includes and runtime dir.
+if [ "$(id -u)" = 0 ]; then
+        export FLAKE_VM_USER=nobody
+        chmod 0755 "$T"
+fi
 unset PILOT_DEBUG
 
 vm_cleanup() {
@@ -38,6 +45,7 @@ vm:
   runtime:
 $([ -n "$vmm" ] && echo "    vmm: $vmm")
 $([ -n "${QEMU_ACCEL-}" ] && echo "    qemu_accel: $QEMU_ACCEL")
+$([ -n "${RUNAS-}" ] && echo "    runas: $RUNAS")
     resume: $resume
     firecracker:
       boot_args: ["init=${INIT:-/usr/sbin/sci}", "console=ttyS0", "root=/dev/vda", "acpi=off", "quiet", "panic=-1"]
