@@ -79,7 +79,7 @@ static void draw(Progress *p, uint64_t t) {
          * width minus its last column (writing there leaves some terminals
          * about to wrap). What gives way when it is narrow: speed and ETA,
          * then the byte counts, then the bar shrinks below BAR_MIN. */
-        char info[3][128] = {};
+        char info[3][160] = {};        /* room for all of it: nothing is cut */
         size_t room = terminal_columns() - 1, label_len = strlen(p->label), fixed;
         unsigned width, k;
 
