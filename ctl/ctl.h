@@ -65,6 +65,16 @@ int ctl_podman_context(Ctl *ctl, PodmanContext *ret);
  * with ctl_check_value() before a verb sees it. Returns what getopt_long()
  * returns, '?' after such a usage error was logged. */
 int ctl_getopt(int argc, char *argv[], const char *optstring, const struct option *options);
+/* "flake-ctl VERSION", what -V/--version prints on every command; returns 0. */
+int ctl_print_version(void);
+static inline bool ctl_arg_is_version(const char *a) {
+        return streq(a, "--version") || streq(a, "-V");
+}
+/* For options that take several values, as the original's (clap's
+ * "multiple"): "--layer a b" is "--layer a --layer b". After ctl_getopt()
+ * returned such an option: optarg and the arguments after it up to the next
+ * one starting with '-', taken (checked as ctl_check_value() does). */
+int ctl_option_values(int argc, char *argv[], const char *option, char ***ret);
 
 /* Any option value: not empty, valid UTF-8, no control characters (it may
  * end up in YAML, in a message or on a podman command line). Usage error

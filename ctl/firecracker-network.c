@@ -379,6 +379,8 @@ int verb_firecracker_network(Ctl *ctl, int argc, char *argv[]) {
                 help_network();
                 return argc < 2 ? ctl_usage_error("network: missing command (init, add, remove, show)") : 0;
         }
+        if (ctl_arg_is_version(argv[1]))
+                return ctl_print_version();
         sub = argv[1];
         r = parse_args(argc - 1, argv + 1, &a);
         nameservers = a.nameservers;

@@ -81,12 +81,12 @@ static int parse_register(int argc, char *argv[], VmRegisterArgs *a) {
                 case ARG_OVERLAY_SIZE: a->overlay_size = optarg; break;
                 case ARG_NO_NET:       a->no_net = true; break;
                 case ARG_INCLUDE_TAR:
-                        r = ctl_add_include(&a->include_tar, "--include-tar", optarg, true);
+                        r = ctl_add_include_values(argc, argv, &a->include_tar, "--include-tar", true);
                         if (r < 0)
                                 return r;
                         break;
                 case ARG_INCLUDE_PATH:
-                        r = ctl_add_include(&a->include_path, "--include-path", optarg, false);
+                        r = ctl_add_include_values(argc, argv, &a->include_path, "--include-path", false);
                         if (r < 0)
                                 return r;
                         break;

@@ -25,20 +25,10 @@ static const TableColumn show_columns[] = {
         { "CONFIG", "config", 0 },
 };
 
-static bool lock_held(const char *path) {
-        _cleanup_close_ int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-
-        if (fd < 0)
-                return false;
-        if (flock(fd, LOCK_EX | LOCK_NB) < 0)
-                return errno == EWOULDBLOCK;
-        return false;
-}
-
 static const char *instance_status(const char *dir, const char *lock, const char *pid) {
         _cleanup_free_ char *ready = path_join(dir, "ready"), *proc = NULL;
 
-        if (!lock_held(lock))
+        if (!lock_is_held(lock))
                 return "stopped";
         if (!pid)
                 return "starting";

@@ -116,14 +116,58 @@ static void log_getopt_error(int c, int argc, char *argv[], const struct option 
                 (void) ctl_usage_error("%sunknown option '-%c'", prefix, optopt);
 }
 
+int ctl_option_values(int argc, char *argv[], const char *option, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
+
+        strv_extend(&l, optarg);        /* checked by ctl_getopt() */
+        for (; optind < argc && argv[optind][0] != '-'; optind++) {
+                int r = ctl_check_value(option, argv[optind]);
+                if (r < 0)
+                        return r;
+                strv_extend(&l, argv[optind]);
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+int ctl_print_version(void) {
+        printf("flake-ctl %s\n", PACKAGE_VERSION);
+        return 0;
+}
+
+/* options plus --version, unless the caller has its own. */
+static struct option *options_with_version(const struct option *options) {
+        size_t n = 0;
+        struct option *o;
+        bool has = false;
+
+        for (; options[n].name; n++)
+                has = has || streq(options[n].name, "version");
+        o = xmalloc((n + 2) * sizeof(struct option));
+        memcpy(o, options, n * sizeof(struct option));
+        if (!has)
+                o[n++] = (struct option) { "version", no_argument, NULL, 'V' };
+        o[n] = (struct option) {};
+        return o;
+}
+
 int ctl_getopt(int argc, char *argv[], const char *optstring, const struct option *options) {
-        /* ':' first (after a '+'): a missing value is reported as ':'. */
-        bool posix = optstring[0] == '+';
-        _cleanup_free_ char *s = xasprintf("%s:%s", posix ? "+" : "", optstring + posix);
+        /* ':' first (after a '+'): a missing value is reported as ':'. Every
+         * command takes -V/--version, as the original's (clap's propagated
+         * version); a caller that handles 'V' itself has it in optstring. */
+        bool posix = optstring[0] == '+', own_version = strchr(optstring, 'V');
+        _cleanup_free_ char *s = xasprintf("%s:%s%s", posix ? "+" : "", optstring + posix, own_version ? "" : "V");
+        _cleanup_free_ struct option *all = options_with_version(options);
         int c, idx = -1, before = optind;
 
+        options = all;
         opterr = 0;
         c = getopt_long(argc, argv, s, options, &idx);
+        if (c == 'V' && !own_version) {
+                /* Nothing has been done yet: parsing comes first. */
+                (void) ctl_print_version();
+                exit(EXIT_SUCCESS);
+        }
         if (c == '?' || c == ':') {
                 log_getopt_error(c, argc, argv, options, before);
                 return '?';
@@ -228,8 +272,7 @@ static int run(Ctl *ctl, int argc, char *argv[]) {
                         help_main();
                         return 0;
                 case 'V':
-                        printf("flake-ctl %s\n", PACKAGE_VERSION);
-                        return 0;
+                        return ctl_print_version();
                 default:
                         return -EINVAL;
                 }

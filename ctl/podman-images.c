@@ -102,6 +102,7 @@ int verb_podman_pull(Ctl *ctl, int argc, char *argv[]) {
                              "Pull a container image into the flake image store.", &uri);
         if (r <= 0)
                 return r;
+        assert(uri);    /* parse_one_option() requires the option */
         /* podman pull also takes other transports; only the registry is
          * meant here, with or without its prefix. */
         if (!container_image_ref_is_valid(startswith(uri, "docker://") ?: uri))
@@ -174,6 +175,7 @@ int verb_podman_load(Ctl *ctl, int argc, char *argv[]) {
                              "FILE, the last of FILE* in sorted order is taken.", &file);
         if (r <= 0)
                 return r;
+        assert(file);   /* parse_one_option() requires the option */
         r = find_archive(file, &archive);
         if (r < 0)
                 return r == -EINVAL ? r : ctl_failure(r);

@@ -81,30 +81,46 @@ static int parse_register(int argc, char *argv[], PodmanRegisterArgs *a) {
                 case ARG_APP:       a->app = optarg; break;
                 case ARG_TARGET:    a->target = optarg; break;
                 case ARG_BASE:      a->base = optarg; break;
-                case ARG_LAYER:     strv_extend(&a->layers, optarg); break;
+                case ARG_LAYER: {
+                        _cleanup_strv_free_ char **v = NULL;
+
+                        r = ctl_option_values(argc, argv, "--layer", &v);
+                        if (r < 0)
+                                return r;
+                        strv_extend_strv(&a->layers, v);
+                        break;
+                }
                 case ARG_CHECK_DEPS: a->check_host_dependencies = true; break;
                 case ARG_INCLUDE_TAR:
-                        r = ctl_add_include(&a->include_tar, "--include-tar", optarg, true);
+                        r = ctl_add_include_values(argc, argv, &a->include_tar, "--include-tar", true);
                         if (r < 0)
                                 return r;
                         break;
                 case ARG_INCLUDE_PATH:
-                        r = ctl_add_include(&a->include_path, "--include-path", optarg, false);
+                        r = ctl_add_include_values(argc, argv, &a->include_path, "--include-path", false);
                         if (r < 0)
                                 return r;
                         break;
                 case ARG_RESUME:    a->resume = true; break;
                 case ARG_ATTACH:    a->attach = true; break;
-                case ARG_OPT:
+                case ARG_OPT: {
+                        _cleanup_strv_free_ char **v = NULL;
+
+                        r = ctl_option_values(argc, argv, "--opt", &v);
+                        if (r < 0)
+                                return r;
                         /* The original strips one leading backslash so that
                          * options starting with "-" survive its argument parser. */
-                        if (optarg[0] == '\\') {
-                                r = ctl_check_value("--opt", optarg + 1);
-                                if (r < 0)
-                                        return r;
+                        STRV_FOREACH(o, v) {
+                                if ((*o)[0] == '\\') {
+                                        r = ctl_check_value("--opt", *o + 1);
+                                        if (r < 0)
+                                                return r;
+                                }
+                                strv_extend(&a->opts, (*o)[0] == '\\' ? *o + 1 : *o);
                         }
-                        strv_extend(&a->opts, optarg[0] == '\\' ? optarg + 1 : optarg);
                         break;
+                }
                 case ARG_INFO:      a->info = true; break;
                 case ARG_FORCE:     a->force = true; break;
                 default:

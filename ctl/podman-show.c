@@ -198,6 +198,8 @@ int verb_podman_stop(Ctl *ctl, int argc, char *argv[]) {
                        "Stop and remove the container of a resume or attach flake instance.\n");
                 return 0;
         }
+        if (argc == 2 && ctl_arg_is_version(argv[1]))
+                return ctl_print_version();
         if (argc != 2)
                 return ctl_usage_error("stop needs exactly one instance: NAME or NAME@ID");
         instance = argv[1];
@@ -222,9 +224,7 @@ int verb_podman_stop(Ctl *ctl, int argc, char *argv[]) {
 
         /* The pilot's instance lock: no launch can create or reuse the
          * container while it is being removed. */
-        lock = openat(dir_fd, lock_name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-        if (lock >= 0)
-                (void) flock(lock, LOCK_EX);
+        lock = lock_file_at(dir_fd, lock_name, O_RDWR | O_NOFOLLOW, LOCK_EX);   /* none: no launch yet */
         r = podman_read_cid_file(dir_fd, cid_name, &cid);
         if (r == -ENOENT)
                 return log_error_errno(SYNTHETIC_ERRNO(ESRCH), "No instance %s (no %s)", instance, cid_file);

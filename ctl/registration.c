@@ -77,6 +77,21 @@ int ctl_add_include(char ***list, const char *option, const char *value, bool re
         return 0;
 }
 
+int ctl_add_include_values(int argc, char *argv[], char ***list, const char *option, bool regular_file) {
+        _cleanup_strv_free_ char **values = NULL;
+        int r;
+
+        r = ctl_option_values(argc, argv, option, &values);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(v, values) {
+                r = ctl_add_include(list, option, *v, regular_file);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int ctl_load_template(FlakeEngine engine, YamlDocument **ret) {
         const char *file = engine == FLAKE_ENGINE_PODMAN ? "container-flake.yaml" : "firecracker-flake.yaml";
         const char *builtin = engine == FLAKE_ENGINE_PODMAN ? flake_template_container : flake_template_firecracker;

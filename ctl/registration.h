@@ -51,6 +51,9 @@ void yaml_set_bool(YamlNode *mapping, const char *key, bool value);
  * existing (a regular file for a tar) when registered, not only at the
  * first launch. */
 int ctl_add_include(char ***list, const char *option, const char *value, bool regular_file);
+/* ctl_add_include() for each value of the option ctl_getopt() just returned
+ * (ctl_option_values(): "--include-tar a.tar b.tar"). */
+int ctl_add_include_values(int argc, char *argv[], char ***list, const char *option, bool regular_file);
 
 /* The name of the calling user (for runtime.runas). */
 char *ctl_caller_name(void);

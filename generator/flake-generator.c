@@ -251,6 +251,7 @@ static int run(const char *dest) {
         };
 
         if (!arg_dry_run) {
+                assert(dest);   /* main() passes one unless --dry-run */
                 /* The one failure that is ours to report: without a usable
                  * output dir nothing can be generated. */
                 r = mkdir_p(dest, 0755);

@@ -737,7 +737,7 @@ int archive_extract_file(const char *path, int root_fd, const ArchiveLimits *lim
 
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
-                return log_error_errno(negative_errno(), "Cannot open %s: %m", path);
+                return log_error_errno(errno, "Cannot open %s: %m", path);
         k = archive_reader_new(path, fd, 0, limits, &r);
         if (k < 0)
                 return k;

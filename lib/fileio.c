@@ -195,16 +195,26 @@ int rm_rf(const char *path) {
         return rm_rf_at(AT_FDCWD, path);
 }
 
-int lock_directory(const char *path) {
-        int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+int lock_file_at(int dir_fd, const char *path, int open_flags, int operation) {
+        _cleanup_close_ int fd = -EBADF;
+
+        fd = openat(dir_fd, path, open_flags | O_CLOEXEC, 0600);
         if (fd < 0)
-                return negative_errno();
-        if (flock(fd, LOCK_EX) < 0) {
-                int r = negative_errno();
-                close(fd);
-                return r;
-        }
-        return fd;
+                return -errno;
+        while (flock(fd, operation) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        return TAKE_FD(fd);
+}
+
+bool lock_is_held(const char *path) {
+        _cleanup_close_ int fd = lock_file_at(AT_FDCWD, path, O_RDWR | O_NOFOLLOW, LOCK_EX | LOCK_NB);
+
+        return fd == -EWOULDBLOCK;
+}
+
+int lock_directory(const char *path) {
+        return lock_file_at(AT_FDCWD, path, O_RDONLY | O_DIRECTORY, LOCK_EX);
 }
 
 bool path_exists(const char *path) {
@@ -225,7 +235,11 @@ int dir_list(const char *dir, const char *suffix, char ***ret) {
         d = opendir(dir);
         if (!d)
                 return negative_errno();
-        while ((errno = 0, de = readdir(d))) {
+        for (;;) {
+                errno = 0;
+                de = readdir(d);
+                if (!de)
+                        break;
                 if (de->d_name[0] == '.')
                         continue;
                 if (suffix && !endswith(de->d_name, suffix))

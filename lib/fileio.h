@@ -26,6 +26,15 @@ int mkdir_parents(const char *path, mode_t mode);
  * follow symlinks. A missing path is not an error. */
 int rm_rf(const char *path);
 
+/* The one way to take a flock(): opens path (relative to dir_fd; with
+ * O_CLOEXEC and open_flags, created 0600 with O_CREAT: pass O_NOFOLLOW
+ * where a link must not be followed) and flock()s it with operation,
+ * retrying on EINTR. Returns the fd, -EWOULDBLOCK with LOCK_NB when another
+ * process holds it, or another negative errno (not logged). */
+int lock_file_at(int dir_fd, const char *path, int open_flags, int operation);
+/* Whether another process holds a flock() on path: a LOCK_NB attempt fails
+ * with EWOULDBLOCK. False when path cannot be opened (O_NOFOLLOW). */
+bool lock_is_held(const char *path);
 /* Takes an exclusive flock() on a directory (blocking). Returns the fd. */
 int lock_directory(const char *path);
 

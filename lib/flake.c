@@ -391,6 +391,25 @@ char *flake_dropin_dir(const char *dir, const char *name) {
         return path_join(dir, f);
 }
 
+/* Merges the drop-in at path into doc; directories are not drop-ins. */
+static int merge_dropin(YamlDocument *doc, const char *path, FlakeDiagnostics *diag) {
+        _cleanup_free_ char *error = NULL;
+        YamlDocument *d = NULL;
+
+        if (is_dir(path))
+                return 0;
+        if (yaml_document_load(path, &d, &error) < 0) {
+                strv_consume(&diag->errors, TAKE_PTR(error));
+                return -EBADMSG;
+        }
+        if (yaml_document_merge(doc, d) < 0) {
+                strv_consume(&diag->errors, xasprintf("%s: a drop-in must be a mapping of top-level sections", path));
+                yaml_document_free(d);
+                return -EBADMSG;
+        }
+        return 0;
+}
+
 static int load_merged(const char *dir, const char *name, YamlDocument **ret, FlakeDiagnostics *diag) {
         _cleanup_free_ char *path = flake_yaml_path(dir, name), *dropins = flake_dropin_dir(dir, name);
         _cleanup_(yaml_document_freep) YamlDocument *doc = NULL;
@@ -413,21 +432,10 @@ static int load_merged(const char *dir, const char *name, YamlDocument **ret, Fl
         }
         STRV_FOREACH(file, files) {
                 _cleanup_free_ char *p = path_join(dropins, *file);
-                YamlDocument *d = NULL;
 
-                if (is_dir(p))
-                        continue;
-                r = yaml_document_load(p, &d, &error);
-                if (r < 0) {
-                        strv_consume(&diag->errors, TAKE_PTR(error));
-                        return -EBADMSG;
-                }
-                r = yaml_document_merge(doc, d);
-                if (r < 0) {
-                        strv_consume(&diag->errors, xasprintf("%s: a drop-in must be a mapping of top-level sections", p));
-                        yaml_document_free(d);
-                        return -EBADMSG;
-                }
+                r = merge_dropin(doc, p, diag);
+                if (r < 0)
+                        return r;
         }
         *ret = TAKE_PTR(doc);
         return 0;

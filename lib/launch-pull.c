@@ -14,13 +14,7 @@
 #include "names.h"
 #include "paths.h"
 #include "strv.h"
-
-uint64_t now_realtime_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
+#include "time-util.h"
 
 /* The unit's entries; with ident and instance also the program's own
  * entries for that instance (SYSLOG_IDENTIFIER=, FLAKE_INSTANCE=): journald
@@ -147,7 +141,7 @@ static int pull_via_manager(const char *instance, bool user, bool progress) {
         sd_bus_error e = SD_BUS_ERROR_NULL;
         sd_bus_message *reply = NULL;
         sd_journal *j = NULL;
-        uint64_t since = now_realtime_usec();
+        uint64_t since = now(CLOCK_REALTIME);
         const char *p;
         bool active;
         int r;

@@ -27,7 +27,5 @@ int launch_pull(const char *instance, bool user, bool progress);
 /* The last message of priority error or worse that unit's processes logged
  * since "since" (CLOCK_REALTIME µs), or NULL: from the system journal (needs
  * read access: root, group systemd-journal) or, for a user unit, the user's. */
-char *unit_journal_last_error(const char *unit, bool user, uint64_t since);
+char *unit_journal_last_error(const char *unit, bool user, uint64_t since);   /* since: now(CLOCK_REALTIME) */
 
-/* CLOCK_REALTIME in µs, for the "since" above. */
-uint64_t now_realtime_usec(void);

@@ -3,6 +3,9 @@
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+/* We send CODE_FILE=, CODE_LINE= and CODE_FUNC= of our caller ourselves;
+ * without this, sd_journal_sendv() is a macro adding log.c's as well. */
+#define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
 
 #include "log.h"
@@ -122,10 +125,10 @@ int log_internal(int level, int error, const char *file, int line, const char *f
         char buf[2048];
         const char *msg = buf;
         int saved = errno;
+        bool synthetic = ERRNO_IS_SYNTHETIC(error);
         va_list ap;
 
-        if (error < 0)
-                error = -error;
+        error = ERRNO_VALUE(error);
         if (level > log_max_level)
                 return -error;
 
@@ -142,7 +145,7 @@ int log_internal(int level, int error, const char *file, int line, const char *f
                 msg = escaped;
 
         if (log_targets & LOG_TARGET_JOURNAL)
-                write_journal(level, error, file, line, func, msg);
+                write_journal(level, synthetic ? 0 : error, file, line, func, msg);
         if (log_targets & LOG_TARGET_KMSG)
                 write_kmsg(level, msg);
         if ((log_targets & LOG_TARGET_STDERR) &&

@@ -25,8 +25,6 @@ typedef enum LogTarget {
         LOG_TARGET_JOURNAL = 1 << 2,
 } LogTarget;
 
-/* ident is kept by reference. Reads FLAKE_LOG_LEVEL (error, warning, notice,
- * info, debug) and PILOT_DEBUG (any value: debug) from the environment. */
 /* Is stderr the journal (StandardError=journal of the service we run in)?
  * Compares stderr with the device and inode in $JOURNAL_STREAM
  * (systemd.exec(5)): a process whose stderr was redirected elsewhere, e.g.
@@ -35,6 +33,8 @@ typedef enum LogTarget {
  * carry the FLAKE_* fields. */
 bool log_stderr_is_journal(void);
 
+/* ident is kept by reference. Reads FLAKE_LOG_LEVEL (error, warning, notice,
+ * info, debug) and PILOT_DEBUG (any value: debug) from the environment. */
 void log_setup(const char *ident, LogTarget targets);
 void log_set_targets(LogTarget targets);
 LogTarget log_get_targets(void);
@@ -51,9 +51,24 @@ void log_set_context(const char *name, const char *engine, const char *instance)
 int log_internal(int level, int error, const char *file, int line, const char *func,
                  const char *fmt, ...) _printf_(6, 7);
 
-#define log_full_errno(level, error, ...) \
-        log_internal((level), (error), __FILE__, __LINE__, __func__, __VA_ARGS__)
-#define log_full(level, ...) (void) log_full_errno((level), 0, __VA_ARGS__)
+/* An error that was decided here rather than read from errno:
+ * SYNTHETIC_ERRNO(EINVAL). It logs and returns -EINVAL like any other, but
+ * the journal entry carries no ERRNO= field, since no call failed with it
+ * (as in systemd). Spelled with the positive constant, as errno values are. */
+#define SYNTHETIC_ERRNO_FLAG (1 << 30)
+#define SYNTHETIC_ERRNO(e) (abs(e) | SYNTHETIC_ERRNO_FLAG)
+#define ERRNO_VALUE(e) (abs(e) & ~SYNTHETIC_ERRNO_FLAG)
+#define ERRNO_IS_SYNTHETIC(e) ((abs(e) & SYNTHETIC_ERRNO_FLAG) != 0)
+
+/* Returns -ERRNO_VALUE(error), and visibly negative (-EIO for an error of
+ * 0, which is a bug of the caller), so that "return log_error_errno(...)"
+ * is an error return to readers and to gcc -fanalyzer alike. */
+#define log_full_errno(level, error, ...)                                                        \
+        ({                                                                                       \
+                int _e_ = log_internal((level), (error), __FILE__, __LINE__, __func__, __VA_ARGS__); \
+                _e_ < 0 ? _e_ : -EIO;                                                            \
+        })
+#define log_full(level, ...) (void) log_internal((level), 0, __FILE__, __LINE__, __func__, __VA_ARGS__)
 
 #define log_debug(...)   log_full(LOG_DEBUG, __VA_ARGS__)
 #define log_info(...)    log_full(LOG_INFO, __VA_ARGS__)
@@ -65,6 +80,3 @@ int log_internal(int level, int error, const char *file, int line, const char *f
 #define log_info_errno(e, ...)    log_full_errno(LOG_INFO, (e), __VA_ARGS__)
 #define log_warning_errno(e, ...) log_full_errno(LOG_WARNING, (e), __VA_ARGS__)
 #define log_error_errno(e, ...)   log_full_errno(LOG_ERR, (e), __VA_ARGS__)
-
-/* An errno value that exists only to be returned, never read from errno. */
-#define SYNTHETIC_ERRNO(e) (e)

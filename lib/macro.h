@@ -4,6 +4,7 @@
 /* Small helpers in the style of systemd's macro.h: cleanup attributes,
  * string comparisons, array sizes. Everything else builds on these. */
 
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -11,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "compiler.h"
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 #define _unused_ __attribute__((unused))
@@ -104,7 +107,13 @@ static inline void closedirp(DIR **d) {
 }
 #define _cleanup_closedir_ _cleanup_(closedirp)
 
-/* Turn a libc-style "-1 + errno" result into a negative errno. */
+/* Errno spelling, as in systemd: "return -errno;" right after the call
+ * that failed; log_*_errno(errno, ...) to log it (log.h takes either sign);
+ * SYNTHETIC_ERRNO(EINVAL) for an error decided here, not by a call;
+ * negative_errno() or RET_NERRNO() where errno may be unset (a call that
+ * does not always set it, or code in between that may clear it).
+ *
+ * Turn a libc-style "-1 + errno" result into a negative errno. */
 static inline int negative_errno(void) {
         return errno > 0 ? -errno : -EIO;
 }

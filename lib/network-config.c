@@ -171,7 +171,6 @@ static int get_prefix(const YamlNode *n, const char *key, InAddrPrefix *ret) {
 int network_config_parse(const YamlNode *node, NetworkConfig **ret) {
         _cleanup_(network_config_freep) NetworkConfig *c = NULL;
         _cleanup_free_ char *where = NULL;
-        int r;
 
         if (yaml_node_is_null(node)) {
                 *ret = NULL;
@@ -186,6 +185,7 @@ int network_config_parse(const YamlNode *node, NetworkConfig **ret) {
         for (size_t i = 0; i < node->n_items; i++) {
                 const char *k = node->keys[i];
                 const YamlNode *v = node->items[i];
+                int r = 0;      /* not every key sets it ("mode" does not) */
 
                 if (streq(k, "mode")) {
                         const char *s;

@@ -161,6 +161,7 @@ int flake_open_private_dir(const char *path, uid_t uid, bool create, mode_t base
         n = strv_length(parts);
         if (n == 0)
                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s: not a directory of its own", path);
+        assert(parts);
 
         /* O_PATH: a dir we may not read (another user's) is still checked,
          * and refused by its owner rather than by EACCES. */

@@ -4,26 +4,19 @@
 #include <systemd/sd-bus.h>
 #include <time.h>
 
+#include "bus-util.h"
 #include "log.h"
 #include "macro.h"
 #include "names.h"
 #include "scope.h"
 
-/* Every bus operation below goes through sd_bus_open_system(),
- * sd_bus_open_user() and sd_bus_call(), so the unit test can replace exactly
- * those three with -Wl,--wrap and check the messages we send. */
+/* Every bus operation below goes through bus_open_manager() (root's
+ * attempt at PID 1's private socket starts with sd_bus_set_address(), then
+ * sd_bus_open_system() or sd_bus_open_user()) and sd_bus_call(), so the unit
+ * test can replace exactly those with -Wl,--wrap and check the messages we
+ * send. */
 
 #define SCOPE_JOB_TIMEOUT_USEC (5 * 1000 * 1000ULL)
-
-static void bus_unrefp(sd_bus **b) {
-        if (*b)
-                sd_bus_close_unref(*b);
-}
-
-static void message_unrefp(sd_bus_message **m) {
-        if (*m)
-                sd_bus_message_unref(*m);
-}
 
 char *flake_scope_unit_name(const char *flake_name, const char *instance, pid_t pid) {
         _cleanup_free_ char *e = unit_name_escape(instance ? instance : flake_name);
@@ -67,7 +60,7 @@ static int wait_for_job(sd_bus *bus, const char *job) {
         uint64_t waited = 0, delay = 500;
 
         for (;;) {
-                _cleanup_(message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
                 sd_bus_error error = SD_BUS_ERROR_NULL;
                 int r;
 
@@ -120,8 +113,8 @@ static bool bus_socket_present(bool user) {
 /* StartTransientUnit(unit) with pid as its only process, then waits for the
  * start job. */
 static int scope_start(const char *unit, const char *description, pid_t pid, FlakeScopeFlags flags) {
-        _cleanup_(bus_unrefp) sd_bus *bus = NULL;
-        _cleanup_(message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(sd_bus_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         sd_bus_error error = SD_BUS_ERROR_NULL;
         bool user = (flags & FLAKE_SCOPE_USER) || geteuid() != 0;
         const char *job;
@@ -131,7 +124,7 @@ static int scope_start(const char *unit, const char *description, pid_t pid, Fla
                 log_debug("No %s bus socket", user ? "user" : "system");
                 return FLAKE_SCOPE_NO_BUS;
         }
-        r = user ? sd_bus_open_user(&bus) : sd_bus_open_system(&bus);
+        r = bus_open_manager(user, &bus);
         if (r < 0) {
                 log_debug_errno(r, "No %s bus: %m", user ? "user" : "system");
                 return FLAKE_SCOPE_NO_BUS;

@@ -2,33 +2,9 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-daemon.h>
 
+#include "bus-util.h"
 #include "log.h"
 #include "systemd-reload.h"
-
-static void bus_unrefp(sd_bus **b) {
-        if (*b)
-                sd_bus_flush_close_unref(*b);
-}
-
-/* As root, talk to PID 1 directly over its private socket (what systemctl
- * does): it answers even when no D-Bus broker runs, e.g. early at boot or in
- * a minimal container. */
-static int bus_open_private(sd_bus **ret) {
-        _cleanup_(bus_unrefp) sd_bus *bus = NULL;
-        int r;
-
-        r = sd_bus_new(&bus);
-        if (r < 0)
-                return r;
-        r = sd_bus_set_address(bus, "unix:path=/run/systemd/private");
-        if (r < 0)
-                return r;
-        r = sd_bus_start(bus);
-        if (r < 0)
-                return r;
-        *ret = TAKE_PTR(bus);
-        return 0;
-}
 
 static bool bus_error_means_absent(int r) {
         /* No socket, nobody listening, or no runtime dir (no
@@ -37,23 +13,8 @@ static bool bus_error_means_absent(int r) {
                r == -EHOSTDOWN || r == -ENXIO;
 }
 
-static int bus_open(bool user, sd_bus **ret) {
-        int r;
-
-        if (user)
-                return sd_bus_open_user(ret);
-
-        if (geteuid() == 0) {
-                r = bus_open_private(ret);
-                if (r >= 0)
-                        return r;
-                log_debug_errno(r, "Cannot connect to systemd's private socket, trying the system bus: %m");
-        }
-        return sd_bus_open_system(ret);
-}
-
 int flake_systemd_reload(bool user) {
-        _cleanup_(bus_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         sd_bus_error error = SD_BUS_ERROR_NULL;
         int r;
 
@@ -64,7 +25,7 @@ int flake_systemd_reload(bool user) {
                 return 0;
         }
 
-        r = bus_open(user, &bus);
+        r = bus_open_manager(user, &bus);
         if (r < 0) {
                 if (bus_error_means_absent(r)) {
                         log_debug_errno(r, "No %s service manager reachable, not reloading it: %m",

@@ -120,7 +120,8 @@ static char *qemu_escape(const char *s) {
 }
 
 char **vm_qemu_argv(const VmSpec *s, const char *qemu_binary) {
-        _cleanup_free_ char *kernel = qemu_escape(s->kernel), *rootfs = qemu_escape(s->rootfs);
+        /* -kernel takes a plain path; -drive's is a comma-separated list. */
+        _cleanup_free_ char *rootfs = qemu_escape(s->rootfs);
         char **a = NULL;
 
         strv_extend(&a, qemu_binary);

@@ -50,7 +50,7 @@ static int pick_vmm(VmInstance *i) {
 
         if (n && !yaml_node_is_null(n)) {
                 if (yaml_node_get_string(n, &s) < 0 || vmm_kind_from_string(s) < 0)
-                        return log_error_errno(SYNTHETIC_ERRNO(-EBADMSG),
+                        return log_error_errno(SYNTHETIC_ERRNO(EBADMSG),
                                                "%s: vm.runtime.vmm must be 'firecracker' or 'qemu'", i->name);
                 i->vmm = vmm_kind_from_string(s);
                 return 0;
@@ -88,7 +88,7 @@ int vm_instance_load(const char *name, VmInstance **ret) {
         int r;
 
         if (!vm_instance_name_is_valid(name))
-                return log_error_errno(SYNTHETIC_ERRNO(-EINVAL), "%s: not a valid VM instance name", name);
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s: not a valid VM instance name", name);
 
         i = xmalloc(sizeof(*i));
         *i = (VmInstance) {};
@@ -114,7 +114,7 @@ int vm_instance_load(const char *name, VmInstance **ret) {
                 return r;       /* a configuration file: logged */
         flake_diagnostics_done(&diag);
         if (i->flake->engine != FLAKE_ENGINE_FIRECRACKER)
-                return log_error_errno(SYNTHETIC_ERRNO(-EMEDIUMTYPE), "%s: '%s' is not a VM flake", name, i->app);
+                return log_error_errno(SYNTHETIC_ERRNO(EMEDIUMTYPE), "%s: '%s' is not a VM flake", name, i->app);
         r = pick_vmm(i);
         if (r < 0)
                 return r;
@@ -154,7 +154,7 @@ int vm_instance_vmm_binary(const VmInstance *i, char **ret) {
         else
                 b = getenv("FLAKE_QEMU") ?: "qemu-system-x86_64";
         if (!find_executable(b, ret))
-                return log_error_errno(SYNTHETIC_ERRNO(-ENOENT), "%s: the VMM %s is not installed", i->name, b);
+                return log_error_errno(SYNTHETIC_ERRNO(ENOENT), "%s: the VMM %s is not installed", i->name, b);
         return 0;
 }
 

@@ -151,10 +151,6 @@ static bool scalar_is_null(const char *v) {
         return isempty(v) || streq(v, "~") || streq(v, "null") || streq(v, "Null") || streq(v, "NULL");
 }
 
-bool yaml_node_is_null(const YamlNode *n) {
-        return !n || n->type == YAML_NODE_NULL;
-}
-
 /* Room for one more item; grows geometrically, since loading appends one
  * item at a time. */
 static void reserve_one(YamlNode *n, bool with_keys) {

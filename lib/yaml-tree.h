@@ -79,7 +79,9 @@ void yaml_node_free(YamlNode *n);
 DEFINE_TRIVIAL_CLEANUP_FUNC(YamlNode *, yaml_node_free);
 
 /* Plain "~", "null", "" and missing nodes are null. */
-bool yaml_node_is_null(const YamlNode *n);
+static inline bool yaml_node_is_null(const YamlNode *n) {
+        return !n || n->type == YAML_NODE_NULL;
+}
 
 /* Mapping access. get() returns NULL if absent or n is not a mapping. */
 YamlNode *yaml_mapping_get(const YamlNode *n, const char *key);

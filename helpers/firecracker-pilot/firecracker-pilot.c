@@ -60,7 +60,7 @@ static int parse_args(const char *app, int argc, char *argv[], Args *ret) {
                         verbatim = true;
                 } else if (a[0] == '@') {
                         if (!flake_instance_name_is_valid(a))
-                                return log_error_errno(SYNTHETIC_ERRNO(-EINVAL),
+                                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
                                                        "%s: invalid instance name '%s' (letters, digits, @=_-, at most 64)",
                                                        app, a);
                         char *t = xasprintf("%s%s", instance, a);
@@ -77,7 +77,7 @@ static int parse_args(const char *app, int argc, char *argv[], Args *ret) {
                                  streq(a, "%ignore_sync_error") || streq(a, "%ignore_missing_volume_path"))
                                 log_debug("%s: pilot option %s has no effect on VM flakes", app, a);
                         else
-                                return log_error_errno(SYNTHETIC_ERRNO(-EINVAL), "%s: unknown pilot option '%s'",
+                                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s: unknown pilot option '%s'",
                                                        app, a);
                 } else
                         strv_extend(&rest, a);
@@ -93,20 +93,12 @@ static int parse_args(const char *app, int argc, char *argv[], Args *ret) {
 /* Serialises starting an instance between concurrent pilots. */
 static int lock_start(const VmInstance *i) {
         _cleanup_free_ char *p = xasprintf("%s.start", i->runtime_dir);
-        int fd, r;
+        int r;
 
         r = mkdir_parents(p, 0755);
         if (r < 0)
                 return r;
-        fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0)
-                return -errno;
-        if (flock(fd, LOCK_EX) < 0) {
-                r = -errno;
-                close(fd);
-                return r;
-        }
-        return fd;
+        return lock_file_at(AT_FDCWD, p, O_RDWR | O_CREAT | O_NOFOLLOW, LOCK_EX);
 }
 
 /* A flake that says where its image comes from (vm.pull) gets a missing
@@ -151,7 +143,7 @@ static int connect_agent(const VmInstance *i) {
 
 int main(int argc, char *argv[]) {
         _cleanup_(vm_instance_freep) VmInstance *i = NULL;
-        _cleanup_free_ char *app = NULL, *term = NULL;
+        _cleanup_free_ char *app = NULL;
         _cleanup_strv_free_ char **cmd = NULL, **env = NULL;
         _cleanup_close_ int start_lock = -EBADF, fd = -EBADF;
         AgentClientFailure failure;
@@ -200,7 +192,7 @@ int main(int argc, char *argv[]) {
                 strv_extend(&a, i->flake->target_app_path ?: i->app);
                 strv_extend_strv(&a, args.argv);
                 execv(runner, a);
-                log_error_errno(-errno, "%s: cannot run %s: %m", i->name, runner);
+                log_error_errno(errno, "%s: cannot run %s: %m", i->name, runner);
                 return PILOT_EXIT_VMM;
         }
 

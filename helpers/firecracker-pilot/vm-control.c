@@ -7,12 +7,14 @@
 #include <systemd/sd-bus.h>
 #include <time.h>
 
+#include "bus-util.h"
 #include "fileio.h"
 #include "launch-pull.h"
 #include "log.h"
 #include "names.h"
 #include "paths.h"
 #include "strv.h"
+#include "time-util.h"
 #include "vm-control.h"
 
 /* flake-vm's exit statuses (flake-vm@.service(8)). */
@@ -25,22 +27,8 @@
 static sd_bus *bus = NULL;
 static pid_t runner_pid = 0;
 
-static uint64_t now_ms(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-}
-
 bool vm_is_running(const VmInstance *i) {
-        _cleanup_close_ int fd = open(i->lock_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-
-        if (fd < 0)
-                return false;
-        if (flock(fd, LOCK_EX | LOCK_NB) < 0)
-                return errno == EWOULDBLOCK;
-        (void) flock(fd, LOCK_UN);
-        return false;
+        return lock_is_held(i->lock_path);
 }
 
 static char *unit_name(const VmInstance *i) {
@@ -125,7 +113,7 @@ static int open_bus(const VmInstance *i) {
                 return 0;
         if (getenv("FLAKE_NO_SYSTEMD"))
                 return -ENOMEDIUM;
-        r = i->user ? sd_bus_open_user(&bus) : sd_bus_open_system(&bus);
+        r = bus_open_manager(i->user, &bus);
         if (r < 0) {
                 log_debug_errno(r, "no service manager bus, running the VM without systemd: %m");
                 bus = NULL;
@@ -253,11 +241,11 @@ static int spawn_runner(VmInstance *i) {
                 return log_error_errno(r, "%s: cannot create %s: %m", i->name, i->log_path);
         log_fd = open(i->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (log_fd < 0)
-                return log_error_errno(-errno, "%s: cannot open %s: %m", i->name, i->log_path);
+                return log_error_errno(errno, "%s: cannot open %s: %m", i->name, i->log_path);
 
         pid = fork();
         if (pid < 0)
-                return log_error_errno(-errno, "%s: fork: %m", i->name);
+                return log_error_errno(errno, "%s: fork: %m", i->name);
         if (pid == 0) {
                 int null = open("/dev/null", O_RDONLY);
                 sigset_t none;
@@ -279,7 +267,7 @@ static int spawn_runner(VmInstance *i) {
 
 int vm_start(VmInstance *i) {
         _cleanup_free_ char *unit = unit_name(i);
-        uint64_t deadline, before = 0, since = now_realtime_usec();
+        uint64_t deadline, before = 0, since = now(CLOCK_REALTIME);
         const char *e = getenv("FLAKE_VM_AGENT_TIMEOUT");
         unsigned timeout_s = e && atoi(e) > 0 ? (unsigned) atoi(e) : 60;
         bool via_bus = open_bus(i) >= 0;

@@ -35,15 +35,12 @@ int instance_served_meta_dir(uid_t uid, char **ret) {
  * started, so exactly one container results. */
 int instance_lock(const char *meta_dir, const char *instance) {
         _cleanup_free_ char *path = xasprintf("%s/%s.lock", meta_dir, instance);
-        _cleanup_close_ int fd = -EBADF;
+        int fd;
 
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        fd = lock_file_at(AT_FDCWD, path, O_RDWR | O_CREAT | O_NOFOLLOW, LOCK_EX);
         if (fd < 0)
-                return log_error_errno(errno, "Cannot open lock %s: %m", path);
-        while (flock(fd, LOCK_EX) < 0)
-                if (errno != EINTR)
-                        return log_error_errno(errno, "Cannot lock %s: %m", path);
-        return TAKE_FD(fd);
+                return log_error_errno(fd, "Cannot lock %s: %m", path);
+        return fd;
 }
 
 int instance_read_cid(const char *cid_file, char **ret) {

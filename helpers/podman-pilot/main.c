@@ -265,7 +265,7 @@ static int run_oneshot(Pilot *p) {
         launching(p);
         r = launch_podman(&p->podman, args, 0, NULL);
         if (r < 0)
-                return log_error_errno(r, "Cannot run podman: %m"), PILOT_EXIT_FAILURE;
+                return (void) log_error_errno(r, "Cannot run podman: %m"), PILOT_EXIT_FAILURE;
         /* "systemctl stop" of the launch's scope signals every process in it
          * at once, conmon and podman's own --rm cleanup included: remove the
          * container ourselves then (only then: no extra podman call on the
@@ -547,7 +547,7 @@ static int run_resume(Pilot *p) {
 done:
         remove_if_asked(p, cid);
         if (r < 0)
-                return log_error_errno(r, "Cannot run podman: %m"), PILOT_EXIT_FAILURE;
+                return (void) log_error_errno(r, "Cannot run podman: %m"), PILOT_EXIT_FAILURE;
         return r;
 }
 
@@ -574,7 +574,7 @@ static int run_attach(Pilot *p) {
         r = launch_podman(&p->podman, args, 0, NULL);
         remove_if_asked(p, cid);
         if (r < 0)
-                return log_error_errno(r, "Cannot run podman: %m"), PILOT_EXIT_FAILURE;
+                return (void) log_error_errno(r, "Cannot run podman: %m"), PILOT_EXIT_FAILURE;
         return r;
 }
 
@@ -596,7 +596,7 @@ static int run_provisioned(Pilot *p) {
         r = launch_podman(&p->podman, args, 0, NULL);
         (void) unlink(p->cid_file);
         if (r < 0)
-                return log_error_errno(r, "Cannot run podman: %m"), PILOT_EXIT_FAILURE;
+                return (void) log_error_errno(r, "Cannot run podman: %m"), PILOT_EXIT_FAILURE;
         return r;
 }
 

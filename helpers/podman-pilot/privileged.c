@@ -296,13 +296,13 @@ int launch_client(const char *name, const PilotArgs *a) {
                 return PILOT_EXIT_FAILURE;
         }
         if (r < 0 || f.type != AGENT_HELLO)
-                return log_error_errno(r < 0 ? r : SYNTHETIC_ERRNO(EBADMSG),
-                                       "No greeting from the launch service: %m"), PILOT_EXIT_FAILURE;
+                return (void) log_error_errno(r < 0 ? r : SYNTHETIC_ERRNO(EBADMSG),
+                                              "No greeting from the launch service: %m"), PILOT_EXIT_FAILURE;
 
         window_size(&e.rows, &e.cols);
         r = agent_exec_encode(&e, &payload, &size);
         if (r < 0)
-                return log_error_errno(r, "The arguments for %s do not fit in one request: %m", name),
+                return (void) log_error_errno(r, "The arguments for %s do not fit in one request: %m", name),
                        PILOT_EXIT_FAILURE;
 
         /* From here on, signals for the app go to the service as frames. */

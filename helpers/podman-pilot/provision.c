@@ -89,7 +89,7 @@ static int provision_systemfiles(const char *root, const PilotArgs *a) {
          * systemfiles script must be trusted (as in the original). */
         r = spawn_wait((char *[]) { (char *) "sh", script, NULL }, NULL, SPAWN_CAPTURE_STDOUT, &out);
         if (r != 0) {
-                log_full_errno(a->ignore_sync_error ? LOG_WARNING : LOG_ERR, r < 0 ? r : EIO,
+                log_full_errno(a->ignore_sync_error ? LOG_WARNING : LOG_ERR, r < 0 ? r : SYNTHETIC_ERRNO(EIO),
                                "%s failed (exit status %d)", script, r);
                 return a->ignore_sync_error ? 0 : -EIO;
         }
@@ -146,7 +146,7 @@ static int extract_tar(const char *tar, const char *root) {
         _cleanup_close_ int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
         if (fd < 0)
-                return log_error_errno(negative_errno(), "Cannot open the container root %s: %m", root);
+                return log_error_errno(errno, "Cannot open the container root %s: %m", root);
         return archive_extract_file(tar, fd, NULL);
 }
 

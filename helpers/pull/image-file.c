@@ -18,7 +18,7 @@ int image_file_open(ImageFile *f, int dir_fd, const char *dir_path, const char *
         f->path = path_join(dir_path, name);
         f->fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644);
         if (f->fd < 0)
-                return log_error_errno(negative_errno(), "Failed to create %s: %m", f->path);
+                return log_error_errno(errno, "Failed to create %s: %m", f->path);
         if (hash) {
                 f->md = EVP_MD_CTX_new();
                 if (!f->md || EVP_DigestInit_ex(f->md, EVP_sha256(), NULL) != 1)
@@ -37,7 +37,7 @@ static int write_all_at(ImageFile *f, const uint8_t *p, size_t n, uint64_t off) 
                 if (k < 0) {
                         if (errno == EINTR)
                                 continue;
-                        return log_error_errno(negative_errno(), "Failed to write %s: %m", f->path);
+                        return log_error_errno(errno, "Failed to write %s: %m", f->path);
                 }
                 p += k;
                 n -= (size_t) k;
@@ -95,11 +95,11 @@ int image_file_write_at(ImageFile *f, uint64_t offset, const void *data, size_t 
 
 int image_file_finish(ImageFile *f, uint8_t ret_digest[SHA256_DIGEST_SIZE]) {
         if (ftruncate(f->fd, (off_t) f->size) < 0)
-                return log_error_errno(negative_errno(), "Failed to set the size of %s: %m", f->path);
+                return log_error_errno(errno, "Failed to set the size of %s: %m", f->path);
         if (fsync(f->fd) < 0)
-                return log_error_errno(negative_errno(), "Failed to write %s to disk: %m", f->path);
+                return log_error_errno(errno, "Failed to write %s to disk: %m", f->path);
         if (close(TAKE_FD(f->fd)) < 0)
-                return log_error_errno(negative_errno(), "Failed to close %s: %m", f->path);
+                return log_error_errno(errno, "Failed to close %s: %m", f->path);
         if (ret_digest && f->md && EVP_DigestFinal_ex(f->md, ret_digest, NULL) != 1)
                 return log_error_errno(SYNTHETIC_ERRNO(EIO), "Failed to compute SHA-256 of %s", f->path);
         return 0;

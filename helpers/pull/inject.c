@@ -245,7 +245,7 @@ int rootfs_make_flake_ready(const char *image, const char *label, const char *sc
          * the two descriptors. */
         sci_fd = open(sci, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (sci_fd < 0 || fstat(sci_fd, &st) < 0)
-                return log_error_errno(negative_errno(), "Cannot read %s (the host copy of sci): %m", sci);
+                return log_error_errno(errno, "Cannot read %s (the host copy of sci): %m", sci);
         if (!S_ISREG(st.st_mode))
                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s (the host copy of sci) is not a regular file", sci);
         image_fd = open(image, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);

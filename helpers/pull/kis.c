@@ -167,9 +167,6 @@ int kis_extract_fd(KisExtraction *x, int fd) {
                 return k;
 
         for (;;) {
-                _cleanup_free_ char *path = NULL;
-                KisPart part;
-
                 k = archive_reader_next(r, &e);
                 if (k == 0)
                         break;
@@ -180,8 +177,8 @@ int kis_extract_fd(KisExtraction *x, int fd) {
                 if (e->type != ARCHIVE_ENTRY_REGULAR)
                         continue;
 
-                path = xstrdup(e->path);
-                part = kis_classify(path);
+                _cleanup_free_ char *path = xstrdup(e->path);
+                KisPart part = kis_classify(path);
                 if (names[part])
                         return log_error_errno(SYNTHETIC_ERRNO(EBADMSG), "%s: not a KIS image: both '%s' and '%s' would be the %s",
                                                x->source, names[part], path, part == KIS_ROOTFS ? "rootfs (no known suffix)" :

@@ -6,16 +6,10 @@
 
 #include "macro.h"
 #include "progress.h"
+#include "time-util.h"
 
-#define USEC_PER_SEC 1000000ULL
 #define TTY_INTERVAL_USEC (USEC_PER_SEC / 10)
 #define PLAIN_INTERVAL_USEC (5 * USEC_PER_SEC)
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
-}
 
 static void format_bytes(char *buf, size_t n, double v) {
         static const char * const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
@@ -42,7 +36,7 @@ void progress_init(Progress *p, const char *label, bool quiet) {
                 .label = label,
                 .enabled = !quiet,
                 .tty = isatty(STDERR_FILENO) > 0,
-                .start_usec = now_usec(),
+                .start_usec = now(CLOCK_MONOTONIC),
         };
         p->last_usec = p->start_usec;
 }
@@ -85,7 +79,7 @@ static void draw(Progress *p, uint64_t t) {
          * width minus its last column (writing there leaves some terminals
          * about to wrap). What gives way when it is narrow: speed and ETA,
          * then the byte counts, then the bar shrinks below BAR_MIN. */
-        char info[3][128] = {};
+        char info[3][160] = {};        /* room for all of it: nothing is cut */
         size_t room = terminal_columns() - 1, label_len = strlen(p->label), fixed;
         unsigned width, k;
 
@@ -128,7 +122,7 @@ void progress_update(Progress *p, uint64_t now_bytes, uint64_t total_bytes) {
                 p->total_bytes = total_bytes;
         if (!p->enabled)
                 return;
-        t = now_usec();
+        t = now(CLOCK_MONOTONIC);
         if (t - p->last_usec < (p->tty ? TTY_INTERVAL_USEC : PLAIN_INTERVAL_USEC))
                 return;
         p->last_usec = t;
@@ -136,7 +130,7 @@ void progress_update(Progress *p, uint64_t now_bytes, uint64_t total_bytes) {
 }
 
 void progress_done(Progress *p, bool success) {
-        uint64_t t = now_usec();
+        uint64_t t = now(CLOCK_MONOTONIC);
 
         if (!p->enabled)
                 return;

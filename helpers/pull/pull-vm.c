@@ -119,7 +119,7 @@ static int pull_kis(const VmPullRequest *req, const PullOptions *o, Staging *s) 
         int fds[2], r;
 
         if (pipe2(fds, O_CLOEXEC) < 0)
-                return log_error_errno(negative_errno(), "Failed to create a pipe: %m");
+                return log_error_errno(errno, "Failed to create a pipe: %m");
         rfd = fds[0];
         t.writer.fd = fds[1];
         (void) fcntl(rfd, F_SETPIPE_SZ, PIPE_SIZE);

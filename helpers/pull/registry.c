@@ -60,7 +60,7 @@ int registry_open(Registry *reg, bool user) {
                 return log_error_errno(r, "Cannot create the image registry %s: %m", reg->dir);
         reg->images_fd = open(reg->images, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (reg->images_fd < 0)
-                return log_error_errno(negative_errno(), "Cannot open the image registry %s: %m", reg->images);
+                return log_error_errno(errno, "Cannot open the image registry %s: %m", reg->images);
         remove_stale_staging(reg);
         return 0;
 }
@@ -90,15 +90,15 @@ int staging_new(const Registry *reg, const char *image, Staging *ret) {
 
         *ret = STAGING_NULL;
         if (!mkdtemp(path))
-                return log_error_errno(negative_errno(), "Cannot write to the image registry %s: %m", reg->images);
+                return log_error_errno(errno, "Cannot write to the image registry %s: %m", reg->images);
         ret->path = TAKE_PTR(path);
         ret->name = path_basename(ret->path);
         ret->fd = open(ret->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         if (ret->fd < 0 || flock(ret->fd, LOCK_EX) < 0)
-                return log_error_errno(negative_errno(), "Cannot lock %s: %m", ret->path);
+                return log_error_errno(errno, "Cannot lock %s: %m", ret->path);
         /* mkdtemp() made it 0700; image dirs are readable by all users */
         if (fchmod(ret->fd, 0755) < 0)
-                return log_error_errno(negative_errno(), "Cannot set the mode of %s: %m", ret->path);
+                return log_error_errno(errno, "Cannot set the mode of %s: %m", ret->path);
         return 0;
 }
 
@@ -117,14 +117,14 @@ int staging_install(const Registry *reg, Staging *s, const char *image, bool for
                                        "Image directory '%s/%s' already exists (use --force to replace it)",
                                        reg->images, image);
         if (renameat2(reg->images_fd, s->name, reg->images_fd, image, exists ? RENAME_EXCHANGE : RENAME_NOREPLACE) < 0)
-                return log_error_errno(negative_errno(), "Cannot move %s to %s/%s: %m", s->path, reg->images, image);
+                return log_error_errno(errno, "Cannot move %s to %s/%s: %m", s->path, reg->images, image);
         if (!exists) {
                 /* Nothing left to clean up. */
                 s->path = mfree(s->path);
                 s->name = mfree(s->name);
         }
         if (fsync(reg->images_fd) < 0)
-                log_warning_errno(negative_errno(), "Failed to sync %s: %m", reg->images);
+                log_warning_errno(errno, "Failed to sync %s: %m", reg->images);
         return 0;
 }
 

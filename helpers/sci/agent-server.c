@@ -303,8 +303,10 @@ static int session_start(Server *s, Conn *c, uint32_t id, const AgentExec *e) {
         for (slot = 0; slot < SESSIONS_MAX; slot++)
                 if (!s->sessions[slot])
                         break;
-        if (slot >= SESSIONS_MAX)
-                return agent_send_error(c->fd, id, EAGAIN, "too many sessions"), -EAGAIN;
+        if (slot >= SESSIONS_MAX) {
+                (void) agent_send_error(c->fd, id, EAGAIN, "too many sessions");
+                return -EAGAIN;
+        }
 
         if (e->flags & AGENT_EXEC_TTY) {
                 master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);

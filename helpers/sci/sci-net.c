@@ -628,11 +628,13 @@ int sci_net_udhcpc_event(const char *event) {
                 return r < 0;
         }
 
-        if (parse_addr(ip, &a) < 0 || (subnet ? parse_netmask(subnet, &mask) : (mask = classful_mask(a), 0)) < 0) {
+        if (parse_addr(ip, &a) < 0 || (subnet && parse_netmask(subnet, &mask) < 0)) {
                 sci_log("%s: DHCP lease without a usable address (ip=%s subnet=%s)", dev, ip ?: "", subnet ?: "");
                 close(fd);
                 return 1;
         }
+        if (!subnet)
+                mask = classful_mask(a);
         if (router) {
                 /* The first of a blank-separated list. */
                 char first[INET_ADDRSTRLEN] = {};

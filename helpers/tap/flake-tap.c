@@ -184,7 +184,7 @@ static int write_ip_forward(bool on) {
         _cleanup_close_ int fd = open(IP_FORWARD, O_WRONLY | O_CLOEXEC);
 
         if (fd < 0 || write(fd, on ? "1\n" : "0\n", 2) != 2)
-                return log_error_errno(negative_errno(), "Failed to %s IPv4 forwarding (%s): %m",
+                return log_error_errno(errno, "Failed to %s IPv4 forwarding (%s): %m",
                                        on ? "enable" : "restore", IP_FORWARD);
         return 0;
 }

@@ -63,7 +63,7 @@ int tap_create(const char *name, uid_t owner) {
 
         fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
         if (fd < 0)
-                return log_error_errno(negative_errno(), "Failed to open /dev/net/tun: %m");
+                return log_error_errno(errno, "Failed to open /dev/net/tun: %m");
         strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
         if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
                 int r = negative_errno();
@@ -73,10 +73,10 @@ int tap_create(const char *name, uid_t owner) {
                 return log_error_errno(r, "Failed to create TAP device %s: %m", name);
         }
         if (owner != (uid_t) -1 && ioctl(fd, TUNSETOWNER, (unsigned long) owner) < 0)
-                return log_error_errno(negative_errno(), "Failed to give %s to uid %u: %m", name, (unsigned) owner);
+                return log_error_errno(errno, "Failed to give %s to uid %u: %m", name, (unsigned) owner);
         /* The device outlives this process; the unit's stop removes it. */
         if (ioctl(fd, TUNSETPERSIST, 1UL) < 0)
-                return log_error_errno(negative_errno(), "Failed to make %s persistent: %m", name);
+                return log_error_errno(errno, "Failed to make %s persistent: %m", name);
         return 0;
 }
 

@@ -99,7 +99,7 @@ int tap_state_remove(const char *tap) {
         _cleanup_free_ char *path = state_path(tap);
 
         if (unlink(path) < 0 && errno != ENOENT)
-                return log_error_errno(negative_errno(), "Failed to remove %s: %m", path);
+                return log_error_errno(errno, "Failed to remove %s: %m", path);
         return 0;
 }
 
@@ -119,15 +119,14 @@ int tap_state_read_all(TapState **ret, size_t *ret_n) {
 
                 list = xrealloc(list, (n + 1) * sizeof(*list));
                 r = tap_state_read(tap, &list[n]);
-                if (r == -ENOENT)       /* removed while we listed: not ours to keep */
-                        continue;
-                if (r < 0) {
+                if (r >= 0)
+                        n++;
+                else if (r != -ENOENT) {        /* ENOENT: removed while we listed, not ours to keep */
                         for (size_t i = 0; i < n; i++)
                                 tap_state_done(&list[i]);
                         free(list);
                         return r;
                 }
-                n++;
         }
         *ret = list;
         *ret_n = n;

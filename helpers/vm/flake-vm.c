@@ -43,6 +43,7 @@
 #include "network-config.h"
 #include "spawn.h"
 #include "strv.h"
+#include "time-util.h"
 #include "vm-bootargs.h"
 #include "vm-instance.h"
 #include "vm-overlay.h"
@@ -56,13 +57,6 @@
 #define EXIT_NO_NETWORK 6    /* the flake has a network but its TAP is missing */
 
 #define CLIENTS_MAX 64
-
-static uint64_t now_ms(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-}
 
 static unsigned agent_timeout_ms(void) {
         const char *e = getenv("FLAKE_VM_AGENT_TIMEOUT");
@@ -101,7 +95,7 @@ static int check_images(const VmInstance *i) {
 
         for (size_t k = 0; k < ELEMENTSOF(what); k += 2)
                 if (what[k + 1] && access(what[k + 1], R_OK) < 0)
-                        return log_error_errno(-errno, "%s: %s image %s: %m", i->name, what[k], what[k + 1]);
+                        return log_error_errno(errno, "%s: %s image %s: %m", i->name, what[k], what[k + 1]);
         return 0;
 }
 
@@ -235,10 +229,10 @@ static int build_vmm_argv(const VmInstance *i, const char *binary, char * const 
         b.boot_args = args;
         cmdline = vm_boot_args_build(&b);
         if (!cmdline)
-                return log_error_errno(SYNTHETIC_ERRNO(-EINVAL),
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
                                        "%s: an argument contains '\"' or a newline, which a kernel command line cannot carry",
                                        i->name);
-        if (i->vmm == VMM_QEMU && streq(accel, "tcg")) {
+        if (i->vmm == VMM_QEMU && streq_ptr(accel, "tcg")) {
                 /* Without it microvm boots hang at random under TCG. */
                 char *t = xasprintf("%s tsc_early_khz=2400000", cmdline);
                 free(cmdline);
@@ -272,9 +266,11 @@ static int build_vmm_argv(const VmInstance *i, const char *binary, char * const 
         return 0;
 }
 
-/* Like spawn_async(), but the VMM must not inherit our blocked signals
- * (SIGTERM is how it is stopped). stdin is /dev/null, stdout ours, stderr
- * err_fd (or ours if negative). */
+/* Like spawn_async() (which also clears the blocked signals, as here), but
+ * with the VMM's stderr on err_fd, the pipe the runner reads it from, which
+ * spawn.c has no flag for (ours if negative), and SIGPIPE back to its
+ * default. stdin is /dev/null unless keep_stdin (then the child also stays
+ * in our process group), stdout ours. */
 static int spawn_vmm(char **argv, bool keep_stdin, int err_fd, pid_t *ret) {
         pid_t pid = fork();
 
@@ -687,6 +683,7 @@ static int start_vmm(Runner *r, const char *binary, char * const *serial_argv, c
         if (k < 0)
                 /* -ENODEV only from setup_network(): flake-tap@ not started. */
                 return k == -ENODEV ? EXIT_NO_NETWORK : EXIT_CONFIG;
+        assert(argv);
 
         /* The VMM gets our stdout: the console, to the journal. */
         if (log_get_max_level() >= LOG_DEBUG) {
@@ -695,7 +692,7 @@ static int start_vmm(Runner *r, const char *binary, char * const *serial_argv, c
         }
         /* In serial mode the caller's terminal gets all of it. */
         if (!serial_argv && pipe2(fds, O_CLOEXEC) < 0) {
-                log_error_errno(-errno, "%s: cannot create a pipe: %m", i->name);
+                log_error_errno(errno, "%s: cannot create a pipe: %m", i->name);
                 return EXIT_FAILURE;
         }
         k = spawn_vmm(argv, serial_argv != NULL, fds[1], &r->vmm);
@@ -915,15 +912,15 @@ static int verb_run(const char *name, char * const *serial_argv) {
                 log_error_errno(k, "%s: cannot create the runtime directory: %m", name);
                 return EXIT_FAILURE;
         }
-        lock_fd = open(i->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (lock_fd < 0 || flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
+        lock_fd = lock_file_at(AT_FDCWD, i->lock_path, O_RDWR | O_CREAT | O_NOFOLLOW, LOCK_EX | LOCK_NB);
+        if (lock_fd < 0) {
                 log_error("%s: the VM is already running", name);
                 return EXIT_FAILURE;
         }
         /* Whatever a crashed runner left is stale now. */
         cleanup_instance(i);
         if (mkdir(i->runtime_dir, 0700) < 0) {
-                log_error_errno(-errno, "%s: cannot create %s: %m", name, i->runtime_dir);
+                log_error_errno(errno, "%s: cannot create %s: %m", name, i->runtime_dir);
                 return EXIT_FAILURE;
         }
 
@@ -1071,8 +1068,8 @@ static int verb_cleanup(const char *name) {
 
         if (vm_instance_load(name, &i) < 0)
                 return EXIT_CONFIG;
-        lock_fd = open(i->lock_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-        if (lock_fd >= 0 && flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
+        lock_fd = lock_file_at(AT_FDCWD, i->lock_path, O_RDWR | O_NOFOLLOW, LOCK_EX | LOCK_NB);
+        if (lock_fd == -EWOULDBLOCK) {
                 log_error("%s: the VM is still running", name);
                 return EXIT_FAILURE;
         }

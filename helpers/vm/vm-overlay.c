@@ -19,7 +19,7 @@ static int extract_tar(const VmInstance *i, const char *tar, int dest_fd) {
         int k;
 
         if (fd < 0)
-                return log_error_errno(negative_errno(), "%s: %m", source);
+                return log_error_errno(errno, "%s: %m", source);
         k = archive_reader_new(source, fd, 0, NULL, &r);
         if (k < 0)
                 return k;
@@ -34,14 +34,14 @@ static int copy_path(const VmInstance *i, const char *path, const char *upper) {
         int r;
 
         if (!path_exists(path))
-                return log_error_errno(SYNTHETIC_ERRNO(-ENOENT), "%s: include path %s does not exist", i->name, path);
+                return log_error_errno(SYNTHETIC_ERRNO(ENOENT), "%s: include path %s does not exist", i->name, path);
         r = mkdir_parents(dest, 0755);
         if (r < 0)
                 return log_error_errno(r, "%s: cannot create the parents of %s: %m", i->name, dest);
         r = spawn_wait((char *[]) { (char *) "cp", (char *) "-a", (char *) "-T", (char *) "--",
                                     (char *) path, dest, NULL }, NULL, SPAWN_NULL_STDIN, NULL);
         if (r != 0)
-                return log_error_errno(SYNTHETIC_ERRNO(r < 0 ? r : -EIO), "%s: include path %s: copying it failed",
+                return log_error_errno(r < 0 ? r : SYNTHETIC_ERRNO(EIO), "%s: include path %s: copying it failed",
                                        i->name, path);
         return 0;
 }
@@ -51,7 +51,7 @@ static int stage_includes(const VmInstance *i, const char *upper) {
         int r;
 
         if (upper_fd < 0)
-                return log_error_errno(negative_errno(), "%s: cannot open %s: %m", i->name, upper);
+                return log_error_errno(errno, "%s: cannot open %s: %m", i->name, upper);
         STRV_FOREACH(t, i->flake->include_tar) {
                 r = extract_tar(i, *t, upper_fd);
                 if (r < 0)
@@ -60,7 +60,7 @@ static int stage_includes(const VmInstance *i, const char *upper) {
         STRV_FOREACH(p, i->flake->include_path) {
                 /* The same path in the guest, parents included. */
                 if (!path_is_absolute(*p))
-                        return log_error_errno(SYNTHETIC_ERRNO(-EINVAL), "%s: include path %s is not absolute",
+                        return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s: include path %s is not absolute",
                                                i->name, *p);
                 r = copy_path(i, *p, upper);
                 if (r < 0)
@@ -78,7 +78,7 @@ int vm_overlay_prepare(const VmInstance *i) {
         if (!i->overlay_path)
                 return 0;
         if (i->flake->overlay_size < VM_OVERLAY_SIZE_MIN)
-                return log_error_errno(SYNTHETIC_ERRNO(-EINVAL), "%s: overlay size %s is too small (at least 1MiB)",
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s: overlay size %s is too small (at least 1MiB)",
                                        i->name, format_size(sizebuf, sizeof(sizebuf), i->flake->overlay_size));
         if (i->flake->resume && access(i->overlay_path, F_OK) == 0)
                 return 0;   /* a resume instance keeps its overlay */
@@ -115,7 +115,7 @@ int vm_overlay_prepare(const VmInstance *i) {
                 (void) rm_rf(staging);
         if (r != 0) {
                 (void) unlink(i->overlay_path);
-                return log_error_errno(SYNTHETIC_ERRNO(r < 0 ? r : -EIO),
+                return log_error_errno(r < 0 ? r : SYNTHETIC_ERRNO(EIO),
                                        "%s: creating the overlay %s failed (mke2fs %s)", i->name, i->overlay_path,
                                        r == -ENOENT ? "is not installed" : "failed");
         }

@@ -11,7 +11,9 @@ check "meson install --destdir" meson install -C "$FLAKE_BUILD_ROOT" --destdir "
 for f in usr/bin/flake-ctl etc/flakes.yml etc/flakes/storage.conf etc/flakes/container-flake.yaml \
          etc/flakes/firecracker-flake.yaml usr/share/bash-completion/completions/flake-ctl \
          usr/share/zsh/vendor-completions/_flake-ctl usr/share/fish/vendor_completions.d/flake-ctl.fish \
-         usr/share/man/man8/flake-ctl.8 usr/share/man/man5/flakes.yaml.5 usr/share/man/man7/flake-pilot.7; do
+         usr/share/man/man8/flake-ctl.8 usr/share/man/man5/flakes.yaml.5 usr/share/man/man7/flake-pilot.7 \
+         usr/share/man/man8/flake-ctl-podman-register.8 usr/share/man/man8/flake-ctl-firecracker-register.8 \
+         usr/share/man/man8/flake-ctl-init.8 usr/share/man/man8/flake-ctl-list.8; do
         check "installed: /$f" test -s "$DEST/$f"
 done
 # The launch service of runas-root flakes for members of group flake.

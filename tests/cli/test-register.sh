@@ -4,6 +4,14 @@
 . "$(dirname "$0")/common.sh"
 
 check "--version" "$CTL" --version
+# Every command takes --version (and -V), as the original's did.
+for cmd in "init" "list" "verify" "podman" "podman register" "podman remove" "podman show" "podman pull" \
+           "podman load" "podman stop" "firecracker" "firecracker register" "firecracker remove" \
+           "firecracker show" "firecracker pull" "firecracker network"; do
+        assert_eq "'$cmd --version'" "$("$CTL" --version)" "$("$CTL" $cmd --version 2>&1)"
+done
+assert_eq "'podman register -V' among other options" "$("$CTL" --version)" \
+        "$("$CTL" podman register --container x -V 2>&1)"
 out=$("$CTL" --help); assert_contains "--help lists commands" "$out" "podman [--user] COMMAND"
 out=$("$CTL" help podman); assert_contains "help podman lists register" "$out" "register"
 
@@ -40,6 +48,25 @@ assert_contains "yaml: resume" "$yaml" "resume: true"
 assert_contains "yaml: include tar" "$yaml" "  tar:
   - /etc/os-release"
 
+# Several values after one option, as the original's (clap) took them: the
+# same registration as the repeated options above.
+check "register with several values per option" "$CTL" podman register --container delta --app /usr/bin/joe2 \
+        --base basesys --layer l1 l2 --include-tar /etc/os-release --include-path /etc/hosts \
+        --resume --opt '\--net host' '\-ti'
+assert_eq "several values: the same yaml as repeated options" \
+        "$(sed 's|/usr/bin/joe$|APP|' "$FLAKES/joe.yaml")" "$(sed 's|/usr/bin/joe2$|APP|' "$FLAKES/joe2.yaml")"
+check "remove it" "$CTL" podman remove --app /usr/bin/joe2
+check "register with two include tars after one option" "$CTL" podman register --container c --app /usr/bin/two \
+        --include-tar /etc/os-release /etc/hostname --force
+assert_contains "yaml: both tars, in order" "$(cat "$FLAKES/two.yaml")" "  tar:
+  - /etc/os-release
+  - /etc/hostname"
+check "remove it" "$CTL" podman remove --app /usr/bin/two
+out=$("$CTL" podman register --container c --app /usr/bin/bad --layer l1 $'l\x01' 2>&1); rc=$?
+assert_eq "a bad second value is a usage error" 2 "$rc"
+assert_contains "... naming the option" "$out" "--layer"
+check "... nothing registered" test ! -e "$FLAKES/bad.yaml"
+
 # Image references as podman takes them; podman options as --opt values.
 check "register a registry:port/path:tag image" "$CTL" podman register --container 127.0.0.1:5000/ns/img:1.0-rc_1 \
         --app /usr/bin/refs --base registry.example.com/base@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef \
@@ -68,6 +95,12 @@ assert_contains "vm yaml: sci_resume=1 appended" "$yaml" '"sci_resume=1"'
 assert_contains "vm yaml: ip=dhcp kept" "$yaml" '"ip=dhcp"'
 assert_contains "vm yaml: overlay size" "$yaml" "overlay_size: 20g"
 echo initrd > "$ROOT/var/lib/firecracker/images/leap/initrd"
+check "VM register with two include paths after one option" "$CTL" firecracker register --vm leap \
+        --app /usr/bin/leap2 --overlay-size 20g --include-path /etc/hosts /etc/hostname
+assert_contains "vm yaml: both paths, in order" "$(cat "$FLAKES/leap2.yaml")" "  path:
+  - /etc/hosts
+  - /etc/hostname"
+check "remove it" "$CTL" firecracker remove --app /usr/bin/leap2
 check "register --no-net --force-vsock" "$CTL" firecracker register --vm leap --app /usr/bin/leapsh --no-net --force-vsock --run-as root
 yaml=$(cat "$FLAKES/leapsh.yaml")
 assert_not_contains "vm yaml: --no-net drops ip=" "$yaml" "ip=dhcp"

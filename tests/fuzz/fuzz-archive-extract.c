@@ -8,7 +8,8 @@
  *    second name (no hard link reached it);
  *  - every regular file under root has as many names inside root as its
  *    link count (no hard link to anything outside);
- *  - root is still a directory. */
+ *  - root is still a directory.
+ * Verdict: accepted when the whole archive was extracted. */
 #include <fcntl.h>
 #include <ftw.h>
 #include <stddef.h>
@@ -19,9 +20,12 @@
 
 #include "archive-extract.h"
 #include "fileio.h"
+#include "fuzz-verdict.h"
 #include "log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+FuzzVerdict fuzz_verdict;
 
 #define VICTIM "victim text\n"
 
@@ -107,7 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
         if (archive_reader_new("fuzz", mfd, 0, &limits, &r) < 0)
                 abort();
-        (void) archive_extract(r, root_fd);
+        fuzz_verdict = archive_extract(r, root_fd) >= 0 ? FUZZ_ACCEPTED : FUZZ_REJECTED;
 
         check_confined(base);
         (void) rm_rf(base);

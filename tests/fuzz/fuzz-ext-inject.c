@@ -5,18 +5,21 @@
  * child; here the editor is called directly, so that the fuzzer sees its
  * coverage. Whatever the input: no crash, leak or undefined behaviour, and
  * the result is 0 or a negative errno. The input is the image (in a memfd);
- * sci is a small memfd. */
+ * sci is a small memfd. Verdict: accepted when sci went in (0). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "fuzz-verdict.h"
 #include "inject.h"
 #include "log.h"
 #include "macro.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+FuzzVerdict fuzz_verdict;
 
 static int memfd_with(const char *name, const void *data, size_t size) {
         int fd = memfd_create(name, MFD_CLOEXEC);
@@ -41,5 +44,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         r = rootfs_edit(image, scifd, "fuzz", false);
         if (r > 0)
                 abort();
+        fuzz_verdict = r == 0 ? FUZZ_ACCEPTED : FUZZ_REJECTED;
         return 0;
 }

@@ -2,14 +2,18 @@
 /* libFuzzer target for the flake loader: YAML parsing (aliases, nesting,
  * odd scalars), schema checks and the dump round trip. Whatever the input,
  * no crash, no leak, no undefined behaviour, and a document that loaded
- * dumps to text that loads again. */
+ * dumps to text that loads again. Verdict: accepted when the document is a
+ * valid flake. */
 #include <stddef.h>
 #include <stdint.h>
 
 #include "flake.h"
+#include "fuzz-verdict.h"
 #include "log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+FuzzVerdict fuzz_verdict;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         _cleanup_free_ char *error = NULL, *text = NULL;
@@ -18,6 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         FlakeDiagnostics diag = {};
 
         log_set_max_level(LOG_EMERG);
+        fuzz_verdict = FUZZ_REJECTED;
         if (yaml_document_load_string("fuzz.yaml", (const char *) data, size, &doc, &error) < 0)
                 return 0;
 
@@ -27,7 +32,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 yaml_document_free(again);
         }
 
-        (void) flake_from_document(doc, "fuzz", "fuzz.yaml", &f, &diag);   /* takes doc */
+        if (flake_from_document(doc, "fuzz", "fuzz.yaml", &f, &diag) >= 0) {   /* takes doc */
+                if (!f)
+                        abort();        /* success hands out a flake */
+                fuzz_verdict = FUZZ_ACCEPTED;
+        }
         flake_free(f);
         flake_diagnostics_done(&diag);
         return 0;

@@ -46,12 +46,22 @@ out=$("$(app shx)" -c 'echo $FOO')
 assert_eq "unset %VAR becomes \$VAR" '$FLAKE_TEST_VAR' "$out"
 out=$("$(app shx)" -- -c 'echo "$0 $1"' @x %y)
 assert_eq "'--' passes @ and % arguments to the app" "@x %y" "$out"
-out=$(timeout 5 "$(app shx)" -c 'sleep 2; echo late' | { read -r l; echo "$l"; })
-assert_eq "output is streamed" late "$out"
-# unbuffered: the first line arrives while the app still runs
-start=$(date +%s)
-first=$( "$(app shx)" -c 'echo early; sleep 3' | head -n1 )
-assert_eq "first line before the app ends" early "$first"
+# Streaming: each line stamped (ms) as it reaches us. The app prints a
+# line, sleeps 3 s, prints another: streamed, the two arrive about 3 s
+# apart and the first one about 3 s before the app ends; fully buffered,
+# both arrive together at the end (a container's start-up time is in
+# neither difference).
+ms() { echo $(($(date +%s%N) / 1000000)); }
+stamp_lines() { local l; while IFS= read -r l; do echo "$(ms) $l"; done; }
+"$(app shx)" -c 'echo early; sleep 3; echo late' | stamp_lines > "$T/stream"
+end=$(ms)
+t_early=$(awk '$2 == "early" { print $1 }' "$T/stream")
+t_late=$(awk '$2 == "late" { print $1 }' "$T/stream")
+assert_eq "streamed run prints both lines" "early late" "$(cut -d' ' -f2 "$T/stream" | xargs)"
+check "output is streamed (lines $((${t_late:-0} - ${t_early:-0})) ms apart, printed 3000 ms apart)" \
+        test "$((${t_late:-0} - ${t_early:-0}))" -ge 2000
+check "first line before the app ends ($((end - ${t_early:-$end})) ms before)" \
+        test "$((end - ${t_early:-$end}))" -ge 2000
 assert_eq "one-shot leaves no container" 0 "$(n_containers)"
 assert_eq "one-shot leaves no cid file" "" "$(ls "$IDS/0" | grep '\.cid$')"
 

@@ -64,6 +64,113 @@ static void test_roundtrip_bytewise(void **state) {
         assert_int_equal(seen, 4);
 }
 
+/* The bytes flake-agent-protocol(7) specifies, written out by hand from the
+ * page (12-byte header: "FA", version 1, type, u32 session, u32 length;
+ * big-endian; then the payload), compared with what each sender writes. A
+ * change of field order, width or byte order fails here even when the two
+ * sides still agree with each other. */
+static void assert_wire(int (*send)(int fd), const uint8_t *want, size_t want_size) {
+        uint8_t buf[256];
+        ssize_t n;
+        int p[2];
+
+        assert_int_equal(pipe(p), 0);
+        assert_int_equal(send(p[1]), 0);
+        close(p[1]);
+        n = read(p[0], buf, sizeof(buf));
+        close(p[0]);
+        assert_int_equal(n, (ssize_t) want_size);
+        assert_memory_equal(buf, want, want_size);
+}
+
+static int send_hello(int fd) { return agent_send_hello(fd); }
+static int send_stdout(int fd) { return agent_write_frame(fd, AGENT_STDOUT, 7, "hello", 5); }
+static int send_stdin_empty(int fd) { return agent_write_frame(fd, AGENT_STDIN, 0x01020304, NULL, 0); }
+static int send_eof(int fd) { return agent_send_eof(fd, 7, AGENT_STREAM_STDERR); }
+static int send_winch(int fd) { return agent_send_winch(fd, 7, 24, 300); }
+static int send_signal(int fd) { return agent_send_signal(fd, 7, 15); }
+static int send_exit_status(int fd) { return agent_send_exit(fd, 7, AGENT_EXIT_STATUS, 42); }
+static int send_exit_signal(int fd) { return agent_send_exit(fd, 0x100, AGENT_EXIT_SIGNAL, 9); }
+static int send_error(int fd) { return agent_send_error(fd, 7, ENOENT, "no"); }
+
+static void test_golden_wire_bytes(void **state) {
+        /* HELLO, session 0: u16 lowest, u16 highest version (1, 1). */
+        static const uint8_t hello[] = { 'F', 'A', 1, 1, 0, 0, 0, 0, 0, 0, 0, 4, 0, 1, 0, 1 };
+        /* STDOUT, session 7, 5 bytes. */
+        static const uint8_t out[] = { 'F', 'A', 1, 4, 0, 0, 0, 7, 0, 0, 0, 5, 'h', 'e', 'l', 'l', 'o' };
+        /* STDIN, a session id with four distinct bytes, no payload. */
+        static const uint8_t in[] = { 'F', 'A', 1, 3, 1, 2, 3, 4, 0, 0, 0, 0 };
+        /* EOF: u8 stream (2: stderr). */
+        static const uint8_t eof[] = { 'F', 'A', 1, 6, 0, 0, 0, 7, 0, 0, 0, 1, 2 };
+        /* WINCH: u16 rows 24, u16 columns 300 (0x012c). */
+        static const uint8_t winch[] = { 'F', 'A', 1, 7, 0, 0, 0, 7, 0, 0, 0, 4, 0, 24, 0x01, 0x2c };
+        /* SIGNAL: u32 15. */
+        static const uint8_t sig[] = { 'F', 'A', 1, 8, 0, 0, 0, 7, 0, 0, 0, 4, 0, 0, 0, 15 };
+        /* EXIT: u8 kind (0: exited), u32 value 42. */
+        static const uint8_t exit_status[] = { 'F', 'A', 1, 9, 0, 0, 0, 7, 0, 0, 0, 5, 0, 0, 0, 0, 42 };
+        /* EXIT: kind 1 (signal), 9; session 256. */
+        static const uint8_t exit_signal[] = { 'F', 'A', 1, 9, 0, 0, 1, 0, 0, 0, 0, 5, 1, 0, 0, 0, 9 };
+        /* ERROR: u32 errno (ENOENT, 2), the message without a NUL. */
+        static const uint8_t error[] = { 'F', 'A', 1, 10, 0, 0, 0, 7, 0, 0, 0, 6, 0, 0, 0, 2, 'n', 'o' };
+
+        assert_wire(send_hello, hello, sizeof(hello));
+        assert_wire(send_stdout, out, sizeof(out));
+        assert_wire(send_stdin_empty, in, sizeof(in));
+        assert_wire(send_eof, eof, sizeof(eof));
+        assert_wire(send_winch, winch, sizeof(winch));
+        assert_wire(send_signal, sig, sizeof(sig));
+        assert_wire(send_exit_status, exit_status, sizeof(exit_status));
+        assert_wire(send_exit_signal, exit_signal, sizeof(exit_signal));
+        assert_wire(send_error, error, sizeof(error));
+}
+
+/* EXEC's payload: u8 flags, u16 rows, u16 columns, u16 argc, u16 envc, then
+ * the NUL-terminated strings, argv first; and the decoder reads the same
+ * bytes back. */
+static void test_golden_exec(void **state) {
+        static const uint8_t want[] = {
+                0x01, 0, 24, 0, 80, 0, 2, 0, 1,
+                'l', 's', 0, '-', 'l', 0, 'A', '=', '1', 0,
+        };
+        char *argv[] = { (char *) "ls", (char *) "-l", NULL };
+        char *envp[] = { (char *) "A=1", NULL };
+        AgentExec e = { .flags = AGENT_EXEC_TTY, .rows = 24, .cols = 80, .argv = argv, .envp = envp }, back = {};
+        uint8_t *buf = NULL;
+        size_t size;
+
+        assert_int_equal(agent_exec_encode(&e, &buf, &size), 0);
+        assert_int_equal(size, sizeof(want));
+        assert_memory_equal(buf, want, sizeof(want));
+        free(buf);
+
+        AgentFrame f = { .type = AGENT_EXEC, .session = 1, .length = sizeof(want), .payload = (uint8_t *) want };
+        assert_int_equal(agent_exec_parse(&f, &back), 0);
+        assert_int_equal(back.flags, AGENT_EXEC_TTY);
+        assert_int_equal(back.rows, 24);
+        assert_int_equal(back.cols, 80);
+        assert_string_equal(back.argv[0], "ls");
+        assert_string_equal(back.argv[1], "-l");
+        assert_null(back.argv[2]);
+        assert_string_equal(back.envp[0], "A=1");
+        assert_null(back.envp[1]);
+        agent_exec_done(&back);
+}
+
+/* A header as the page writes it decodes to its fields. */
+static void test_golden_header_decode(void **state) {
+        static AgentDecoder d;
+        static const uint8_t frame[] = { 'F', 'A', 1, 5, 0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 2, 'h', 'i' };
+        AgentFrame f;
+
+        agent_decoder_init(&d);
+        assert_int_equal(agent_decoder_feed(&d, frame, sizeof(frame)), sizeof(frame));
+        assert_int_equal(agent_decoder_next(&d, &f), 1);
+        assert_int_equal(f.type, AGENT_STDERR);
+        assert_int_equal(f.session, 0xdeadbeef);
+        assert_int_equal(f.length, 2);
+        assert_memory_equal(f.payload, "hi", 2);
+}
+
 static void test_bad_headers(void **state) {
         static AgentDecoder d;
         uint8_t h[AGENT_HEADER_SIZE];
@@ -163,6 +270,7 @@ static void test_exec_roundtrip(void **state) {
 
 static void test_exec_too_big(void **state) {
         char *big = malloc(AGENT_PAYLOAD_MAX);
+        assert_non_null(big);
         char *argv[] = { big, NULL };
         AgentExec e = { .argv = argv };
         uint8_t *buf;
@@ -202,6 +310,9 @@ static void test_small_parsers(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_roundtrip_bytewise),
+                cmocka_unit_test(test_golden_wire_bytes),
+                cmocka_unit_test(test_golden_exec),
+                cmocka_unit_test(test_golden_header_decode),
                 cmocka_unit_test(test_bad_headers),
                 cmocka_unit_test(test_max_payload),
                 cmocka_unit_test(test_exec_roundtrip),

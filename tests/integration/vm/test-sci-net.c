@@ -11,6 +11,20 @@
 #include "sci-net.h"
 #include "sci-util.h"
 
+/* Allocation failure on demand (linked with -Wl,--wrap=realloc): sci is
+ * the guest's PID 1 and must not crash on out-of-memory. */
+void *__real_realloc(void *p, size_t n);
+void *__wrap_realloc(void *p, size_t n);
+static int realloc_fail_after = -1;
+
+void *__wrap_realloc(void *p, size_t n) {
+        if (realloc_fail_after == 0)
+                return NULL;
+        if (realloc_fail_after > 0)
+                realloc_fail_after--;
+        return __real_realloc(p, n);
+}
+
 static const char *addr(struct in_addr a) {
         static char buf[4][INET_ADDRSTRLEN];
         static int n;
@@ -184,6 +198,24 @@ static void test_routes(void **state) {
         assert_int_equal(sci_net_add_route(&c, "10.0.0.0/8:"), -E2BIG);
 }
 
+/* Out of memory in the middle of the word list: NULL, with every word
+ * freed once (a double free aborts glibc and ASan alike). */
+static void test_shell_split_out_of_memory(void **state) {
+        char **l;
+
+        for (int k = 0; k < 3; k++) {
+                realloc_fail_after = k;
+                l = sci_shell_split("one 'two three' four");
+                realloc_fail_after = -1;
+                assert_null(l);
+        }
+        l = sci_shell_split("one 'two three' four");
+        assert_non_null(l);
+        assert_string_equal(l[1], "two three");
+        assert_null(l[3]);
+        sci_strv_free(l);
+}
+
 static void collect(const char *key, const char *value, void *userdata) {
         sci_net_cmdline_cb(key, value, userdata);
 }
@@ -215,6 +247,7 @@ int main(void) {
                 cmocka_unit_test(test_nameservers),
                 cmocka_unit_test(test_routes),
                 cmocka_unit_test(test_cmdline),
+                cmocka_unit_test(test_shell_split_out_of_memory),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
