@@ -102,6 +102,14 @@ say "9. Run it: a QEMU microvm boots, sci runs the app, its exit status and sepa
 # pins the accelerator instead and says so.
 export FLAKE_QEMU_ACCEL=${FLAKE_QEMU_ACCEL:-tcg}
 echo "   accelerator: FLAKE_QEMU_ACCEL=$FLAKE_QEMU_ACCEL (unset: KVM when it can run the guest, else TCG with one warning)"
+# The VMM never runs as root: a root flake's VM runs as the system user
+# flake-vm, which an installation makes (sysusers.d). This build is not
+# installed, so the demo names another unprivileged user, as the tests do.
+if [ "$(id -u)" = 0 ] && ! getent passwd flake-vm >/dev/null; then
+        export FLAKE_VM_USER=nobody
+        chmod 0755 "$D"
+        echo "   VMM user: nobody (an installation runs root's VMs as its system user flake-vm; FLAKE_VM_USER)"
+fi
 cmd='echo "in the VM: kernel $(uname -r), root $(grep " / " /proc/mounts | cut -d" " -f3)"; cat /etc/flake-test-image; echo to-stderr >&2; exit 4'
 echo "  \$ vmbox -c '$cmd' >out 2>err"
 start=$(date +%s.%N)

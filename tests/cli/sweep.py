@@ -386,6 +386,17 @@ def yaml_value(rng):
     return json.dumps(v)    # a double-quoted YAML scalar
 
 
+def last_format(argv):
+    """The --format value that counts: the last one given."""
+    fmt = None
+    for i, a in enumerate(argv):
+        if a == '--format' and i + 1 < len(argv):
+            fmt = argv[i + 1]
+        elif isinstance(a, str) and a.startswith('--format='):
+            fmt = a[len('--format='):]
+    return fmt
+
+
 def pilot_case(root, rng, n):
     engine = rng.randrange(len(PILOT_DOCS))
     doc = PILOT_DOCS[engine].replace('{v}', yaml_value(rng))
@@ -435,7 +446,7 @@ def fuzz(root, seconds, seed):
                 argv.append(rng.choice(HOSTILE + FRIENDLY))
             else:
                 argv.append(rng.choice(['--help', '--version', '--bogus', '-x', '--format']))
-        json_out = '--format' in argv and 'json' in argv and not {'--help', '--version'} & set(argv)
+        json_out = last_format(argv) == 'json' and not {'--help', '--version'} & set(argv)
         # verify reports every problem it finds, one per line, by design.
         one_line = verb != ('verify',)
         cases += 1
