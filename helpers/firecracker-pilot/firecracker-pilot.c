@@ -18,6 +18,7 @@
 #include "launch-pull.h"
 #include "log.h"
 #include "names.h"
+#include "scope.h"
 #include "strv.h"
 #include "vm-control.h"
 #include "vm-instance.h"
@@ -141,6 +142,24 @@ static int connect_agent(const VmInstance *i) {
         return fd;
 }
 
+/* Every launch runs in a transient scope, as podman-pilot's do: the
+ * session (and, in %serial mode, the VMM, which the runner starts in the
+ * foreground) is accounted to the launch and shows in systemctl status. A
+ * VM started through flake-vm@ lives in that unit instead; without a bus
+ * there is no scope, and the launch goes on. */
+static void enter_scope(const VmInstance *i, const char *app) {
+        _cleanup_free_ char *unit = NULL;
+        int r;
+
+        r = flake_scope_enter(app, i->name, "firecracker", 0, i->user ? FLAKE_SCOPE_USER : 0, &unit);
+        if (r == FLAKE_SCOPE_NO_BUS)
+                log_debug("No service manager bus, launching %s without a scope", i->name);
+        else if (r < 0)
+                log_full_errno(LOG_NOTICE, r, "Cannot create a scope for %s, launching without: %m", i->name);
+        else
+                log_debug("Launching %s in %s", i->name, unit);
+}
+
 int main(int argc, char *argv[]) {
         _cleanup_(vm_instance_freep) VmInstance *i = NULL;
         _cleanup_free_ char *app = NULL;
@@ -170,6 +189,7 @@ int main(int argc, char *argv[]) {
                 log_error("%s: includes need an overlay (overlay_size)", i->name);
                 return PILOT_EXIT_CONFIG;
         }
+        enter_scope(i, app);
 
         if (args.serial) {
                 /* Images whose init only speaks the original protocol: the

@@ -345,6 +345,10 @@ check_vm() {
         /usr/bin/vmr -c 'sleep 60' 2>/tmp/vmr.lost &
         session=$!
         sleep 2   # (the session's sleep runs in the guest: nothing to wait for here)
+        # The launch has its transient scope, as podman-pilot's do.
+        eq "the launch runs in its transient scope flake-vmr-$session.scope" active \
+                "$(prop "flake-vmr-$session.scope" ActiveState)"
+        contains "... with the pilot in it" "$(cat /proc/$session/cgroup 2>&1)" "/flake.slice/flake-vmr-$session.scope"
         check "systemctl stop $u" systemctl stop $u
         wait $session; rc=$?
         eq "... a session in it ends with 122 (the VM went away)" 122 "$rc"
