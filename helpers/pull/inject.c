@@ -198,6 +198,12 @@ int rootfs_edit(int image_fd, int sci_fd, const char *label, bool not_ext_is_war
                                        "%s: not an ext2/ext3/ext4 filesystem image (%s): cannot add sci and mount points",
                                        label, error_message(e));
         }
+        /* What e2fsck checks before it reads the bitmaps: libext2fs's
+         * bitmap reader trusts the group descriptors (a crafted image
+         * overflowed its buffer under the fuzzer). */
+        e = ext2fs_check_desc(fs);
+        if (e)
+                return log_error_errno(SYNTHETIC_ERRNO(EBADMSG), "%s: damaged ext2/ext3/ext4 image: %s", label, error_message(e));
         e = ext2fs_read_bitmaps(fs);
         if (e)
                 return log_error_errno(SYNTHETIC_ERRNO(EIO), "%s: cannot read the allocation bitmaps: %s", label, error_message(e));
