@@ -16,6 +16,7 @@
 #include "agent-client.h"
 #include "agent-protocol.h"
 #include "macro.h"
+#include "spawn.h"
 
 #define SESSION_ID 1
 
@@ -194,12 +195,7 @@ int agent_client_run(int fd, char * const *argv, char * const *envp, AgentClient
         if (r < 0)
                 return r;
 
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGINT);
-        sigaddset(&mask, SIGTERM);
-        sigaddset(&mask, SIGHUP);
-        sigaddset(&mask, SIGQUIT);
-        sigaddset(&mask, SIGWINCH);
+        sigset_forwarded(&mask);
         if (sigprocmask(SIG_BLOCK, &mask, &old) < 0)
                 return -errno;
         sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);

@@ -8,20 +8,21 @@
 #include "macro.h"
 #include "strv.h"
 
-int read_full_file(const char *path, char **ret, size_t *ret_size) {
-        _cleanup_close_ int fd = -EBADF;
+/* Reads fd to its end into a NUL-terminated buffer of at most max_size
+ * bytes; one byte more is read to notice a larger file (-EFBIG). hint, the
+ * expected size, sizes the first allocation. */
+static int read_fd_all(int fd, size_t hint, size_t max_size, char **ret, size_t *ret_size) {
         _cleanup_free_ char *buf = NULL;
-        size_t size = 0, alloc = 0;
+        size_t size = 0, alloc = (hint == 0 ? 8190 : hint < max_size ? hint : max_size) + 2;
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return negative_errno();
-
+        buf = xmalloc(alloc);
         for (;;) {
                 ssize_t n;
 
-                if (alloc - size < 4096) {
-                        alloc = alloc ? alloc * 2 : 8192;
+                if (size > max_size)
+                        return -EFBIG;
+                if (alloc - size < 2) {
+                        alloc = alloc <= max_size / 2 ? alloc * 2 : max_size + 2;
                         buf = xrealloc(buf, alloc);
                 }
                 n = read(fd, buf + size, alloc - size - 1);
@@ -34,8 +35,6 @@ int read_full_file(const char *path, char **ret, size_t *ret_size) {
                         break;
                 size += (size_t) n;
         }
-        if (!buf)
-                buf = xmalloc(1);
         buf[size] = 0;
         if (ret_size)
                 *ret_size = size;
@@ -43,10 +42,17 @@ int read_full_file(const char *path, char **ret, size_t *ret_size) {
         return 0;
 }
 
+int read_full_file(const char *path, char **ret, size_t *ret_size) {
+        _cleanup_close_ int fd = -EBADF;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return negative_errno();
+        return read_fd_all(fd, 0, SIZE_MAX / 2, ret, ret_size);
+}
+
 int read_regular_file(const char *path, size_t max_size, char **ret, size_t *ret_size) {
         _cleanup_close_ int fd = -EBADF;
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 0, alloc;
         struct stat st;
 
         /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
@@ -63,35 +69,9 @@ int read_regular_file(const char *path, size_t max_size, char **ret, size_t *ret
                 return -EBADFD;
         if ((uintmax_t) st.st_size > max_size)
                 return -EFBIG;
-
-        /* st_size is a hint (the file may grow while we read, and /proc
-         * files say 0): read at most one byte past the cap to notice. */
-        alloc = ((size_t) st.st_size < max_size ? (size_t) st.st_size : max_size) + 2;
-        buf = xmalloc(alloc);
-        for (;;) {
-                ssize_t n;
-
-                if (size > max_size)
-                        return -EFBIG;
-                if (alloc - size < 2) {
-                        alloc = alloc < max_size / 2 ? alloc * 2 : max_size + 2;
-                        buf = xrealloc(buf, alloc);
-                }
-                n = read(fd, buf + size, alloc - size - 1);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (n == 0)
-                        break;
-                size += (size_t) n;
-        }
-        buf[size] = 0;
-        if (ret_size)
-                *ret_size = size;
-        *ret = TAKE_PTR(buf);
-        return 0;
+        /* st_size is a hint: the file may grow while we read, and /proc
+         * files say 0. */
+        return read_fd_all(fd, (size_t) st.st_size, max_size, ret, ret_size);
 }
 
 static int write_all(int fd, const char *data, size_t size) {

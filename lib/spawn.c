@@ -159,3 +159,12 @@ bool find_executable(const char *name, char **ret_path) {
         }
         return false;
 }
+
+void sigset_forwarded(sigset_t *ret) {
+        sigemptyset(ret);
+        sigaddset(ret, SIGHUP);
+        sigaddset(ret, SIGINT);
+        sigaddset(ret, SIGQUIT);
+        sigaddset(ret, SIGTERM);
+        sigaddset(ret, SIGWINCH);
+}

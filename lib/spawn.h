@@ -3,6 +3,7 @@
 
 /* Running other programs: always an argv, never a shell. */
 
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -33,3 +34,8 @@ int spawn_wait_pid(pid_t pid);
 
 /* Is name an executable in PATH (or an executable path)? */
 bool find_executable(const char *name, char **ret_path);
+
+/* The signals a pilot passes on to its app (as signals, or as the agent
+ * protocol's SIGNAL and WINDOW frames): SIGHUP, SIGINT, SIGQUIT, SIGTERM and
+ * SIGWINCH. */
+void sigset_forwarded(sigset_t *ret);

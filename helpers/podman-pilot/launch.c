@@ -112,12 +112,7 @@ int launch_podman(const PodmanContext *p, char * const *args, SpawnFlags flags, 
         int pending = 0, tries = 0, status, r;
         pid_t pid;
 
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGHUP);
-        sigaddset(&mask, SIGINT);
-        sigaddset(&mask, SIGQUIT);
-        sigaddset(&mask, SIGTERM);
-        sigaddset(&mask, SIGWINCH);
+        sigset_forwarded(&mask);
         sigaddset(&mask, SIGCHLD);
         (void) sigprocmask(SIG_BLOCK, &mask, &old);
 

@@ -758,12 +758,7 @@ static int serve_main(void) {
          * (launch_podman() then takes and forwards them) and after it has
          * ended: a caller's SIGTERM during the preparation ends the app as
          * it starts, and none can kill us before the exit status is sent. */
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGHUP);
-        sigaddset(&mask, SIGINT);
-        sigaddset(&mask, SIGQUIT);
-        sigaddset(&mask, SIGTERM);
-        sigaddset(&mask, SIGWINCH);
+        sigset_forwarded(&mask);
         (void) sigprocmask(SIG_BLOCK, &mask, NULL);
 
         r = launch_server_accept(&req);

@@ -306,12 +306,7 @@ int launch_client(const char *name, const PilotArgs *a) {
                        PILOT_EXIT_FAILURE;
 
         /* From here on, signals for the app go to the service as frames. */
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGHUP);
-        sigaddset(&mask, SIGINT);
-        sigaddset(&mask, SIGQUIT);
-        sigaddset(&mask, SIGTERM);
-        sigaddset(&mask, SIGWINCH);
+        sigset_forwarded(&mask);
         (void) sigprocmask(SIG_BLOCK, &mask, &old);
         sfd = signalfd(-1, &mask, SFD_CLOEXEC);
         if (sfd < 0) {
