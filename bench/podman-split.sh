@@ -25,7 +25,7 @@ trap cleanup EXIT
 upper="$tmp/upper"
 mkdir -p "$upper/etc/containers" "$upper/opt/bench" "$upper/etc/systemd/system/multi-user.target.wants" \
          "$tmp/work" "$merged" "$tmp/storage"
-cat >"$upper/etc/containers/containers.conf" <<EOC
+cp "$here/containers.conf" "$upper/etc/containers/containers.conf"
 [containers]
 default_sysctls = []
 default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]

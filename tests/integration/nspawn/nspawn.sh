@@ -89,26 +89,12 @@ echo "PREFIX=$prefix" >"$upper/opt/flake-test/env"
 cp "$here"/flakes/*.yaml "$upper/usr/share/flakes/"
 cp "$here/flake-test.service" "$upper/etc/systemd/system/"
 
-# Podman inside the container (test-environment.md, "Podman with cgroups in
-# nspawn"): podman's own default cgroup handling (the systemd manager, cgroups
-# enabled: what users have), with the two things this host forces: runc
-# (crun cannot raise RLIMIT_MEMLOCK without CAP_SYS_RESOURCE, which these
-# machines withhold) and pids_limit = 0 (there are no cgroup-v2 controllers
-# here, so any limit fails). No sysctls and limits the host allows, no
-# network (netavark has no plugins here). The flake image store is a bind
-# mount (see the boot below): overlayfs cannot stack on the container's root
-# overlay.
+# Podman inside the container: its default cgroup handling, with what this
+# host forces (containers.conf says which and why). The flake image store is
+# a bind mount (see the boot below): overlayfs cannot stack on the
+# container's root overlay.
 mkdir -p "$upper/etc/containers" "$tmp/storage"
-cat >"$upper/etc/containers/containers.conf" <<EOC
-[containers]
-default_sysctls = []
-default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]
-pids_limit = 0
-netns = "none"
-[engine]
-runtime = "runc"
-events_logger = "file"
-EOC
+cp "$here/containers.conf" "$upper/etc/containers/containers.conf"
 
 # A registry to pull from: docker-registry with a config of our own (the
 # packaged service wants basic auth: masked), plain HTTP on loopback.
