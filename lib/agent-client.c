@@ -7,10 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent-client.h"
@@ -82,41 +84,85 @@ int agent_connect_vsock_uds(const char *uds_path, unsigned port, int timeout_ms)
         return TAKE_FD(fd);
 }
 
-int agent_client_handshake(int fd, int timeout_ms) {
-        static AgentDecoder d;
-        AgentFrame f;
-        uint16_t lo, hi;
-        int r;
-
-        agent_decoder_init(&d);
+/* Reads one frame into d, one byte at a time, so that nothing after it is
+ * taken from fd. */
+static int read_frame(int fd, AgentDecoder *d, int timeout_ms, AgentFrame *ret) {
+        agent_decoder_init(d);
         for (;;) {
                 struct pollfd p = { .fd = fd, .events = POLLIN };
                 uint8_t c;
                 ssize_t k;
+                int r;
 
                 r = poll(&p, 1, timeout_ms);
                 if (r < 0)
                         return -errno;
                 if (r == 0)
                         return -ETIMEDOUT;
-                /* One byte at a time, so nothing after HELLO is taken. */
                 k = read(fd, &c, 1);
                 if (k < 0)
                         return -errno;
                 if (k == 0)
                         return -ECONNRESET;
-                agent_decoder_feed(&d, &c, 1);
-                r = agent_decoder_next(&d, &f);
+                agent_decoder_feed(d, &c, 1);
+                r = agent_decoder_next(d, ret);
                 if (r < 0)
                         return r == -EPROTONOSUPPORT ? r : -EPROTO;
                 if (r > 0)
-                        break;
+                        return 0;
         }
-        if (agent_parse_hello(&f, &lo, &hi) < 0)
+}
+
+static int answer_hello(int fd, const AgentFrame *f) {
+        uint16_t lo, hi;
+
+        if (agent_parse_hello(f, &lo, &hi) < 0)
                 return -EPROTO;
         if (lo > AGENT_PROTOCOL_VERSION || hi < AGENT_PROTOCOL_VERSION)
                 return -EPROTONOSUPPORT;
         return agent_send_hello(fd);
+}
+
+int agent_client_handshake(int fd, int timeout_ms) {
+        static AgentDecoder d;
+        AgentFrame f;
+        int r;
+
+        r = read_frame(fd, &d, timeout_ms, &f);
+        if (r < 0)
+                return r;
+        return answer_hello(fd, &f);
+}
+
+int agent_client_wake(int fd, int timeout_ms) {
+        static AgentDecoder d;
+        uint8_t seed[AGENT_WAKE_SEED_MIN];
+        struct timespec ts;
+        AgentFrame f;
+        int r;
+
+        if (getrandom(seed, sizeof(seed), 0) != (ssize_t) sizeof(seed))
+                return -errno;
+        /* The clock last: the guest sets it on arrival, a few ms later. */
+        if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
+                return -errno;
+        r = agent_send_wake(fd, (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec, seed, sizeof(seed));
+        if (r < 0)
+                return r;
+        /* A restored agent that notices the new connection greets it
+         * first: answered like any HELLO. */
+        for (;;) {
+                r = read_frame(fd, &d, timeout_ms, &f);
+                if (r < 0)
+                        return r;
+                if (f.type == AGENT_WAKE && f.session == 0 && f.length == 0)
+                        return 0;
+                if (f.type != AGENT_HELLO)
+                        return -EPROTO;
+                r = answer_hello(fd, &f);
+                if (r < 0)
+                        return r;
+        }
 }
 
 static int write_all(int fd, const uint8_t *p, size_t n) {

@@ -21,6 +21,13 @@ int agent_connect_vsock_uds(const char *uds_path, unsigned port, int timeout_ms)
  * did, -ECONNRESET if the peer closed. */
 int agent_client_handshake(int fd, int timeout_ms);
 
+/* After a restore from a snapshot, before any session: sends WAKE (the
+ * host's wall clock and a fresh seed, flake-agent-protocol(7)) and waits up
+ * to timeout_ms per frame for the agent's answer, answering HELLOs on the
+ * way. -ETIMEDOUT, -ECONNRESET, or -EPROTO for anything else (an agent that
+ * does not know WAKE drops the frame and greets again). */
+int agent_client_wake(int fd, int timeout_ms);
+
 typedef enum AgentClientFailure {
         AGENT_CLIENT_OK,
         AGENT_CLIENT_EXEC_FAILED,     /* ERROR from the agent: *ret_status is its errno */

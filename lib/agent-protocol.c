@@ -20,6 +20,11 @@ static void put_u32(uint8_t *p, uint32_t v) {
         p[3] = v;
 }
 
+static void put_u64(uint8_t *p, uint64_t v) {
+        put_u32(p, (uint32_t) (v >> 32));
+        put_u32(p + 4, (uint32_t) v);
+}
+
 static uint16_t get_u16(const uint8_t *p) {
         return (uint16_t) (p[0] << 8 | p[1]);
 }
@@ -191,6 +196,16 @@ int agent_send_error(int fd, uint32_t session, int error, const char *message) {
         return agent_write_frame(fd, AGENT_ERROR, session, p, 4 + l);
 }
 
+int agent_send_wake(int fd, uint64_t realtime_ns, const void *seed, size_t seed_size) {
+        uint8_t p[8 + AGENT_WAKE_SEED_MAX];
+
+        if (seed_size < AGENT_WAKE_SEED_MIN || seed_size > AGENT_WAKE_SEED_MAX)
+                return -EINVAL;
+        put_u64(p, realtime_ns);
+        memcpy(p + 8, seed, seed_size);
+        return agent_write_frame(fd, AGENT_WAKE, 0, p, 8 + seed_size);
+}
+
 int agent_parse_hello(const AgentFrame *f, uint16_t *ret_min, uint16_t *ret_max) {
         if (f->type != AGENT_HELLO || f->length != 4)
                 return -EBADMSG;
@@ -252,6 +267,17 @@ int agent_parse_error(const AgentFrame *f, int *ret_error, char *msg, size_t msg
         for (size_t i = 0; i < l; i++)
                 if ((unsigned char) msg[i] < ' ' || msg[i] == 0x7f)
                         msg[i] = '?';
+        return 0;
+}
+
+int agent_parse_wake(const AgentFrame *f, uint64_t *ret_realtime_ns, const uint8_t **ret_seed,
+                     size_t *ret_seed_size) {
+        if (f->type != AGENT_WAKE || f->session != 0 || f->length < 8 + AGENT_WAKE_SEED_MIN ||
+            f->length > 8 + AGENT_WAKE_SEED_MAX)
+                return -EBADMSG;
+        *ret_realtime_ns = (uint64_t) get_u32(f->payload) << 32 | get_u32(f->payload + 4);
+        *ret_seed = f->payload + 8;
+        *ret_seed_size = f->length - 8;
         return 0;
 }
 
@@ -399,6 +425,7 @@ const char *agent_frame_type_to_string(uint8_t type) {
                 [AGENT_SIGNAL] = "SIGNAL",
                 [AGENT_EXIT] = "EXIT",
                 [AGENT_ERROR] = "ERROR",
+                [AGENT_WAKE] = "WAKE",
         };
 
         if (type >= sizeof(names) / sizeof(names[0]) || !names[type])

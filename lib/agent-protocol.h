@@ -42,6 +42,7 @@ typedef enum AgentFrameType {
         AGENT_SIGNAL = 8,   /* u32 signal number (Linux numbering) */
         AGENT_EXIT   = 9,   /* u8 kind (AgentExitKind), u32 value */
         AGENT_ERROR  = 10,  /* u32 errno, message (no NUL) */
+        AGENT_WAKE   = 11,  /* host: u64 wall clock (ns), seed; agent: empty */
         _AGENT_FRAME_TYPE_MAX,
 } AgentFrameType;
 
@@ -57,6 +58,14 @@ typedef enum AgentExitKind {
 } AgentExitKind;
 
 #define AGENT_EXEC_TTY 0x01
+
+/* WAKE (host to agent, session 0): sent after a VM was restored from a
+ * snapshot, before any session: u64 CLOCK_REALTIME in nanoseconds, then
+ * the seed, AGENT_WAKE_SEED_MIN..AGENT_WAKE_SEED_MAX bytes, which the agent
+ * mixes into the guest kernel's random pool (credited) before it reseeds
+ * it. The agent answers with an empty WAKE. */
+#define AGENT_WAKE_SEED_MIN 32U
+#define AGENT_WAKE_SEED_MAX 256U
 
 typedef struct AgentFrame {
         uint8_t type;
@@ -96,6 +105,7 @@ int agent_send_winch(int fd, uint32_t session, uint16_t rows, uint16_t cols);
 int agent_send_signal(int fd, uint32_t session, uint32_t signo);
 int agent_send_exit(int fd, uint32_t session, AgentExitKind kind, uint32_t value);
 int agent_send_error(int fd, uint32_t session, int error, const char *message);
+int agent_send_wake(int fd, uint64_t realtime_ns, const void *seed, size_t seed_size);
 
 /* Payload parsers: strict about lengths; -EBADMSG on anything malformed. */
 int agent_parse_hello(const AgentFrame *f, uint16_t *ret_min, uint16_t *ret_max);
@@ -104,6 +114,9 @@ int agent_parse_u32(const AgentFrame *f, uint32_t *ret);
 int agent_parse_winch(const AgentFrame *f, uint16_t *ret_rows, uint16_t *ret_cols);
 int agent_parse_exit(const AgentFrame *f, AgentExitKind *ret_kind, uint32_t *ret_value);
 int agent_parse_error(const AgentFrame *f, int *ret_error, char *msg, size_t msg_size);
+/* The host's WAKE; *ret_seed points into the frame. */
+int agent_parse_wake(const AgentFrame *f, uint64_t *ret_realtime_ns, const uint8_t **ret_seed,
+                     size_t *ret_seed_size);
 
 /* EXEC payload:
  *   u8 flags (AGENT_EXEC_TTY), u16 rows, u16 columns, u16 argc, u16 envc,

@@ -93,6 +93,9 @@ static const KeySpec vm_keys[] = {
         { "vm.runtime.runas",                            KEY_STRING,  false, F(runas), USER_NAME },
         { "vm.runtime.resume",                           KEY_BOOL,    false, F(resume) },
         { "vm.runtime.force_vsock",                      KEY_BOOL,    false, F(force_vsock) },
+        /* One-shot calls restore a snapshot (flake-vm@.service(8)); on
+         * unless false. */
+        { "vm.runtime.snapshot",                         KEY_BOOL,    false, F(snapshot) },
         /* Network settings are interpreted by lib/network-config.c. */
         { "vm.runtime.network",                          KEY_OPAQUE,  false, NOT_STORED },
         /* firecracker | qemu: interpreted by lib/vm-instance.c. */
@@ -365,6 +368,7 @@ int flake_from_document(YamlDocument *doc, const char *name, const char *path,
         }
 
         check_unknown_keys(&c, doc->root, NULL);
+        f->snapshot = true;
         for (size_t t = 0; t < 2; t++)
                 check_keys(&c, f, c.specs[t], c.n_specs[t]);
 

@@ -47,6 +47,7 @@ typedef struct Flake {
 
         /* vm */
         bool force_vsock;
+        bool snapshot;              /* vm.runtime.snapshot, default true */
         char **boot_args;
         uint64_t overlay_size;      /* 0: none */
         char *rootfs_image_path;

@@ -194,5 +194,15 @@ char **vm_qemu_argv(const VmSpec *s, const char *qemu_binary) {
                 strv_extend(&a, "-device");
                 strv_extend(&a, "virtserialport,chardev=agent,name=org.flakes.agent.0");
         }
+        if (s->qmp_socket) {
+                /* For flake-vm's snapshot (stop, migrate to a file, cont).
+                 * The stream leaves out the run state (paused when it was
+                 * saved), so that a restore (-incoming) starts running. */
+                _cleanup_free_ char *p = qemu_escape(s->qmp_socket);
+                strv_extend(&a, "-qmp");
+                strv_consume(&a, xasprintf("unix:%s,server=on,wait=off", p));
+                strv_extend(&a, "-global");
+                strv_extend(&a, "migration.store-global-state=off");
+        }
         return a;
 }

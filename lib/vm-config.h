@@ -38,6 +38,7 @@ typedef struct VmSpec {
         const char *vsock_uds;        /* Firecracker */
         const char *serial_socket;    /* QEMU: the agent's virtio-serial port */
         const char *qemu_accel;       /* QEMU: "-accel" value, e.g. "kvm" or "tcg" */
+        const char *qmp_socket;       /* QEMU: a monitor socket (QMP); may be NULL */
 } VmSpec;
 
 #define VM_GUEST_CID 3

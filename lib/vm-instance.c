@@ -29,6 +29,8 @@ VmInstance *vm_instance_free(VmInstance *i) {
         free(i->vsock_socket);
         free(i->config_path);
         free(i->overlay_path);
+        free(i->qmp_socket);
+        free(i->snapshot_dir);
         free(i);
         return NULL;
 }
@@ -133,9 +135,10 @@ int vm_instance_load(const char *name, VmInstance **ret) {
         i->serial_socket = path_join(i->runtime_dir, "serial.sock");
         i->vsock_socket = path_join(i->runtime_dir, "vsock.sock");
         i->config_path = path_join(i->runtime_dir, "config.json");
+        i->qmp_socket = path_join(i->runtime_dir, "qmp.sock");
+        _cleanup_free_ char *registry = flake_vm_registry_dir(i->user);
+        i->snapshot_dir = xasprintf("%s/snapshots/%s", registry, i->app);
         if (i->flake->overlay_size > 0) {
-                _cleanup_free_ char *registry = flake_vm_registry_dir(i->user);
-
                 if (i->flake->resume)
                         i->overlay_path = xasprintf("%s/storage/%s.ext2", registry, name);
                 else

@@ -14,10 +14,13 @@
  *       vsock.sock                Firecracker: the hybrid vsock socket
  *       config.json               Firecracker: its configuration
  *       overlay.ext2              one-shot overlay (discarded)
+ *       qmp.sock                  QEMU: its monitor, for taking a snapshot
  *   RUNTIME/vm/INSTANCE.lock      held by the runner while it runs
  *   RUNTIME/vm/INSTANCE.log       console, when no systemd runs the VM
  *
  * Resume instances keep their overlay in FIRECRACKER_DIR/storage/.
+ * One-shot instances of an app share its snapshot (vm-snapshot.h) in
+ * FIRECRACKER_DIR/snapshots/APP/.
  *
  * A user's flake (found in the user's flakes dir, flake-lookup.h) keeps all
  * of it in the user's directories: RUNTIME is the user's private state dir
@@ -49,6 +52,8 @@ typedef struct VmInstance {
         char *vsock_socket;
         char *config_path;
         char *overlay_path;        /* NULL without overlay_size */
+        char *qmp_socket;
+        char *snapshot_dir;        /* the app's, shared by its instances */
 } VmInstance;
 
 VmInstance *vm_instance_free(VmInstance *i);

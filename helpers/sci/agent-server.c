@@ -28,6 +28,7 @@
 #include "agent-protocol.h"
 #include "agent-server.h"
 #include "sci-util.h"
+#include "sci-wake.h"
 
 #define SESSIONS_MAX 64
 #define CONNS_MAX 64
@@ -401,6 +402,9 @@ static int conn_handle_frame(Server *s, Conn *c, const AgentFrame *f) {
                 if (r < 0 || a > AGENT_PROTOCOL_VERSION || b < AGENT_PROTOCOL_VERSION)
                         return -EPROTONOSUPPORT;
                 return 0;
+
+        case AGENT_WAKE:
+                return sci_wake(c->fd, f);
 
         case AGENT_EXEC: {
                 AgentExec e = {};

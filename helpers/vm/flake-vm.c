@@ -47,6 +47,7 @@
 #include "vm-bootargs.h"
 #include "vm-instance.h"
 #include "vm-overlay.h"
+#include "vm-snapshot.h"
 #include "yaml-tree.h"
 
 /* Exit statuses (flake-vm@.service(8)). */
@@ -203,6 +204,8 @@ static int build_vmm_argv(const VmInstance *i, const char *binary, char * const 
                 .vsock_uds = i->vsock_socket,
                 .serial_socket = serial_argv ? NULL : i->serial_socket,
                 .qemu_accel = accel,
+                /* The monitor saves the snapshot (vm-snapshot.h). */
+                .qmp_socket = !serial_argv && vm_snapshot_wanted(i) ? i->qmp_socket : NULL,
         };
         struct winsize ws;
         int r;
@@ -266,12 +269,12 @@ static int build_vmm_argv(const VmInstance *i, const char *binary, char * const 
         return 0;
 }
 
-/* Like spawn_async() (which also clears the blocked signals, as here), but
- * with the VMM's stderr on err_fd, the pipe the runner reads it from, which
- * spawn.c has no flag for (ours if negative), and SIGPIPE back to its
- * default. stdin is /dev/null unless keep_stdin (then the child also stays
- * in our process group), stdout ours. */
-static int spawn_vmm(char **argv, bool keep_stdin, int err_fd, pid_t *ret) {
+/* Not spawn_async(): the VMM's stderr goes to err_fd, the pipe the runner
+ * reads it from (ours if negative), pass_fd (if >= 0) stays open for it
+ * (QEMU's -incoming fd:N), SIGPIPE goes back to its default, and stdin is
+ * /dev/null in a process group of its own unless keep_stdin (serial mode:
+ * the caller's terminal). spawn.c has no flags for these. */
+static int spawn_vmm(char **argv, bool keep_stdin, int err_fd, int pass_fd, pid_t *ret) {
         pid_t pid = fork();
 
         if (pid < 0)
@@ -284,6 +287,8 @@ static int spawn_vmm(char **argv, bool keep_stdin, int err_fd, pid_t *ret) {
                 (void) sigprocmask(SIG_SETMASK, &none, NULL);
                 (void) signal(SIGPIPE, SIG_DFL);
                 if (err_fd >= 0 && dup2(err_fd, STDERR_FILENO) < 0)
+                        _exit(127);
+                if (pass_fd >= 0 && fcntl(pass_fd, F_SETFD, 0) < 0)
                         _exit(127);
                 if (!keep_stdin) {
                         if (fd < 0 || dup2(fd, STDIN_FILENO) < 0)
@@ -670,20 +675,34 @@ static int safe_close_fd(int fd) {
         return -EBADF;
 }
 
-/* Builds the VMM's command line (for accel, under QEMU) and starts it with
- * its stderr through us. EXIT_SUCCESS, or our exit status (logged). */
-static int start_vmm(Runner *r, const char *binary, char * const *serial_argv, const char *accel) {
-        const VmInstance *i = r->inst;
-        _cleanup_strv_free_ char **argv = NULL;
-        _cleanup_free_ char *pid = NULL;
-        int fds[2] = { -EBADF, -EBADF };
-        int k;
+/* For the log, and for the caller: the pilot that started the VM shows the
+ * warning file on its stderr. */
+static void warn_caller(const VmInstance *i, const char *w) {
+        _cleanup_free_ char *path = path_join(i->runtime_dir, VM_WARNING_FILE);
 
-        k = build_vmm_argv(i, binary, serial_argv, accel, &argv);
+        log_warning("%s", w);
+        (void) write_file_atomic(path, w, strlen(w), 0644);
+}
+
+/* The VMM's command line for accel (under QEMU): EXIT_SUCCESS, or our exit
+ * status (logged). */
+static int vmm_argv(const VmInstance *i, const char *binary, char * const *serial_argv, const char *accel,
+                    char ***ret) {
+        int k = build_vmm_argv(i, binary, serial_argv, accel, ret);
+
         if (k < 0)
                 /* -ENODEV only from setup_network(): flake-tap@ not started. */
                 return k == -ENODEV ? EXIT_NO_NETWORK : EXIT_CONFIG;
-        assert(argv);
+        return EXIT_SUCCESS;
+}
+
+/* Starts the VMM with its stderr through us; pass_fd is left open for it.
+ * EXIT_SUCCESS, or our exit status (logged). */
+static int start_vmm(Runner *r, char **argv, bool serial, const char *accel, int pass_fd) {
+        const VmInstance *i = r->inst;
+        _cleanup_free_ char *pid = NULL;
+        int fds[2] = { -EBADF, -EBADF };
+        int k;
 
         /* The VMM gets our stdout: the console, to the journal. */
         if (log_get_max_level() >= LOG_DEBUG) {
@@ -691,15 +710,15 @@ static int start_vmm(Runner *r, const char *binary, char * const *serial_argv, c
                 log_debug("%s: %s", i->name, j);
         }
         /* In serial mode the caller's terminal gets all of it. */
-        if (!serial_argv && pipe2(fds, O_CLOEXEC) < 0) {
+        if (!serial && pipe2(fds, O_CLOEXEC) < 0) {
                 log_error_errno(errno, "%s: cannot create a pipe: %m", i->name);
                 return EXIT_FAILURE;
         }
-        k = spawn_vmm(argv, serial_argv != NULL, fds[1], &r->vmm);
+        k = spawn_vmm(argv, serial, fds[1], pass_fd, &r->vmm);
         (void) safe_close_fd(fds[1]);
         if (k < 0) {
                 (void) safe_close_fd(fds[0]);
-                log_error_errno(k, "%s: cannot start %s: %m", i->name, binary);
+                log_error_errno(k, "%s: cannot start %s: %m", i->name, argv[0]);
                 return EXIT_VMM_FAILED;
         }
         if (fds[0] >= 0)
@@ -710,10 +729,111 @@ static int start_vmm(Runner *r, const char *binary, char * const *serial_argv, c
         pid = xasprintf("%d\n", (int) r->vmm);
         (void) write_file_atomic(i->pid_path, pid, strlen(pid), 0644);
         if (i->vmm == VMM_QEMU)
-                log_info("%s: started qemu, accelerator %s (pid %d)", i->name, accel, (int) r->vmm);
+                log_info("%s: started qemu, accelerator %s%s (pid %d)", i->name, accel,
+                         pass_fd >= 0 ? ", from the snapshot" : "", (int) r->vmm);
         else
                 log_info("%s: started %s (pid %d)", i->name, vmm_kind_to_string(i->vmm), (int) r->vmm);
         return EXIT_SUCCESS;
+}
+
+/* Builds the command line and starts the VMM: a cold boot. */
+static int boot_vmm(Runner *r, const char *binary, char * const *serial_argv, const char *accel) {
+        _cleanup_strv_free_ char **argv = NULL;
+        int ret = vmm_argv(r->inst, binary, serial_argv, accel, &argv);
+
+        if (ret != EXIT_SUCCESS)
+                return ret;
+        return start_vmm(r, argv, serial_argv != NULL, accel, -EBADF);
+}
+
+/* Forgets a VMM that is gone (or was stopped) before booting another. */
+static void runner_reset(Runner *r) {
+        r->serial_fd = safe_close_fd(r->serial_fd);
+        runner_drain_vmm_err(r);
+        r->vmm_err_fd = safe_close_fd(r->vmm_err_fd);
+        agent_decoder_init(&r->serial_dec);
+}
+
+/* The restored guest: its agent takes the host's clock and a fresh seed
+ * (flake-agent-protocol(7), WAKE) before anything else. */
+static int wake_restored(Runner *r) {
+        int k = connect_unix_retry(r->inst->serial_socket, r, now_ms() + agent_timeout_ms());
+
+        if (k < 0)
+                return k;
+        r->serial_fd = k;
+        k = agent_client_wake(r->serial_fd, 10000);
+        return k < 0 ? vmm_exit_or(r, k) : 0;
+}
+
+/* Restores the app's snapshot into this instance: true once the guest
+ * agent is awake in it. Otherwise nothing of it runs and the call boots
+ * cold; a snapshot that failed is discarded, with one warning. */
+static bool snapshot_restore(Runner *r, char **argv, const char *accel, const char *key) {
+        const VmInstance *i = r->inst;
+        _cleanup_close_ int dir = -EBADF, lock = -EBADF, mem = -EBADF;
+        _cleanup_strv_free_ char **a = NULL;
+        _cleanup_free_ char *why = NULL;
+        int k;
+
+        /* None yet, or one being written: a cold boot. */
+        if (vm_snapshot_open(i, LOCK_SH | LOCK_NB, &dir, &lock) < 0)
+                return false;
+        k = vm_snapshot_find(dir, key, &mem);
+        if (k == 0)
+                return false;
+        if (k < 0)
+                why = xstrdup("its files are not the VMM user's alone");
+        else if (i->overlay_path && vm_snapshot_overlay_restore(dir, i->overlay_path) < 0)
+                why = xstrdup("its overlay cannot be copied");
+        else {
+                a = strv_copy(argv);
+                strv_extend(&a, "-incoming");
+                strv_consume(&a, xasprintf("fd:%d", mem));
+                if (start_vmm(r, a, false, accel, mem) != EXIT_SUCCESS)
+                        why = xstrdup("the VMM did not start");
+                else {
+                        k = wake_restored(r);
+                        if (k == -ECHILD) {
+                                _cleanup_free_ char *st = vmm_status_string(r->vmm_status),
+                                                    *err = vmm_err_lines(r, 2);
+                                why = xasprintf("qemu %s%s%s", st, err ? ": " : "", strempty(err));
+                        } else if (k < 0)
+                                why = xasprintf("the guest agent did not wake: %s", strerror(-k));
+                }
+        }
+        if (i->overlay_path)
+                vm_snapshot_overlay_done(i->overlay_path, !why);
+        if (!why) {
+                log_info("%s: restored from the snapshot", i->name);
+                return true;
+        }
+        _cleanup_free_ char *w = xasprintf("%s: the snapshot in %s cannot be restored (%s): discarded, booting cold",
+                                           i->name, i->snapshot_dir, why);
+        warn_caller(i, w);
+        stop_vmm(r);
+        runner_reset(r);
+        vm_snapshot_discard(dir);
+        return false;
+}
+
+/* After a cold boot, before any session: saves the VM for the next calls,
+ * unless another call is saving it (concurrent first calls make one) or
+ * has saved it meanwhile. The agent must take WAKE: a restore needs it. */
+static void snapshot_save(Runner *r, const char *key) {
+        const VmInstance *i = r->inst;
+        _cleanup_close_ int dir = -EBADF, lock = -EBADF, mem = -EBADF;
+        int k;
+
+        if (vm_snapshot_open(i, LOCK_EX | LOCK_NB, &dir, &lock) < 0 || vm_snapshot_find(dir, key, &mem) > 0)
+                return;
+        k = agent_client_wake(r->serial_fd, 5000);
+        if (k < 0) {
+                log_full_errno(LOG_NOTICE, k, "%s: the guest agent does not take WAKE (an sci older than snapshots?), no snapshot: %m",
+                                 i->name);
+                return;
+        }
+        (void) vm_snapshot_save_qemu(i, dir, key);
 }
 
 /* What the VMM writes and opens read-write goes to its user: the runtime
@@ -877,8 +997,9 @@ static int verb_run(const char *name, char * const *serial_argv) {
         _cleanup_close_ int lock_fd = -EBADF;
         Runner r = { .serial_fd = -1, .listen_fd = -1, .signal_fd = -1, .vmm_err_fd = -EBADF };
         _cleanup_(vm_user_done) VmUser user = {};
+        _cleanup_free_ char *key = NULL;
         const char *accel = NULL;
-        bool accel_pinned = false, privileged = geteuid() == 0;
+        bool accel_pinned = false, privileged = geteuid() == 0, snapshot;
         sigset_t mask;
         int k, ret = EXIT_SUCCESS;
 
@@ -941,6 +1062,8 @@ static int verb_run(const char *name, char * const *serial_argv) {
                 ret = EXIT_CONFIG;
                 goto out;
         }
+        snapshot = !serial_argv && vm_snapshot_wanted(i) &&
+                   vm_snapshot_dir_prepare(i, privileged ? user.uid : geteuid(), privileged ? user.gid : getegid()) >= 0;
         if (privileged) {
                 int status = EXIT_FAILURE;
 
@@ -962,7 +1085,17 @@ static int verb_run(const char *name, char * const *serial_argv) {
                 ret = EXIT_CONFIG;
                 goto out;
         }
-        ret = start_vmm(&r, binary, serial_argv, accel);
+        if (snapshot) {
+                _cleanup_strv_free_ char **argv = NULL;
+
+                ret = vmm_argv(i, binary, NULL, accel, &argv);
+                if (ret != EXIT_SUCCESS)
+                        goto out;
+                key = vm_snapshot_key(i, argv);
+                if (snapshot_restore(&r, argv, accel, key))
+                        goto ready;
+        }
+        ret = boot_vmm(&r, binary, serial_argv, accel);
         if (ret != EXIT_SUCCESS)
                 goto out;
 
@@ -983,18 +1116,22 @@ static int verb_run(const char *name, char * const *serial_argv) {
                  * (-accel kvm -accel tcg) only covers a KVM that fails to
                  * initialize, and a TCG boot needs tsc_early_khz=. Boot
                  * again under TCG, and say so once: it is much slower. */
-                _cleanup_free_ char *st = vmm_status_string(r.vmm_status), *why = vmm_err_lines(&r, 2), *w = NULL,
-                                    *wpath = path_join(i->runtime_dir, VM_WARNING_FILE);
+                _cleanup_free_ char *st = vmm_status_string(r.vmm_status), *why = vmm_err_lines(&r, 2), *w = NULL;
 
                 w = xasprintf("%s: KVM cannot run the guest (qemu %s%s%s), falling back to TCG (software emulation, "
                               "much slower; FLAKE_QEMU_ACCEL or vm.runtime.qemu_accel pin an accelerator)",
                               name, st, why ? ": " : "", strempty(why));
-                log_warning("%s", w);
-                (void) write_file_atomic(wpath, w, strlen(w), 0644);
-                r.serial_fd = safe_close_fd(r.serial_fd);
-                r.vmm_err_fd = safe_close_fd(r.vmm_err_fd);
+                warn_caller(i, w);
+                runner_reset(&r);
                 accel = "tcg";
-                ret = start_vmm(&r, binary, NULL, accel);
+                ret = boot_vmm(&r, binary, NULL, accel);
+                if (snapshot) {
+                        /* Saved under TCG, for what the next call boots. */
+                        _cleanup_strv_free_ char **argv = NULL;
+                        free(key);
+                        key = vmm_argv(i, binary, NULL, accel, &argv) == EXIT_SUCCESS ? vm_snapshot_key(i, argv) : NULL;
+                        snapshot = key != NULL;
+                }
                 if (ret != EXIT_SUCCESS)
                         goto out;
                 k = wait_for_agent(&r);
@@ -1019,7 +1156,9 @@ static int verb_run(const char *name, char * const *serial_argv) {
                 }
                 goto out;
         }
-
+        if (snapshot)
+                snapshot_save(&r, key);
+ready:
         if (i->vmm == VMM_QEMU) {
                 r.listen_fd = listen_unix(i->agent_socket);
                 if (r.listen_fd < 0) {

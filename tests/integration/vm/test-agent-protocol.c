@@ -124,6 +124,38 @@ static void test_golden_wire_bytes(void **state) {
         assert_wire(send_error, error, sizeof(error));
 }
 
+/* WAKE (host to agent, session 0): u64 wall clock in ns, then the seed;
+ * parsed back to the same values, and refused with a short seed or on a
+ * session other than 0. */
+static uint8_t wake_seed[32];
+static int send_wake(int fd) { return agent_send_wake(fd, 0x0102030405060708ULL, wake_seed, sizeof(wake_seed)); }
+
+static void test_golden_wake(void **state) {
+        static uint8_t want[AGENT_HEADER_SIZE + 8 + 32] = {
+                'F', 'A', 1, 11, 0, 0, 0, 0, 0, 0, 0, 40, 1, 2, 3, 4, 5, 6, 7, 8,
+        };
+        const uint8_t *seed;
+        uint64_t ns;
+        size_t n;
+
+        for (size_t k = 0; k < sizeof(wake_seed); k++)
+                want[AGENT_HEADER_SIZE + 8 + k] = wake_seed[k] = (uint8_t) (0xa0 + k);
+        assert_wire(send_wake, want, sizeof(want));
+
+        AgentFrame f = { .type = AGENT_WAKE, .session = 0, .length = 40, .payload = want + AGENT_HEADER_SIZE };
+        assert_int_equal(agent_parse_wake(&f, &ns, &seed, &n), 0);
+        assert_true(ns == 0x0102030405060708ULL);
+        assert_int_equal(n, 32);
+        assert_memory_equal(seed, wake_seed, 32);
+
+        f.length = 8 + AGENT_WAKE_SEED_MIN - 1;
+        assert_int_equal(agent_parse_wake(&f, &ns, &seed, &n), -EBADMSG);
+        f.length = 40;
+        f.session = 1;
+        assert_int_equal(agent_parse_wake(&f, &ns, &seed, &n), -EBADMSG);
+        assert_int_equal(agent_send_wake(-1, 0, wake_seed, AGENT_WAKE_SEED_MIN - 1), -EINVAL);
+}
+
 /* EXEC's payload: u8 flags, u16 rows, u16 columns, u16 argc, u16 envc, then
  * the NUL-terminated strings, argv first; and the decoder reads the same
  * bytes back. */
@@ -312,6 +344,7 @@ int main(void) {
                 cmocka_unit_test(test_roundtrip_bytewise),
                 cmocka_unit_test(test_golden_wire_bytes),
                 cmocka_unit_test(test_golden_exec),
+                cmocka_unit_test(test_golden_wake),
                 cmocka_unit_test(test_golden_header_decode),
                 cmocka_unit_test(test_bad_headers),
                 cmocka_unit_test(test_max_payload),

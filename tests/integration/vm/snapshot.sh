@@ -1,0 +1,111 @@
+#!/bin/bash
+# One-shot VM flakes from a snapshot (flake-vm@.service(8), "Snapshots"),
+# real QEMU microvm boots under TCG: the first call boots and saves the VM
+# once sci is ready; later calls restore it, each with its own copy of the
+# overlay, fresh randomness and the host's clock.
+. "$FLAKE_SOURCE_ROOT/tests/lib.sh"
+. "$FLAKE_SOURCE_ROOT/tests/integration/vm/vm-env.sh"
+
+OVERLAY=16MiB register snap false
+S=$T/bin/snap
+SNAP=$FLAKE_FIRECRACKER_DIR/snapshots/snap
+APP='cat; echo err >&2; ls /root; echo mark > /root/mark; exit 3'
+
+# The VMM's command line while a call runs: a restore has "-incoming fd:N".
+vmm_cmdline() {
+        local inst=$1 i
+        for i in $(seq 300); do [ -e "$FLAKE_RUNTIME_DIR/vm/$inst/ready" ] && break; sleep 0.1; done
+        tr '\0' ' ' <"/proc/$(cat "$FLAKE_RUNTIME_DIR/vm/$inst/vmm.pid")/cmdline" 2>&1
+}
+
+# --- the first call boots cold and saves the VM ------------------------------
+cold_out=$(echo in | "$S" -c "$APP" 2>"$T/cold_err"); cold_rc=$?
+assert_eq "cold call: status, stdout" "3 in" "$cold_rc $cold_out"
+assert_eq "cold call: stderr, no warning" "err" "$(cat "$T/cold_err")"
+check "the snapshot was saved: key" test -s "$SNAP/key"
+check "... memory" test -s "$SNAP/memory"
+check "... and the overlay at that moment" test -s "$SNAP/overlay"
+owner=$([ "$(id -u)" = 0 ] && echo nobody || id -un)
+assert_eq "the snapshot dir is the VMM user's, private" "$owner 700" "$(stat -c '%U %a' "$SNAP")"
+assert_eq "its files too" "$owner 600 $owner 600" "$(stat -c '%U %a' "$SNAP/memory" "$SNAP/overlay" | tr '\n' ' ' | sed 's/ $//')"
+diag "snapshot: $(du -k --apparent-size "$SNAP/memory" | cut -f1) KiB memory stream (du: $(du -k "$SNAP/memory" | cut -f1) KiB), guest memory 256 MiB"
+
+# --- later calls restore it ------------------------------------------------
+out=$(echo in | "$S" -c "$APP" 2>"$T/err"); rc=$?
+assert_eq "restored call: status and stdout as the cold boot's" "$cold_rc $cold_out" "$rc $out"
+assert_eq "restored call: stderr as the cold boot's" "$(cat "$T/cold_err")" "$(cat "$T/err")"
+
+"$S" -c 'sleep 3' &
+p=$!
+assert_contains "the call runs from the snapshot (-incoming)" "$(vmm_cmdline snap)" "-incoming fd:"
+wait $p
+check_fails "nothing left in the runtime dir" test -e "$FLAKE_RUNTIME_DIR/vm/snap"
+
+# Two calls at once, both restored: each has its own overlay.
+"$S" @a -c 'echo A > /root/f; sleep 3; cat /root/f; ls /root' > "$T/a" &
+pa=$!
+"$S" @b -c 'echo B > /root/f; sleep 3; cat /root/f; ls /root' > "$T/b" &
+pb=$!
+ca=$(vmm_cmdline snap@a); cb=$(vmm_cmdline snap@b)
+wait $pa; ra=$?
+wait $pb; rb=$?
+assert_contains "instance @a restored the app's snapshot" "$ca" "-incoming fd:"
+assert_contains "instance @b restored it too, at the same time" "$cb" "-incoming fd:"
+assert_eq "@a sees its own overlay only" "0 $(printf 'A\nf')" "$ra $(cat "$T/a")"
+assert_eq "@b sees its own overlay only" "0 $(printf 'B\nf')" "$rb $(cat "$T/b")"
+assert_eq "a later call starts from the overlay as it was at the snapshot" "" "$("$S" -c 'ls /root')"
+
+# Randomness: the snapshot is the same for every restore, the guest's
+# random numbers must not be.
+r1=$("$S" -c 'cat /proc/sys/kernel/random/uuid; head -c 16 /dev/urandom | od -An -tx1')
+r2=$("$S" -c 'cat /proc/sys/kernel/random/uuid; head -c 16 /dev/urandom | od -An -tx1')
+diag "restore 1: $r1" "restore 2: $r2"
+check_fails "two restores draw different random numbers" test "$r1" = "$r2"
+assert_eq "... and both read them" 2 "$(printf '%s\n%s\n' "$r1" "$r2" | grep -c -- '-')"
+
+# The clock: the snapshot's is seconds old; the guest gets the host's.
+sleep 3
+before=$(date +%s.%N)
+g=$("$S" -c 'date +%s')
+after=$(date +%s.%N)
+check "the guest clock is the host's (within a second): $before <= $g <= $after" \
+        awk -v b="$before" -v g="$g" -v a="$after" 'BEGIN { exit !(g >= b - 1 && g <= a + 1) }'
+
+# --- a change of boot arguments makes a new snapshot ------------------------
+old_key=$(cat "$SNAP/key")
+sed -i 's/"panic=-1"\]/"panic=-1", "loglevel=3"]/' "$FLAKES_DIR/snap.yaml"
+"$S" -c 'cat /proc/cmdline; sleep 2' > "$T/cmdline" &
+p=$!
+c=$(vmm_cmdline snap)
+wait $p
+assert_contains "new boot arguments reach the guest" "$(cat "$T/cmdline")" "loglevel=3"
+assert_not_contains "... by a cold boot, not the old snapshot" "$c" "-incoming"
+check_fails "the snapshot was made anew" test "$old_key" = "$(cat "$SNAP/key")"
+assert_contains "... from the new arguments" "$(cat "$SNAP/key")" "loglevel=3"
+
+# --- a broken snapshot: one warning, a cold boot, a new snapshot ------------
+head -c 65536 /dev/urandom | dd of="$SNAP/memory" conv=notrunc status=none
+out=$(echo in | "$S" -c "$APP" 2>"$T/err"); rc=$?
+assert_eq "broken snapshot: the call still succeeds" "$cold_rc $cold_out" "$rc $out"
+assert_eq "... with exactly one warning" 1 "$(grep -c 'warning' "$T/err")"
+assert_contains "... which says the snapshot was discarded" "$(cat "$T/err")" "cannot be restored"
+assert_eq "... and the app's stderr" "err" "$(grep -v 'warning' "$T/err")"
+check "... and a good snapshot replaces it" test -s "$SNAP/key"
+out=$("$S" -c 'echo again' 2>&1)
+assert_eq "the next call restores without a word" "again" "$out"
+
+# A file of the snapshot that another user could have written is not loaded.
+chmod 0644 "$SNAP/memory"
+out=$("$S" -c 'echo ok' 2>"$T/err"); rc=$?
+assert_eq "a snapshot file others can read: the call succeeds" "0 ok" "$rc $out"
+assert_contains "... refusing the snapshot, once" "$(cat "$T/err")" "not the VMM user's alone"
+assert_eq "... and it was made anew, private" "600" "$(stat -c %a "$SNAP/memory")"
+
+# --- vm.runtime.snapshot: false ---------------------------------------------
+OVERLAY=16MiB register nosnap false
+sed -i 's/^    resume: false/    resume: false\n    snapshot: false/' "$FLAKES_DIR/nosnap.yaml"
+out=$(echo in | "$T/bin/nosnap" -c "$APP" 2>"$T/err"); rc=$?
+assert_eq "snapshot: false: a cold boot, the same result" "$cold_rc $cold_out err" "$rc $out $(cat "$T/err")"
+check_fails "snapshot: false: no snapshot" test -e "$FLAKE_FIRECRACKER_DIR/snapshots/nosnap"
+
+finish
