@@ -2,7 +2,9 @@
 /* flake-ctl firecracker show: the running VM instances, from the runtime
  * directory the VM runner keeps per instance (lib/vm-instance.h):
  * RUNTIME/vm/INSTANCE.lock is held while a runner runs, vmm.pid names its
- * VMM, "ready" marks a VM whose agent answered. */
+ * VMM, "ready" marks a VM whose agent answered. Then the snapshots one-shot
+ * calls restore (REGISTRY/snapshots/APP, helpers/vm/vm-snapshot.h), with
+ * status "snapshot" and the disk space they take. */
 #include <getopt.h>
 #include <pwd.h>
 #include <sys/file.h>
@@ -13,8 +15,10 @@
 #include "fileio.h"
 #include "log.h"
 #include "paths.h"
+#include "size.h"
 #include "strv.h"
 #include "table.h"
+#include "vm-instance.h"
 
 static const TableColumn show_columns[] = {
         { "NAME", "name", 0 },
@@ -23,6 +27,7 @@ static const TableColumn show_columns[] = {
         { "STATUS", "status", 0 },
         { "IMAGE", "image", 0 },
         { "CONFIG", "config", 0 },
+        { "SIZE", "size", 0 },
 };
 
 static const char *instance_status(const char *dir, const char *lock, const char *pid) {
@@ -38,6 +43,61 @@ static const char *instance_status(const char *dir, const char *lock, const char
         return access(ready, F_OK) == 0 ? "running" : "starting";
 }
 
+/* What the snapshot's files take on disk (sparse files count what they
+ * hold); -ENOENT when it has none. */
+static int snapshot_size(const char *dir, uint64_t *ret) {
+        _cleanup_strv_free_ char **files = NULL;
+        uint64_t total = 0;
+        bool complete = false;
+        int r;
+
+        r = dir_list(dir, NULL, &files);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(f, files) {
+                _cleanup_free_ char *p = path_join(dir, *f);
+                struct stat st;
+
+                if (lstat(p, &st) < 0 || !S_ISREG(st.st_mode))
+                        continue;
+                complete = complete || streq(*f, VM_SNAPSHOT_KEY);
+                total += (uint64_t) st.st_blocks * 512;
+        }
+        if (!complete)
+                return -ENOENT;
+        *ret = total;
+        return 0;
+}
+
+static void add_snapshots(Ctl *ctl, Table *t) {
+        _cleanup_free_ char *registry = flake_vm_registry_dir(ctl->user), *base = path_join(registry, "snapshots");
+        _cleanup_strv_free_ char **apps = NULL;
+
+        /* (vm_snapshot_dir(user, APP) is base/APP.) */
+
+        if (dir_list(base, NULL, &apps) < 0)
+                return;
+        STRV_FOREACH(a, apps) {
+                _cleanup_free_ char *dir = path_join(base, *a), *user = NULL, *config = NULL;
+                _cleanup_(flake_freep) Flake *f = NULL;
+                char size[32];
+                uint64_t bytes;
+                struct stat st;
+
+                if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || snapshot_size(dir, &bytes) < 0)
+                        continue;
+                struct passwd *pw = getpwuid(st.st_uid);
+                user = pw ? xstrdup(pw->pw_name) : xasprintf("%u", (unsigned) st.st_uid);
+                if (flake_load(ctl->config.flakes_dir, *a, &f, NULL) >= 0)
+                        config = xstrdup(f->path);
+                const char *row[] = {
+                        *a, user, NULL, "snapshot", f ? f->image : NULL, config,
+                        format_size(size, sizeof(size), bytes),
+                };
+                table_add_row(t, row);
+        }
+}
+
 int verb_firecracker_show(Ctl *ctl, int argc, char *argv[]) {
         _cleanup_(table_freep) Table *t = NULL;
         _cleanup_strv_free_ char **locks = NULL;
@@ -47,7 +107,8 @@ int verb_firecracker_show(Ctl *ctl, int argc, char *argv[]) {
 
         r = ctl_parse_listing(ctl, argc, argv,
                               "Usage: flake-ctl firecracker show [--user] [--format table|json|csv]\n\n"
-                              "Show the VM flake instances and whether their VM runs.\n", true, &format);
+                              "Show the VM flake instances and whether their VM runs, and the snapshots\n"
+                              "one-shot calls restore (with the space they take).\n", true, &format);
         if (r != 0)
                 return r < 0 ? r : 0;
 
@@ -80,10 +141,11 @@ int verb_firecracker_show(Ctl *ctl, int argc, char *argv[]) {
 
                 const char *row[] = {
                         name, user, pid && *pid ? pid : NULL, instance_status(dir, lock, pid),
-                        f ? f->image : NULL, config,
+                        f ? f->image : NULL, config, NULL,
                 };
                 table_add_row(t, row);
         }
+        add_snapshots(ctl, t);
 
         title = xasprintf("Flake firecracker instances in %s", base);
         return table_print(t, format, title, "No instance(s) found", stdout);

@@ -30,6 +30,7 @@ static const Verb firecracker_verbs[] = {
         { "show",     verb_firecracker_show,     "list VM instances" },
         { "pull",     verb_firecracker_pull,     "fetch a VM image into the image registry" },
         { "network",  verb_firecracker_network,  "network settings of VM flakes (init add remove show)" },
+        { "snapshot", verb_firecracker_snapshot, "make (or --remove) the snapshot one-shot calls restore" },
 };
 
 int ctl_usage_error(const char *fmt, ...) {

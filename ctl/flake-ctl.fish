@@ -41,7 +41,7 @@ function __flake_ctl_candidates
                 case 'podman '
                         set candidates register remove show pull load stop help --user --help
                 case 'firecracker '
-                        set candidates register remove show pull network help --user --help
+                        set candidates register remove show pull network snapshot help --user --help
                 case 'podman register'
                         set candidates --container --app --target --base --layer --check-host-dependencies --include-tar --include-path --resume --attach --opt --info --force --help
                 case 'podman remove'
@@ -64,6 +64,8 @@ function __flake_ctl_candidates
                         set candidates --name --kis-image --rootfs --kernel --initrd --force --sha256 --quiet --allow-insecure --max-size --user --help
                 case 'firecracker network'
                         set candidates init add remove show --help
+                case 'firecracker snapshot'
+                        set candidates --remove --help
         end
         # Options already given are not offered again (except repeatable ones).
         for c in $candidates

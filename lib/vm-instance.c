@@ -136,9 +136,10 @@ int vm_instance_load(const char *name, VmInstance **ret) {
         i->vsock_socket = path_join(i->runtime_dir, "vsock.sock");
         i->config_path = path_join(i->runtime_dir, "config.json");
         i->qmp_socket = path_join(i->runtime_dir, "qmp.sock");
-        _cleanup_free_ char *registry = flake_vm_registry_dir(i->user);
-        i->snapshot_dir = xasprintf("%s/snapshots/%s", registry, i->app);
+        i->snapshot_dir = vm_snapshot_dir(i->user, i->app);
         if (i->flake->overlay_size > 0) {
+                _cleanup_free_ char *registry = flake_vm_registry_dir(i->user);
+
                 if (i->flake->resume)
                         i->overlay_path = xasprintf("%s/storage/%s.ext2", registry, name);
                 else
@@ -184,4 +185,21 @@ int vm_user_resolve(const char *runas, VmUser *ret) {
                 return -EPERM;
         *ret = (VmUser) { .name = xstrdup(pw->pw_name), .uid = pw->pw_uid, .gid = pw->pw_gid };
         return 0;
+}
+
+char *vm_snapshot_dir(bool user, const char *app) {
+        _cleanup_free_ char *registry = flake_vm_registry_dir(user);
+
+        return xasprintf("%s/snapshots/%s", registry, app);
+}
+
+char *vm_runner_path(void) {
+        const char *d = flake_path(FLAKE_PATH_LIBEXECDIR);
+        char *p = path_join(d, "flake-vm");
+
+        if (access(p, X_OK) == 0)
+                return p;
+        free(p);
+        /* A build tree keeps it in its own directory. */
+        return xasprintf("%s/vm/flake-vm", d);
 }

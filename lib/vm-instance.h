@@ -74,6 +74,19 @@ int vm_instance_load(const char *name, VmInstance **ret);
  * -ENOENT (logged) if it is not installed. */
 int vm_instance_vmm_binary(const VmInstance *i, char **ret);
 
+/* One-shot snapshots of an app: REGISTRY/snapshots/APP, with these files
+ * (helpers/vm/vm-snapshot.h says what they hold). */
+char *vm_snapshot_dir(bool user, const char *app);
+#define VM_SNAPSHOT_KEY "key"
+#define VM_SNAPSHOT_MEMORY "memory"
+#define VM_SNAPSHOT_STATE "vmstate"
+#define VM_SNAPSHOT_OVERLAY "overlay"
+#define VM_SNAPSHOT_LOCK "lock"
+
+/* The runner, flake-vm: LIBEXECDIR/flake-vm (or LIBEXECDIR/vm/flake-vm in a
+ * build tree). */
+char *vm_runner_path(void);
+
 /* Who runs the VMM (flake-vm@.service(8), "Privileges"): never root. The
  * flake's vm.runtime.runas user, as the original ran Firecracker as its
  * caller, and whom flake-tap@ gives the TAP; for runas root (or none) the

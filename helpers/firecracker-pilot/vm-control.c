@@ -219,17 +219,6 @@ static int report_dependency_failure(const VmInstance *i, const char *unit) {
         return PILOT_EXIT_VMM;
 }
 
-char *vm_runner_path(void) {
-        const char *d = flake_path(FLAKE_PATH_LIBEXECDIR);
-        char *p = path_join(d, "flake-vm");
-
-        if (access(p, X_OK) == 0)
-                return p;
-        free(p);
-        /* A build tree keeps it in its own directory. */
-        return xasprintf("%s/vm/flake-vm", d);
-}
-
 static int spawn_runner(VmInstance *i) {
         _cleanup_free_ char *runner = vm_runner_path();
         _cleanup_close_ int log_fd = -EBADF;

@@ -15,10 +15,6 @@
 #define PILOT_EXIT_AGENT 124       /* the guest agent did not answer in time */
 #define PILOT_EXIT_CONFIG 125      /* usage, flake, images, overlay, busy instance */
 
-/* The runner, flake-vm: LIBEXECDIR/flake-vm (or LIBEXECDIR/vm/flake-vm in a
- * build tree). */
-char *vm_runner_path(void);
-
 /* Is the instance's runner running (its lock is held)? */
 bool vm_is_running(const VmInstance *i);
 

@@ -3,6 +3,7 @@
  *
  *   flake-vm run INSTANCE       prepare, boot, serve, clean up
  *   flake-vm cleanup INSTANCE   remove what a killed runner left behind
+ *   flake-vm snapshot INSTANCE  boot, save the snapshot (vm-snapshot.h), stop
  *
  * Started as root (flake-vm@.service, or a root pilot without systemd), it
  * prepares what needs privileges (runtime dir, overlay, includes), hands
@@ -820,20 +821,22 @@ static bool snapshot_restore(Runner *r, char **argv, const char *accel, const ch
 /* After a cold boot, before any session: saves the VM for the next calls,
  * unless another call is saving it (concurrent first calls make one) or
  * has saved it meanwhile. The agent must take WAKE: a restore needs it. */
-static void snapshot_save(Runner *r, const char *key) {
+static bool snapshot_save(Runner *r, const char *key) {
         const VmInstance *i = r->inst;
         _cleanup_close_ int dir = -EBADF, lock = -EBADF, mem = -EBADF;
         int k;
 
-        if (vm_snapshot_open(i, LOCK_EX | LOCK_NB, &dir, &lock) < 0 || vm_snapshot_find(dir, key, &mem) > 0)
-                return;
+        if (vm_snapshot_open(i, LOCK_EX | LOCK_NB, &dir, &lock) < 0)
+                return false;
+        if (vm_snapshot_find(dir, key, &mem) > 0)
+                return true;
         k = agent_client_wake(r->serial_fd, 5000);
         if (k < 0) {
                 log_full_errno(LOG_NOTICE, k, "%s: the guest agent does not take WAKE (an sci older than snapshots?), no snapshot: %m",
-                                 i->name);
-                return;
+                               i->name);
+                return false;
         }
-        (void) vm_snapshot_save_qemu(i, dir, key);
+        return vm_snapshot_save_qemu(i, dir, key) >= 0;
 }
 
 /* What the VMM writes and opens read-write goes to its user: the runtime
@@ -991,7 +994,7 @@ static int split_privileges(const VmInstance *i, const VmUser *u, int signal_fd,
         return 1;
 }
 
-static int verb_run(const char *name, char * const *serial_argv) {
+static int verb_run(const char *name, char * const *serial_argv, bool snapshot_only) {
         _cleanup_(vm_instance_freep) VmInstance *i = NULL;
         _cleanup_free_ char *binary = NULL, *pid = NULL;
         _cleanup_close_ int lock_fd = -EBADF;
@@ -999,7 +1002,7 @@ static int verb_run(const char *name, char * const *serial_argv) {
         _cleanup_(vm_user_done) VmUser user = {};
         _cleanup_free_ char *key = NULL;
         const char *accel = NULL;
-        bool accel_pinned = false, privileged = geteuid() == 0, snapshot;
+        bool accel_pinned = false, privileged = geteuid() == 0, snapshot, snapshot_saved = false;
         sigset_t mask;
         int k, ret = EXIT_SUCCESS;
 
@@ -1009,6 +1012,10 @@ static int verb_run(const char *name, char * const *serial_argv) {
         r.inst = i;
         log_set_context(i->app, "firecracker", i->name);
 
+        if (snapshot_only && !vm_snapshot_wanted(i)) {
+                log_error("%s: snapshots are made for one-shot flakes under QEMU, with vm.runtime.snapshot on", name);
+                return EXIT_CONFIG;
+        }
         if (check_images(i) < 0)
                 return EXIT_CONFIG;
         if (vm_instance_vmm_binary(i, &binary) < 0)
@@ -1092,7 +1099,8 @@ static int verb_run(const char *name, char * const *serial_argv) {
                 if (ret != EXIT_SUCCESS)
                         goto out;
                 key = vm_snapshot_key(i, argv);
-                if (snapshot_restore(&r, argv, accel, key))
+                snapshot_saved = snapshot_restore(&r, argv, accel, key);
+                if (snapshot_saved)
                         goto ready;
         }
         ret = boot_vmm(&r, binary, serial_argv, accel);
@@ -1157,8 +1165,17 @@ static int verb_run(const char *name, char * const *serial_argv) {
                 goto out;
         }
         if (snapshot)
-                snapshot_save(&r, key);
+                snapshot_saved = snapshot_save(&r, key);
 ready:
+        if (snapshot_only) {
+                /* flake-ctl firecracker snapshot: made (or up to date); the
+                 * VM goes without a session. */
+                if (!snapshot_saved) {
+                        log_error("%s: no snapshot could be made", name);
+                        ret = EXIT_FAILURE;
+                }
+                goto out;
+        }
         if (i->vmm == VMM_QEMU) {
                 r.listen_fd = listen_unix(i->agent_socket);
                 if (r.listen_fd < 0) {
@@ -1225,13 +1242,13 @@ int main(int argc, char *argv[]) {
                  * problems are ours to print. */
                 if (!getenv("PILOT_DEBUG"))
                         log_set_max_level(LOG_WARNING);
-                return verb_run(argv[2], argv + 3);
+                return verb_run(argv[2], argv + 3, false);
         }
-        if (argc != 3 || (!streq(argv[1], "run") && !streq(argv[1], "cleanup"))) {
-                fprintf(stderr, "usage: flake-vm run|cleanup INSTANCE | flake-vm serial INSTANCE PROGRAM [ARG...]\n");
+        if (argc != 3 || (!streq(argv[1], "run") && !streq(argv[1], "cleanup") && !streq(argv[1], "snapshot"))) {
+                fprintf(stderr, "usage: flake-vm run|cleanup|snapshot INSTANCE | flake-vm serial INSTANCE PROGRAM [ARG...]\n");
                 return EXIT_CONFIG;
         }
-        if (streq(argv[1], "run"))
-                return verb_run(argv[2], NULL);
+        if (streq(argv[1], "run") || streq(argv[1], "snapshot"))
+                return verb_run(argv[2], NULL, streq(argv[1], "snapshot"));
         return verb_cleanup(argv[2]);
 }

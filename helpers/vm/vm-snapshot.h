@@ -5,7 +5,7 @@
  * first one-shot call of an app saves its VM just after the guest agent
  * answered, before any session; later calls restore it instead of booting.
  *
- * FIRECRACKER_DIR/snapshots/APP/, 0700, owned by the VMM user (who alone
+ * FIRECRACKER_DIR/snapshots/APP/ (vm_snapshot_dir(), names in vm-instance.h), 0700, owned by the VMM user (who alone
  * writes and reads it; anything else there is not loaded):
  *   lock      flock: exclusive while a snapshot is written, shared while
  *             one is being restored
@@ -19,12 +19,6 @@
 #include <sys/types.h>
 
 #include "vm-instance.h"
-
-#define VM_SNAPSHOT_KEY "key"
-#define VM_SNAPSHOT_MEMORY "memory"
-#define VM_SNAPSHOT_STATE "vmstate"
-#define VM_SNAPSHOT_OVERLAY "overlay"
-#define VM_SNAPSHOT_LOCK "lock"
 
 /* Whether calls of this instance use snapshots: one-shot agent sessions,
  * unless vm.runtime.snapshot is false. */
