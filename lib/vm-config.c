@@ -75,7 +75,7 @@ int vm_firecracker_config(const VmSpec *s, char **ret_json) {
         drives = json_object_new_array();
         json_object_array_add(drives, drive("rootfs", s->rootfs, true, true, "Writeback"));
         if (s->overlay)
-                json_object_array_add(drives, drive("overlay", s->overlay, false, false,
+                json_object_array_add(drives, drive(VM_FIRECRACKER_OVERLAY_DRIVE, s->overlay, false, false,
                                                     s->cache_type ?: "Writeback"));
         json_object_object_add(root, "drives", drives);
 
@@ -88,7 +88,7 @@ int vm_firecracker_config(const VmSpec *s, char **ret_json) {
 
         if (s->tap) {
                 json_object *nics = json_object_new_array(), *n = json_object_new_object();
-                json_object_object_add(n, "iface_id", json_object_new_string("eth0"));
+                json_object_object_add(n, "iface_id", json_object_new_string(VM_FIRECRACKER_IFACE));
                 json_object_object_add(n, "guest_mac", json_object_new_string(s->mac ?: VM_GUEST_MAC));
                 json_object_object_add(n, "host_dev_name", json_object_new_string(s->tap));
                 json_object_array_add(nics, n);

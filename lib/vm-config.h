@@ -41,6 +41,11 @@ typedef struct VmSpec {
         const char *qmp_socket;       /* QEMU: a monitor socket (QMP); may be NULL */
 } VmSpec;
 
+/* Firecracker's ids of the overlay drive and the network interface (its
+ * API addresses them by these, e.g. on a snapshot restore). */
+#define VM_FIRECRACKER_OVERLAY_DRIVE "overlay"
+#define VM_FIRECRACKER_IFACE "eth0"
+
 #define VM_GUEST_CID 3
 #define VM_GUEST_MAC "AA:FC:00:00:00:01"
 #define VM_DEFAULT_MEM_MIB 4096

@@ -29,7 +29,7 @@ VmInstance *vm_instance_free(VmInstance *i) {
         free(i->vsock_socket);
         free(i->config_path);
         free(i->overlay_path);
-        free(i->qmp_socket);
+        free(i->control_socket);
         free(i->snapshot_dir);
         free(i);
         return NULL;
@@ -135,7 +135,7 @@ int vm_instance_load(const char *name, VmInstance **ret) {
         i->serial_socket = path_join(i->runtime_dir, "serial.sock");
         i->vsock_socket = path_join(i->runtime_dir, "vsock.sock");
         i->config_path = path_join(i->runtime_dir, "config.json");
-        i->qmp_socket = path_join(i->runtime_dir, "qmp.sock");
+        i->control_socket = path_join(i->runtime_dir, "control.sock");
         i->snapshot_dir = vm_snapshot_dir(i->user, i->app);
         if (i->flake->overlay_size > 0) {
                 _cleanup_free_ char *registry = flake_vm_registry_dir(i->user);

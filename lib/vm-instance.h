@@ -14,7 +14,8 @@
  *       vsock.sock                Firecracker: the hybrid vsock socket
  *       config.json               Firecracker: its configuration
  *       overlay.ext2              one-shot overlay (discarded)
- *       qmp.sock                  QEMU: its monitor, for taking a snapshot
+ *       control.sock              the VMM's control socket, for snapshots:
+ *                                 QEMU's QMP, Firecracker's API
  *   RUNTIME/vm/INSTANCE.lock      held by the runner while it runs
  *   RUNTIME/vm/INSTANCE.log       console, when no systemd runs the VM
  *
@@ -52,7 +53,7 @@ typedef struct VmInstance {
         char *vsock_socket;
         char *config_path;
         char *overlay_path;        /* NULL without overlay_size */
-        char *qmp_socket;
+        char *control_socket;      /* the VMM's: QEMU's QMP, Firecracker's API */
         char *snapshot_dir;        /* the app's, shared by its instances */
 } VmInstance;
 

@@ -43,6 +43,12 @@ int sci_wake(int fd, const AgentFrame *f) {
 
         if (agent_parse_wake(f, &ns, &seed, &n) < 0)
                 return -EBADMSG;
+        /* Only as the guest's init: in the host test mode (--agent-unix),
+         * clock and pool are the host's. */
+        if (getpid() != 1) {
+                sci_dbg("WAKE outside a guest: clock and random pool left alone");
+                return agent_write_frame(fd, AGENT_WAKE, 0, NULL, 0);
+        }
         ts = (struct timespec) { .tv_sec = (time_t) (ns / 1000000000ULL), .tv_nsec = (long) (ns % 1000000000ULL) };
         if (clock_settime(CLOCK_REALTIME, &ts) < 0)
                 sci_log("cannot set the clock to the host's: %s", strerror(errno));

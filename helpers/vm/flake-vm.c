@@ -206,7 +206,7 @@ static int build_vmm_argv(const VmInstance *i, const char *binary, char * const 
                 .serial_socket = serial_argv ? NULL : i->serial_socket,
                 .qemu_accel = accel,
                 /* The monitor saves the snapshot (vm-snapshot.h). */
-                .qmp_socket = !serial_argv && vm_snapshot_wanted(i) ? i->qmp_socket : NULL,
+                .qmp_socket = !serial_argv && vm_snapshot_wanted(i) ? i->control_socket : NULL,
         };
         struct winsize ws;
         int r;
@@ -261,7 +261,12 @@ static int build_vmm_argv(const VmInstance *i, const char *binary, char * const 
         _cleanup_free_ char *id = firecracker_id(i->name);
         char **a = NULL;
         strv_extend(&a, binary);
-        strv_extend(&a, "--no-api");
+        /* The API only for snapshots (vm-snapshot.h). */
+        if (!serial_argv && vm_snapshot_wanted(i)) {
+                strv_extend(&a, "--api-sock");
+                strv_extend(&a, i->control_socket);
+        } else
+                strv_extend(&a, "--no-api");
         strv_extend(&a, "--id");
         strv_extend(&a, id);
         strv_extend(&a, "--config-file");
@@ -749,17 +754,43 @@ static int boot_vmm(Runner *r, const char *binary, char * const *serial_argv, co
 
 /* Forgets a VMM that is gone (or was stopped) before booting another. */
 static void runner_reset(Runner *r) {
+        /* Firecracker refuses sockets that exist. */
+        (void) unlink(r->inst->vsock_socket);
+        (void) unlink(r->inst->control_socket);
         r->serial_fd = safe_close_fd(r->serial_fd);
         runner_drain_vmm_err(r);
         r->vmm_err_fd = safe_close_fd(r->vmm_err_fd);
         agent_decoder_init(&r->serial_dec);
 }
 
+/* WAKE on a vsock connection of its own (Firecracker: one per session). */
+static int wake_vsock(Runner *r, uint64_t deadline) {
+        for (;;) {
+                _cleanup_close_ int fd = agent_connect_vsock_uds(r->inst->vsock_socket, AGENT_VSOCK_PORT, 1000);
+                int k;
+
+                if (fd >= 0) {
+                        k = agent_client_handshake(fd, 10000);
+                        return k < 0 ? k : agent_client_wake(fd, 10000);
+                }
+                runner_check_signals(r);
+                if (r->vmm_exited || r->stopping)
+                        return -ECHILD;
+                if (now_ms() > deadline)
+                        return -ETIMEDOUT;
+                usleep(20 * 1000);
+        }
+}
+
 /* The restored guest: its agent takes the host's clock and a fresh seed
  * (flake-agent-protocol(7), WAKE) before anything else. */
 static int wake_restored(Runner *r) {
-        int k = connect_unix_retry(r->inst->serial_socket, r, now_ms() + agent_timeout_ms());
+        uint64_t deadline = now_ms() + agent_timeout_ms();
+        int k;
 
+        if (r->inst->vmm == VMM_FIRECRACKER)
+                return wake_vsock(r, deadline);
+        k = connect_unix_retry(r->inst->serial_socket, r, deadline);
         if (k < 0)
                 return k;
         r->serial_fd = k;
@@ -767,13 +798,38 @@ static int wake_restored(Runner *r) {
         return k < 0 ? vmm_exit_or(r, k) : 0;
 }
 
+/* Starts the VMM on the snapshot: QEMU with the cold command line and
+ * -incoming on the memory file; Firecracker with its API socket only, then
+ * told to load it. NULL, or why it failed. */
+static char *start_restored(Runner *r, const char *binary, char **argv, const char *accel, int mem) {
+        const VmInstance *i = r->inst;
+        _cleanup_free_ char *id = firecracker_id(i->name), *err = NULL;
+        _cleanup_strv_free_ char **a = NULL;
+
+        if (i->vmm == VMM_QEMU) {
+                a = strv_copy(argv);
+                strv_extend(&a, "-incoming");
+                strv_consume(&a, xasprintf("fd:%d", mem));
+        } else {
+                strv_extend(&a, binary);
+                strv_extend(&a, "--api-sock");
+                strv_extend(&a, i->control_socket);
+                strv_extend(&a, "--id");
+                strv_extend(&a, id);
+        }
+        if (start_vmm(r, a, false, accel, i->vmm == VMM_QEMU ? mem : -EBADF) != EXIT_SUCCESS)
+                return xstrdup("the VMM did not start");
+        if (i->vmm == VMM_FIRECRACKER && vm_snapshot_load_firecracker(i, &err) < 0)
+                return xasprintf("firecracker: %s", strna(err));
+        return NULL;
+}
+
 /* Restores the app's snapshot into this instance: true once the guest
  * agent is awake in it. Otherwise nothing of it runs and the call boots
  * cold; a snapshot that failed is discarded, with one warning. */
-static bool snapshot_restore(Runner *r, char **argv, const char *accel, const char *key) {
+static bool snapshot_restore(Runner *r, const char *binary, char **argv, const char *accel, const char *key) {
         const VmInstance *i = r->inst;
         _cleanup_close_ int dir = -EBADF, lock = -EBADF, mem = -EBADF;
-        _cleanup_strv_free_ char **a = NULL;
         _cleanup_free_ char *why = NULL;
         int k;
 
@@ -788,17 +844,14 @@ static bool snapshot_restore(Runner *r, char **argv, const char *accel, const ch
         else if (i->overlay_path && vm_snapshot_overlay_restore(dir, i->overlay_path) < 0)
                 why = xstrdup("its overlay cannot be copied");
         else {
-                a = strv_copy(argv);
-                strv_extend(&a, "-incoming");
-                strv_consume(&a, xasprintf("fd:%d", mem));
-                if (start_vmm(r, a, false, accel, mem) != EXIT_SUCCESS)
-                        why = xstrdup("the VMM did not start");
-                else {
+                why = start_restored(r, binary, argv, accel, mem);
+                if (!why) {
                         k = wake_restored(r);
                         if (k == -ECHILD) {
                                 _cleanup_free_ char *st = vmm_status_string(r->vmm_status),
                                                     *err = vmm_err_lines(r, 2);
-                                why = xasprintf("qemu %s%s%s", st, err ? ": " : "", strempty(err));
+                                why = xasprintf("%s %s%s%s", vmm_kind_to_string(i->vmm), st, err ? ": " : "",
+                                                strempty(err));
                         } else if (k < 0)
                                 why = xasprintf("the guest agent did not wake: %s", strerror(-k));
                 }
@@ -830,13 +883,15 @@ static bool snapshot_save(Runner *r, const char *key) {
                 return false;
         if (vm_snapshot_find(dir, key, &mem) > 0)
                 return true;
-        k = agent_client_wake(r->serial_fd, 5000);
+        k = i->vmm == VMM_QEMU ? agent_client_wake(r->serial_fd, 5000) : wake_vsock(r, now_ms() + 5000);
         if (k < 0) {
                 log_full_errno(LOG_NOTICE, k, "%s: the guest agent does not take WAKE (an sci older than snapshots?), no snapshot: %m",
                                i->name);
                 return false;
         }
-        return vm_snapshot_save_qemu(i, dir, key) >= 0;
+        if (i->vmm == VMM_QEMU)
+                return vm_snapshot_save_qemu(i, dir, key) >= 0;
+        return vm_snapshot_save_firecracker(i, dir, key) >= 0;
 }
 
 /* What the VMM writes and opens read-write goes to its user: the runtime
@@ -1013,7 +1068,7 @@ static int verb_run(const char *name, char * const *serial_argv, bool snapshot_o
         log_set_context(i->app, "firecracker", i->name);
 
         if (snapshot_only && !vm_snapshot_wanted(i)) {
-                log_error("%s: snapshots are made for one-shot flakes under QEMU, with vm.runtime.snapshot on", name);
+                log_error("%s: snapshots are made for one-shot flakes, with vm.runtime.snapshot on", name);
                 return EXIT_CONFIG;
         }
         if (check_images(i) < 0)
@@ -1099,7 +1154,7 @@ static int verb_run(const char *name, char * const *serial_argv, bool snapshot_o
                 if (ret != EXIT_SUCCESS)
                         goto out;
                 key = vm_snapshot_key(i, argv);
-                snapshot_saved = snapshot_restore(&r, argv, accel, key);
+                snapshot_saved = snapshot_restore(&r, binary, argv, accel, key);
                 if (snapshot_saved)
                         goto ready;
         }

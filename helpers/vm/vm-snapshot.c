@@ -7,6 +7,8 @@
 
 #include "fileio.h"
 #include "log.h"
+#include "network-config.h"
+#include "firecracker-api.h"
 #include "qmp.h"
 #include "strv.h"
 #include "time-util.h"
@@ -16,7 +18,7 @@
 #define SAVE_TIMEOUT_MS 120000
 
 bool vm_snapshot_wanted(const VmInstance *i) {
-        return i->vmm == VMM_QEMU && !i->flake->resume && i->flake->snapshot;
+        return !i->flake->resume && i->flake->snapshot;
 }
 
 static void key_file(char ***lines, const char *what, const char *path) {
@@ -35,29 +37,39 @@ static void key_file(char ***lines, const char *what, const char *path) {
 }
 
 /* The instance's own paths (runtime dir, TAP name) differ between the
- * instances of an app and mean nothing to the guest. */
-static char *key_arg(const VmInstance *i, const char *arg) {
-        size_t l = strlen(i->runtime_dir);
-        const char *p = strstr(arg, "ifname=");
-        _cleanup_free_ char *t = NULL;
-        char *out;
+ * instances of an app and mean nothing to the guest; a restore gets its own
+ * (QEMU: on its command line; Firecracker: vsock_override and the overlay
+ * drive). */
+static char *replace_all(char *s, const char *what, const char *with) {
+        size_t l = strlen(what);
 
-        if (p) {
-                const char *end = strchrnul(p, ',');
-                t = xasprintf("%.*sifname=%%T%s", (int) (p - arg), arg, end);
-                arg = t;
+        for (char *q; l > 0 && (q = strstr(s, what)); ) {
+                char *n = xasprintf("%.*s%s%s", (int) (q - s), s, with, q + l);
+                free(s);
+                s = n;
         }
-        out = xstrdup(arg);
-        for (char *q; (q = strstr(out, i->runtime_dir)); ) {
-                char *n = xasprintf("%.*s%%R%s", (int) (q - out), out, q + l);
-                free(out);
-                out = n;
-        }
-        return out;
+        return s;
+}
+
+/* The TAP of this instance, if the flake has a network. */
+static char *instance_tap(const VmInstance *i) {
+        _cleanup_(network_config_freep) NetworkConfig *net = NULL;
+        char *tap = NULL;
+
+        if (network_config_from_flake(i->flake, &net) < 0 || !net || network_tap_name(i->name, &tap) < 0)
+                return NULL;
+        return tap;
+}
+
+static char *key_arg(const VmInstance *i, const char *tap, const char *arg) {
+        char *out = replace_all(xstrdup(arg), i->runtime_dir, "%R");
+
+        return tap ? replace_all(out, tap, "%T") : out;
 }
 
 char *vm_snapshot_key(const VmInstance *i, char * const *vmm_argv) {
         _cleanup_strv_free_ char **lines = NULL;
+        _cleanup_free_ char *tap = instance_tap(i);
 
         strv_extend(&lines, "flake-vm snapshot 1");
         strv_consume(&lines, xasprintf("user %u", (unsigned) geteuid()));
@@ -71,8 +83,19 @@ char *vm_snapshot_key(const VmInstance *i, char * const *vmm_argv) {
                 key_file(&lines, "include.path", *p);
         strv_consume(&lines, xasprintf("overlay_size %llu", (unsigned long long) i->flake->overlay_size));
         STRV_FOREACH(a, vmm_argv) {
-                _cleanup_free_ char *k = key_arg(i, *a);
+                /* Firecracker's --id is the instance's name. */
+                _cleanup_free_ char *k = a > vmm_argv && streq(a[-1], "--id") ? xstrdup("%I") : key_arg(i, tap, *a);
                 strv_consume(&lines, xasprintf("arg %s", k));
+        }
+        if (i->vmm == VMM_FIRECRACKER) {
+                /* Its command line names the config; what the VM is made
+                 * of is in there. */
+                _cleanup_free_ char *config = NULL, *k = NULL;
+
+                if (read_full_file(i->config_path, &config, NULL) < 0)
+                        return NULL;
+                k = key_arg(i, tap, config);
+                strv_consume(&lines, xasprintf("config %s", k));
         }
         return strv_join(lines, "\n");
 }
@@ -147,7 +170,7 @@ static int open_private(int dir_fd, const char *name, int flags) {
 }
 
 int vm_snapshot_find(int dir_fd, const char *key, int *ret_memory_fd) {
-        _cleanup_close_ int kfd = -EBADF, mfd = -EBADF, ofd = -EBADF;
+        _cleanup_close_ int kfd = -EBADF, mfd = -EBADF, ofd = -EBADF, sfd = -EBADF;
         _cleanup_free_ char *buf = xmalloc(KEY_MAX + 1);
         size_t n = 0;
         ssize_t k;
@@ -165,9 +188,13 @@ int vm_snapshot_find(int dir_fd, const char *key, int *ret_memory_fd) {
         mfd = open_private(dir_fd, VM_SNAPSHOT_MEMORY, O_RDONLY);
         if (mfd < 0)
                 return -EBADMSG;
-        /* The overlay too, if any: copied per restore. */
+        /* The overlay too, if any: copied per restore; Firecracker's VM
+         * state, which it loads by name. */
         ofd = open_private(dir_fd, VM_SNAPSHOT_OVERLAY, O_RDONLY);
         if (ofd < 0 && ofd != -ENOENT)
+                return -EBADMSG;
+        sfd = open_private(dir_fd, VM_SNAPSHOT_STATE, O_RDONLY);
+        if (sfd < 0 && sfd != -ENOENT)
                 return -EBADMSG;
         *ret_memory_fd = TAKE_FD(mfd);
         return 1;
@@ -350,10 +377,10 @@ int vm_snapshot_save_qemu(const VmInstance *i, int dir_fd, const char *key) {
         int r, k;
 
         vm_snapshot_discard(dir_fd);
-        r = qmp_open(&q, i->qmp_socket, 5000);
+        r = qmp_open(&q, i->control_socket, 5000);
         if (r < 0)
                 return log_warning_errno(r, "%s: cannot reach QEMU's monitor %s, no snapshot: %m", i->name,
-                                         i->qmp_socket);
+                                         i->control_socket);
         r = qmp_execute(&q, "stop", NULL, -EBADF, NULL, &error);
         if (r >= 0)
                 r = save_stopped(i, &q, dir_fd, &error);
@@ -375,4 +402,110 @@ int vm_snapshot_save_qemu(const VmInstance *i, int dir_fd, const char *key) {
         log_info("%s: saved a snapshot in %s (%llu ms)", i->name, i->snapshot_dir,
                  (unsigned long long) (now_ms() - start));
         return 0;
+}
+
+static json_object *vm_state(const char *state) {
+        json_object *o = json_object_new_object();
+
+        json_object_object_add(o, "state", json_object_new_string(state));
+        return o;
+}
+
+/* One API call; the body is put. */
+static int api(const VmInstance *i, const char *method, const char *path, json_object *body, char **ret_error) {
+        int r = firecracker_api(i->control_socket, method, path, body, 5000, ret_error);
+
+        json_object_put(body);
+        return r;
+}
+
+/* Paused: Firecracker writes its state and memory files (and has flushed
+ * the disks), we the overlay; a fresh VM gets a full snapshot anyway. */
+static int save_paused(const VmInstance *i, int dir_fd, char **ret_error) {
+        _cleanup_free_ char *state = path_join(i->snapshot_dir, VM_SNAPSHOT_STATE ".new"),
+                            *mem = path_join(i->snapshot_dir, VM_SNAPSHOT_MEMORY ".new");
+        const char *names[] = { VM_SNAPSHOT_STATE, VM_SNAPSHOT_MEMORY };
+        json_object *a = json_object_new_object();
+        _cleanup_close_ int ov = -EBADF;
+        int r;
+
+        json_object_object_add(a, "snapshot_type", json_object_new_string("Full"));
+        json_object_object_add(a, "snapshot_path", json_object_new_string(state));
+        json_object_object_add(a, "mem_file_path", json_object_new_string(mem));
+        r = api(i, "PUT", "/snapshot/create", a, ret_error);
+        if (r < 0)
+                return r;
+        for (size_t k = 0; k < ELEMENTSOF(names); k++) {
+                _cleanup_free_ char *tmp = xasprintf("%s.new", names[k]);
+                _cleanup_close_ int fd = openat(dir_fd, tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+                /* Private whatever the VMM's umask was. */
+                if (fd < 0 || fchmod(fd, 0600) < 0 || fsync(fd) < 0 || renameat(dir_fd, tmp, dir_fd, names[k]) < 0)
+                        return -errno;
+        }
+        if (!i->overlay_path)
+                return 0;
+        ov = open(i->overlay_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (ov < 0)
+                return -errno;
+        return copy_to(ov, dir_fd, VM_SNAPSHOT_OVERLAY);
+}
+
+int vm_snapshot_save_firecracker(const VmInstance *i, int dir_fd, const char *key) {
+        _cleanup_free_ char *error = NULL;
+        int r, k;
+
+        vm_snapshot_discard(dir_fd);
+        r = api(i, "PATCH", "/vm", vm_state("Paused"), &error);
+        if (r >= 0)
+                r = save_paused(i, dir_fd, &error);
+        if (r >= 0)
+                r = write_key(dir_fd, key);
+        k = api(i, "PATCH", "/vm", vm_state("Resumed"), NULL);
+        if (r < 0) {
+                vm_snapshot_discard(dir_fd);
+                if (error)
+                        return log_warning_errno(r, "%s: saving a snapshot failed (firecracker: %s)", i->name, error);
+                return log_warning_errno(r, "%s: saving a snapshot failed: %m", i->name);
+        }
+        if (k < 0)
+                return log_warning_errno(k, "%s: Firecracker does not go on after the snapshot: %m", i->name);
+        log_info("%s: saved a snapshot in %s", i->name, i->snapshot_dir);
+        return 0;
+}
+
+int vm_snapshot_load_firecracker(const VmInstance *i, char **ret_error) {
+        _cleanup_free_ char *state = path_join(i->snapshot_dir, VM_SNAPSHOT_STATE),
+                            *mem = path_join(i->snapshot_dir, VM_SNAPSHOT_MEMORY), *tap = instance_tap(i);
+        json_object *a = json_object_new_object(), *b = json_object_new_object(), *v = json_object_new_object();
+        int r;
+
+        json_object_object_add(b, "backend_type", json_object_new_string("File"));
+        json_object_object_add(b, "backend_path", json_object_new_string(mem));
+        json_object_object_add(v, "uds_path", json_object_new_string(i->vsock_socket));
+        json_object_object_add(a, "snapshot_path", json_object_new_string(state));
+        json_object_object_add(a, "mem_backend", b);
+        /* This instance's vsock socket and overlay, not the saver's. */
+        json_object_object_add(a, "vsock_override", v);
+        json_object_object_add(a, "resume_vm", json_object_new_boolean(false));
+        if (tap) {
+                json_object *o = json_object_new_object(), *l = json_object_new_array();
+
+                json_object_object_add(o, "iface_id", json_object_new_string(VM_FIRECRACKER_IFACE));
+                json_object_object_add(o, "host_dev_name", json_object_new_string(tap));
+                json_object_array_add(l, o);
+                json_object_object_add(a, "network_overrides", l);
+        }
+        r = api(i, "PUT", "/snapshot/load", a, ret_error);
+        if (r < 0)
+                return r;
+        if (i->overlay_path) {
+                a = json_object_new_object();
+                json_object_object_add(a, "drive_id", json_object_new_string(VM_FIRECRACKER_OVERLAY_DRIVE));
+                json_object_object_add(a, "path_on_host", json_object_new_string(i->overlay_path));
+                r = api(i, "PATCH", "/drives/" VM_FIRECRACKER_OVERLAY_DRIVE, a, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        return api(i, "PATCH", "/vm", vm_state("Resumed"), ret_error);
 }

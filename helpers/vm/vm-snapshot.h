@@ -20,8 +20,9 @@
 
 #include "vm-instance.h"
 
-/* Whether calls of this instance use snapshots: one-shot agent sessions,
- * unless vm.runtime.snapshot is false. */
+/* Whether calls of this instance use snapshots: one-shot agent sessions
+ * (not %serial, which the caller checks), unless vm.runtime.snapshot is
+ * false. */
 bool vm_snapshot_wanted(const VmInstance *i);
 
 /* The key: the VMM user, the VMM binary, kernel, initrd, rootfs and
@@ -59,3 +60,13 @@ void vm_snapshot_overlay_done(const char *path, bool restored);
  * a copy of its overlay and the key, and lets it go on. Logs a warning on
  * failure and leaves no snapshot. */
 int vm_snapshot_save_qemu(const VmInstance *i, int dir_fd, const char *key);
+
+/* Firecracker, over its API socket: pauses the VM, has it write its state
+ * and memory (PUT /snapshot/create, Full), copies the overlay, writes the
+ * key, resumes. Logs a warning on failure and leaves no snapshot. */
+int vm_snapshot_save_firecracker(const VmInstance *i, int dir_fd, const char *key);
+
+/* Firecracker started with only its API socket: PUT /snapshot/load (this
+ * instance's vsock socket as vsock_override), PATCH /drives/overlay to this
+ * instance's copy, PATCH /vm Resumed. -EIO with Firecracker's reason. */
+int vm_snapshot_load_firecracker(const VmInstance *i, char **ret_error);

@@ -23,7 +23,7 @@ check_fails "stand-in: unknown top-level key refused" firecracker --no-api --con
 echo '{"boot-source": {"kernel_image_path": "/k"}, "drives": [{"drive_id": "r"}]}' > "$T/bad2.json"
 out=$(firecracker --no-api --config-file "$T/bad2.json" 2>&1)
 assert_contains "stand-in: schema violations are named" "$out" "is_root_device"
-check_fails "stand-in: the API socket mode is not supported" firecracker --api-sock /x
+check_fails "stand-in: --no-api together with --api-sock refused" firecracker --no-api --api-sock /x
 
 # With firecracker on PATH and no vm.runtime.vmm, Firecracker is chosen.
 VMM= OVERLAY=8MiB register fsh true
@@ -68,9 +68,45 @@ assert_eq "firecracker: SIGINT reaches the app" 130 "$rc"
 for i in $(seq 50); do [ -e "$FLAKE_RUNTIME_DIR/vm/fsh" ] || break; sleep 0.1; done
 check_fails "firecracker: %remove stops the resume VM and cleans up" test -e "$FLAKE_RUNTIME_DIR/vm/fsh"
 
-VMM=firecracker register fone false
-out=$("$T/bin/fone" -c 'echo once'); rc=$?
-assert_eq "firecracker one-shot: status and output" "0 once" "$rc $out"
+VMM=firecracker OVERLAY=8MiB register fone false
+out=$("$T/bin/fone" -c 'echo once; ls /tmp/x 2>&1; exit 4' 2>&1); rc=$?
+assert_eq "firecracker one-shot: status and output" "4 once" "$rc $(echo "$out" | head -n1)"
 check_fails "firecracker one-shot: nothing left behind" test -e "$FLAKE_RUNTIME_DIR/vm/fone"
+
+# --- snapshots through Firecracker's API (flake-vm@.service(8), SNAPSHOTS) ---
+api() { python3 -c 'import json, sys
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    if "api" in e:
+        print(e["api"], "valid" if e["valid"] else "INVALID", json.dumps(e["body"], sort_keys=True))' "$FAKE_FIRECRACKER_LOG"; }
+SNAP=$FLAKE_FIRECRACKER_DIR/snapshots/fone
+calls=$(api)
+assert_contains "the first one-shot call paused the VM" "$calls" 'PATCH /vm valid {"state": "Paused"}'
+assert_contains "... created a full snapshot in the app's snapshot dir" "$calls" \
+        "PUT /snapshot/create valid {\"mem_file_path\": \"$SNAP/memory.new\", \"snapshot_path\": \"$SNAP/vmstate.new\", \"snapshot_type\": \"Full\"}"
+assert_contains "... and resumed it for its session" "$calls" 'PATCH /vm valid {"state": "Resumed"}'
+check "snapshot: key, memory, VM state and overlay" test -s "$SNAP/key" -a -s "$SNAP/memory" -a -s "$SNAP/vmstate" -a -s "$SNAP/overlay"
+owner=$([ "$(id -u)" = 0 ] && echo nobody || id -un)
+assert_eq "... the VMM user's, private (whatever Firecracker's umask)" "$owner 600 $owner 600" \
+        "$(stat -c '%U %a' "$SNAP/memory" "$SNAP/vmstate" | tr '\n' ' ' | sed 's/ $//')"
+
+: > "$FAKE_FIRECRACKER_LOG"
+out=$("$T/bin/fone" @r -c 'echo once; ls /tmp/x 2>&1; exit 4' 2>&1); rc=$?
+assert_eq "restored call: the same status and output" "4 once" "$rc $(echo "$out" | head -n1)"
+calls=$(api)
+assert_contains "a later call loads the snapshot, with its own vsock socket, paused" "$calls" \
+        "PUT /snapshot/load valid {\"mem_backend\": {\"backend_path\": \"$SNAP/memory\", \"backend_type\": \"File\"}, \"resume_vm\": false, \"snapshot_path\": \"$SNAP/vmstate\", \"vsock_override\": {\"uds_path\": \"$FLAKE_RUNTIME_DIR/vm/fone@r/vsock.sock\"}}"
+assert_contains "... points the overlay drive at its own copy" "$calls" \
+        "PATCH /drives/overlay valid {\"drive_id\": \"overlay\", \"path_on_host\": \"$FLAKE_RUNTIME_DIR/vm/fone@r/overlay.ext2\"}"
+assert_contains "... and resumes it" "$calls" 'PATCH /vm valid {"state": "Resumed"}'
+assert_not_contains "every API call was valid against the schema" "$calls" "INVALID"
+check_fails "no config file: nothing booted cold" grep -q boot-source "$FAKE_FIRECRACKER_LOG"
+
+echo garbage > "$SNAP/vmstate"
+out=$("$T/bin/fone" -c 'echo again' 2>"$T/err"); rc=$?
+assert_eq "a broken snapshot: the call succeeds" "0 again" "$rc $out"
+assert_eq "... with one warning" 1 "$(grep -c warning "$T/err")"
+assert_contains "... naming Firecracker's refusal" "$(cat "$T/err")" "cannot be restored"
+check "... and a new snapshot" python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$SNAP/vmstate"
 
 finish
