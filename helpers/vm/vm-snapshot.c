@@ -12,6 +12,7 @@
 #include "qmp.h"
 #include "strv.h"
 #include "time-util.h"
+#include "vm-config.h"
 #include "vm-snapshot.h"
 
 #define KEY_MAX (256U * 1024U)

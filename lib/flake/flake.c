@@ -96,9 +96,9 @@ static const KeySpec vm_keys[] = {
         /* One-shot calls restore a snapshot (flake-vm@.service(8)); on
          * unless false. */
         { "vm.runtime.snapshot",                         KEY_BOOL,    false, F(snapshot) },
-        /* Network settings are interpreted by lib/network-config.c. */
+        /* Network settings are interpreted by lib/net/network-config.c. */
         { "vm.runtime.network",                          KEY_OPAQUE,  false, NOT_STORED },
-        /* firecracker | qemu: interpreted by lib/vm-instance.c. */
+        /* firecracker | qemu: interpreted by lib/vm/vm-instance.c. */
         { "vm.runtime.vmm",                              KEY_OPAQUE,  false, NOT_STORED },
         /* kvm | tcg: interpreted by helpers/vm/flake-vm.c. */
         { "vm.runtime.qemu_accel",                       KEY_OPAQUE,  false, NOT_STORED },
