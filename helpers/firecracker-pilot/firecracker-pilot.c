@@ -160,15 +160,110 @@ static void enter_scope(const VmInstance *i, const char *app) {
                 log_debug("Launching %s in %s", i->name, unit);
 }
 
+/* Images whose init only speaks the original protocol: the command goes on
+ * the kernel command line (run=...), the VM console is the caller's
+ * terminal, the VMM's exit status is ours. The runner does it in the
+ * foreground, in our place. Returns only on failure, with our status. */
+static int exec_serial(const VmInstance *i, const Args *args) {
+        _cleanup_free_ char *runner = vm_runner_path();
+        _cleanup_strv_free_ char **a = NULL;
+        int r;
+
+        if (vm_is_running(i)) {
+                log_error("%s: instance in use, consider an @NAME argument", i->name);
+                return PILOT_EXIT_CONFIG;
+        }
+        r = ensure_images(i, args->progress);
+        if (r != 0)
+                return r;
+        strv_extend(&a, "flake-vm");
+        strv_extend(&a, "serial");
+        strv_extend(&a, i->name);
+        strv_extend(&a, i->flake->target_app_path ?: i->app);
+        strv_extend_strv(&a, args->argv);
+        execv(runner, a);
+        log_error_errno(errno, "%s: cannot run %s: %m", i->name, runner);
+        return PILOT_EXIT_VMM;
+}
+
+/* Makes sure the instance's VM runs, serialised with concurrent pilots:
+ * 0, or our exit status (logged). */
+static int ensure_running(VmInstance *i, const Args *args) {
+        _cleanup_close_ int start_lock = lock_start(i);
+        int r;
+
+        if (start_lock < 0) {
+                log_error_errno(start_lock, "%s: cannot lock the instance: %m", i->name);
+                return PILOT_EXIT_CONFIG;
+        }
+        if (vm_is_running(i)) {
+                if (!i->flake->resume) {
+                        log_error("%s: instance in use by another call, consider an @NAME argument", i->name);
+                        return PILOT_EXIT_CONFIG;
+                }
+                /* A resume VM that is still booting: wait for it. */
+                while (access(i->ready_path, F_OK) < 0 && vm_is_running(i))
+                        usleep(20 * 1000);
+        }
+        if (vm_is_running(i))
+                return 0;
+        /* Only for a VM to start: a running one has its images. */
+        r = ensure_images(i, args->progress);
+        if (r != 0)
+                return r;
+        return vm_start(i);
+}
+
+/* Runs the program in the guest over fd: its exit status, or ours. */
+static int run_session(const VmInstance *i, const Args *args, int fd) {
+        _cleanup_strv_free_ char **cmd = NULL, **env = NULL;
+        AgentClientFailure failure;
+        char msg[256] = {};
+        int r, status = 0;
+
+        strv_extend(&cmd, i->flake->target_app_path ?: i->app);
+        strv_extend_strv(&cmd, args->argv);
+        if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) && getenv("TERM"))
+                strv_consume(&env, xasprintf("TERM=%s", getenv("TERM")));
+
+        r = agent_client_run(fd, cmd, env, &failure, &status, msg, sizeof(msg));
+        if (r < 0) {
+                log_error_errno(r, "%s: session failed: %m", i->name);
+                return PILOT_EXIT_LOST;
+        }
+        if (failure == AGENT_CLIENT_LOST) {
+                log_error("%s: the VM went away during the session", i->name);
+                return PILOT_EXIT_LOST;
+        }
+        if (failure == AGENT_CLIENT_EXEC_FAILED) {
+                log_error("%s: %s", i->name, msg);
+                return status == ENOENT ? 127 : 126;
+        }
+        log_debug("%s: %s exited with status %d", i->name, cmd[0], status);
+        return status;
+}
+
+/* One-shot: sci powers the VM off after the session; waits for the
+ * teardown so that the next call finds the instance free. */
+static void finish(VmInstance *i, const Args *args, int status) {
+        if (i->flake->resume) {
+                if (args->remove)
+                        vm_stop(i, 0);
+                return;
+        }
+        vm_stop(i, 10000);
+        /* The console log of a runner we spawned: kept only when something
+         * went wrong. */
+        if (status < PILOT_EXIT_LOST && !getenv("PILOT_DEBUG"))
+                (void) unlink(i->log_path);
+}
+
 int main(int argc, char *argv[]) {
         _cleanup_(vm_instance_freep) VmInstance *i = NULL;
         _cleanup_free_ char *app = NULL;
-        _cleanup_strv_free_ char **cmd = NULL, **env = NULL;
-        _cleanup_close_ int start_lock = -EBADF, fd = -EBADF;
-        AgentClientFailure failure;
+        _cleanup_close_ int fd = -EBADF;
         _cleanup_(args_done) Args args = {};
-        char msg[256] = {};
-        int r, status = 0;
+        int r, status;
 
         log_setup("firecracker-pilot", LOG_TARGET_STDERR | LOG_TARGET_JOURNAL);
         log_set_console_level(LOG_ERR);
@@ -190,94 +285,20 @@ int main(int argc, char *argv[]) {
                 return PILOT_EXIT_CONFIG;
         }
         enter_scope(i, app);
+        if (args.serial)
+                return exec_serial(i, &args);
 
-        if (args.serial) {
-                /* Images whose init only speaks the original protocol: the
-                 * command goes on the kernel command line (run=...), the VM
-                 * console is the caller's terminal, the VMM's exit status is
-                 * ours. The runner does it in the foreground. */
-                _cleanup_free_ char *runner = vm_runner_path();
-                _cleanup_strv_free_ char **a = NULL;
-
-                if (vm_is_running(i)) {
-                        log_error("%s: instance in use, consider an @NAME argument", i->name);
-                        return PILOT_EXIT_CONFIG;
-                }
-                r = ensure_images(i, args.progress);
-                if (r != 0)
-                        return r;
-                strv_extend(&a, "flake-vm");
-                strv_extend(&a, "serial");
-                strv_extend(&a, i->name);
-                strv_extend(&a, i->flake->target_app_path ?: i->app);
-                strv_extend_strv(&a, args.argv);
-                execv(runner, a);
-                log_error_errno(errno, "%s: cannot run %s: %m", i->name, runner);
-                return PILOT_EXIT_VMM;
-        }
-
-        start_lock = lock_start(i);
-        if (start_lock < 0) {
-                log_error_errno(start_lock, "%s: cannot lock the instance: %m", i->name);
-                return PILOT_EXIT_CONFIG;
-        }
-        if (vm_is_running(i)) {
-                if (!i->flake->resume) {
-                        log_error("%s: instance in use by another call, consider an @NAME argument", i->name);
-                        return PILOT_EXIT_CONFIG;
-                }
-                /* A resume VM that is still booting: wait for it. */
-                while (access(i->ready_path, F_OK) < 0 && vm_is_running(i))
-                        usleep(20 * 1000);
-        }
-        if (!vm_is_running(i)) {
-                /* Only for a VM to start: a running one has its images. */
-                r = ensure_images(i, args.progress);
-                if (r != 0)
-                        return r;
-                r = vm_start(i);
-                if (r != 0)
-                        return r;
-        }
-        start_lock = close_fd(start_lock);
-
+        r = ensure_running(i, &args);
+        if (r != 0)
+                return r;
         fd = connect_agent(i);
         if (fd < 0) {
                 if (!i->flake->resume)
                         vm_stop(i, 0);
                 return PILOT_EXIT_AGENT;
         }
-
-        strv_extend(&cmd, i->flake->target_app_path ?: i->app);
-        strv_extend_strv(&cmd, args.argv);
-        if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) && getenv("TERM"))
-                strv_consume(&env, xasprintf("TERM=%s", getenv("TERM")));
-
-        r = agent_client_run(fd, cmd, env, &failure, &status, msg, sizeof(msg));
+        status = run_session(i, &args, fd);
         fd = close_fd(fd);
-        if (r < 0) {
-                log_error_errno(r, "%s: session failed: %m", i->name);
-                status = PILOT_EXIT_LOST;
-        } else if (failure == AGENT_CLIENT_LOST) {
-                log_error("%s: the VM went away during the session", i->name);
-                status = PILOT_EXIT_LOST;
-        } else if (failure == AGENT_CLIENT_EXEC_FAILED) {
-                log_error("%s: %s", i->name, msg);
-                status = status == ENOENT ? 127 : 126;
-        } else
-                log_debug("%s: %s exited with status %d", i->name, cmd[0], status);
-
-        /* One-shot: sci powers the VM off after the session; wait for the
-         * teardown so that the next call finds the instance free. */
-        if (!i->flake->resume) {
-                vm_stop(i, 10000);
-                /* The console log of a runner we spawned: kept only when
-                 * something went wrong. */
-                if (status < PILOT_EXIT_LOST && !getenv("PILOT_DEBUG"))
-                        (void) unlink(i->log_path);
-        }
-        else if (args.remove)
-                vm_stop(i, 0);
-
+        finish(i, &args, status);
         return status;
 }

@@ -334,6 +334,11 @@ typedef struct Runner {
         Client *clients[CLIENTS_MAX];
         uint32_t next_session;
         bool stopping;
+        const char *binary;          /* the VMM */
+        const char *accel;           /* QEMU's accelerator */
+        bool accel_pinned;
+        bool snapshot;               /* this call may restore or save one */
+        char *snapshot_key;          /* NULL: it cannot (yet) */
 } Runner;
 
 /* Passes what the VMM wrote to its stderr on to ours (the journal or the
@@ -399,9 +404,9 @@ static char *vmm_err_lines(Runner *r, unsigned max) {
 }
 
 static char *vmm_status_string(int status) {
-        if (WIFEXITED(status))
-                return xasprintf("exit status %d", WEXITSTATUS(status));
-        return xasprintf("exit status %d, killed by SIG%s", 128 + WTERMSIG(status),
+        if (!WIFSIGNALED(status))
+                return xasprintf("exit status %d", spawn_exit_status(status));
+        return xasprintf("exit status %d, killed by SIG%s", spawn_exit_status(status),
                          sigabbrev_np(WTERMSIG(status)) ?: "?");
 }
 
@@ -1002,8 +1007,8 @@ static int supervise(const VmInstance *i, pid_t child, int signal_fd, int ready_
                         break;
         }
         (void) safe_close_fd(ready_fd);
-        if (WIFEXITED(status))
-                return WEXITSTATUS(status);
+        if (!WIFSIGNALED(status))
+                return spawn_exit_status(status);
         log_error("%s: the runner was killed by SIG%s", i->name, sigabbrev_np(WTERMSIG(status)) ?: "?");
         return EXIT_FAILURE;
 }
@@ -1050,67 +1055,70 @@ static int split_privileges(const VmInstance *i, const VmUser *u, int signal_fd,
         return 1;
 }
 
-static int verb_run(const char *name, char * const *serial_argv, bool snapshot_only) {
-        _cleanup_(vm_instance_freep) VmInstance *i = NULL;
-        _cleanup_free_ char *binary = NULL, *pid = NULL;
-        _cleanup_close_ int lock_fd = -EBADF;
-        Runner r = { .serial_fd = -1, .listen_fd = -1, .signal_fd = -1, .vmm_err_fd = -EBADF };
-        _cleanup_(vm_user_done) VmUser user = {};
-        _cleanup_free_ char *key = NULL;
-        const char *accel = NULL;
-        bool accel_pinned = false, privileged = geteuid() == 0, snapshot, snapshot_saved = false;
-        sigset_t mask;
-        int k, ret = EXIT_SUCCESS;
+/* The VMM user, for root (flake-vm@.service(8), "Privileges"): EXIT_SUCCESS,
+ * or EXIT_CONFIG (logged). */
+static int resolve_vmm_user(const VmInstance *i, VmUser *ret) {
+        int k = vm_user_resolve(i->flake->runas, ret);
 
-        k = vm_instance_load(name, &i);
-        if (k < 0)
+        if (k == -EPERM) {
+                log_error("%s: the VMM user '%s' is root: a VMM never runs as root", i->name,
+                          vm_user_name(i->flake->runas));
                 return EXIT_CONFIG;
-        r.inst = i;
-        log_set_context(i->app, "firecracker", i->name);
+        }
+        if (k < 0) {
+                log_error_errno(k, "%s: the VMM user '%s' does not exist (vm.runtime.runas, or for root "
+                                   "the system user " VM_SYSTEM_USER " from sysusers.d): %m",
+                                i->name, vm_user_name(i->flake->runas));
+                return EXIT_CONFIG;
+        }
+        return EXIT_SUCCESS;
+}
 
+/* What must hold before anything is made: EXIT_SUCCESS, or our exit status
+ * (logged). */
+static int check_instance(const VmInstance *i, bool snapshot_only, char **ret_binary) {
         if (snapshot_only && !vm_snapshot_wanted(i)) {
-                log_error("%s: snapshots are made for one-shot flakes, with vm.runtime.snapshot on", name);
+                log_error("%s: snapshots are made for one-shot flakes, with vm.runtime.snapshot on", i->name);
                 return EXIT_CONFIG;
         }
         if (check_images(i) < 0)
                 return EXIT_CONFIG;
-        if (vm_instance_vmm_binary(i, &binary) < 0)
+        if (vm_instance_vmm_binary(i, ret_binary) < 0)
                 return EXIT_NO_VMM;
-        if (privileged) {
-                k = vm_user_resolve(i->flake->runas, &user);
-                if (k == -EPERM) {
-                        log_error("%s: the VMM user '%s' is root: a VMM never runs as root", name,
-                                  vm_user_name(i->flake->runas));
-                        return EXIT_CONFIG;
-                }
-                if (k < 0) {
-                        log_error_errno(k, "%s: the VMM user '%s' does not exist (vm.runtime.runas, or for root "
-                                           "the system user " VM_SYSTEM_USER " from sysusers.d): %m",
-                                        name, vm_user_name(i->flake->runas));
-                        return EXIT_CONFIG;
-                }
-        }
+        return EXIT_SUCCESS;
+}
+
+/* Takes the instance's lock and makes its runtime dir afresh (whatever a
+ * crashed runner left is stale now): EXIT_SUCCESS or EXIT_FAILURE (logged). */
+static int claim_runtime_dir(const VmInstance *i, int *ret_lock_fd) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *pid = NULL;
+        int k;
 
         k = mkdir_parents(i->runtime_dir, 0755);
         if (k < 0) {
-                log_error_errno(k, "%s: cannot create the runtime directory: %m", name);
+                log_error_errno(k, "%s: cannot create the runtime directory: %m", i->name);
                 return EXIT_FAILURE;
         }
-        lock_fd = lock_file_at(AT_FDCWD, i->lock_path, O_RDWR | O_CREAT | O_NOFOLLOW, LOCK_EX | LOCK_NB);
-        if (lock_fd < 0) {
-                log_error("%s: the VM is already running", name);
+        fd = lock_file_at(AT_FDCWD, i->lock_path, O_RDWR | O_CREAT | O_NOFOLLOW, LOCK_EX | LOCK_NB);
+        if (fd < 0) {
+                log_error("%s: the VM is already running", i->name);
                 return EXIT_FAILURE;
         }
-        /* Whatever a crashed runner left is stale now. */
         cleanup_instance(i);
         if (mkdir(i->runtime_dir, 0700) < 0) {
-                log_error_errno(errno, "%s: cannot create %s: %m", name, i->runtime_dir);
+                log_error_errno(errno, "%s: cannot create %s: %m", i->name, i->runtime_dir);
                 return EXIT_FAILURE;
         }
-
         pid = xasprintf("%d\n", (int) getpid());
         (void) write_file_atomic(i->runner_pid_path, pid, strlen(pid), 0644);
-        free(TAKE_PTR(pid));
+        *ret_lock_fd = TAKE_FD(fd);
+        return EXIT_SUCCESS;
+}
+
+/* Stop signals and SIGCHLD through a signalfd. */
+static int block_signals(void) {
+        sigset_t mask;
 
         sigemptyset(&mask);
         sigaddset(&mask, SIGCHLD);
@@ -1118,15 +1126,225 @@ static int verb_run(const char *name, char * const *serial_argv, bool snapshot_o
         sigaddset(&mask, SIGINT);
         sigaddset(&mask, SIGHUP);
         (void) sigprocmask(SIG_BLOCK, &mask, NULL);
-        r.signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
         (void) signal(SIGPIPE, SIG_IGN);
+        return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+}
 
+/* The snapshot's key for what this call boots (under the current
+ * accelerator); NULL when the call makes no snapshot. */
+static int snapshot_rekey(Runner *r) {
+        _cleanup_strv_free_ char **argv = NULL;
+        int ret;
+
+        free(r->snapshot_key);
+        r->snapshot_key = NULL;
+        ret = vmm_argv(r->inst, r->binary, NULL, r->accel, &argv);
+        if (ret == EXIT_SUCCESS)
+                r->snapshot_key = vm_snapshot_key(r->inst, argv);
+        return ret;
+}
+
+/* /dev/kvm opened, yet QEMU died before the guest answered (nested or
+ * para-virtualized KVM)? QEMU's own fallback (-accel kvm -accel tcg) only
+ * covers a KVM that fails to initialize, and a TCG boot needs
+ * tsc_early_khz=. */
+static bool kvm_cannot_run_guest(const Runner *r, int k) {
+        return k == -ECHILD && !r->stopping && r->inst->vmm == VMM_QEMU && !r->accel_pinned &&
+               streq(r->accel, "kvm") && spawn_exit_status(r->vmm_status) != 0;
+}
+
+/* Boots again under TCG, and says so once: it is much slower. */
+static int fall_back_to_tcg(Runner *r) {
+        _cleanup_free_ char *st = vmm_status_string(r->vmm_status), *why = vmm_err_lines(r, 2), *w = NULL;
+        int ret;
+
+        w = xasprintf("%s: KVM cannot run the guest (qemu %s%s%s), falling back to TCG (software emulation, "
+                      "much slower; FLAKE_QEMU_ACCEL or vm.runtime.qemu_accel pin an accelerator)",
+                      r->inst->name, st, why ? ": " : "", strempty(why));
+        warn_caller(r->inst, w);
+        runner_reset(r);
+        r->accel = "tcg";
+        /* A snapshot is saved under TCG, for what the next call boots. */
+        if (r->snapshot_key)
+                (void) snapshot_rekey(r);
+        ret = boot_vmm(r, r->binary, NULL, r->accel);
+        return ret != EXIT_SUCCESS ? ret : 0;
+}
+
+/* Why the guest agent did not answer: our exit status (logged), or
+ * EXIT_SUCCESS when we are being stopped. */
+static int agent_failure(Runner *r, int k) {
+        const VmInstance *i = r->inst;
+
+        if (r->stopping)
+                return EXIT_SUCCESS;
+        if (k == -ETIMEDOUT) {
+                log_error("%s: the guest agent did not answer within %u s (does the image run sci as init?)", i->name,
+                          agent_timeout_ms() / 1000);
+                return EXIT_NO_AGENT;
+        }
+        if (k == -ECHILD) {
+                _cleanup_free_ char *st = vmm_status_string(r->vmm_status), *why = vmm_err_lines(r, 3),
+                                    *what = i->vmm == VMM_QEMU ? xasprintf("qemu (accelerator %s)", r->accel)
+                                                               : xstrdup(vmm_kind_to_string(i->vmm));
+                log_error("%s: %s failed before the guest agent answered (%s)%s%s", i->name, what, st,
+                          why ? ": " : "", strempty(why));
+                return EXIT_VMM_FAILED;
+        }
+        log_error_errno(k, "%s: the guest does not speak the agent protocol: %m", i->name);
+        return EXIT_NO_AGENT;
+}
+
+/* A cold boot up to the guest agent's answer: EXIT_SUCCESS, or our exit
+ * status (logged); r->stopping if a signal came first. */
+static int boot_to_agent(Runner *r) {
+        int ret, k;
+
+        ret = boot_vmm(r, r->binary, NULL, r->accel);
+        if (ret != EXIT_SUCCESS)
+                return ret;
+        k = wait_for_agent(r);
+        if (kvm_cannot_run_guest(r, k)) {
+                k = fall_back_to_tcg(r);
+                if (k > 0)
+                        return k;
+                k = wait_for_agent(r);
+        }
+        return k < 0 ? agent_failure(r, k) : EXIT_SUCCESS;
+}
+
+/* The guest with its agent answering: restored from the snapshot, or booted
+ * cold (and then saved, for the next calls). *ret_snapshot: a snapshot of
+ * this VM exists now. */
+static int start_guest(Runner *r, bool *ret_snapshot) {
+        _cleanup_strv_free_ char **argv = NULL;
+        int ret;
+
+        *ret_snapshot = false;
+        if (r->snapshot_key) {
+                ret = vmm_argv(r->inst, r->binary, NULL, r->accel, &argv);
+                if (ret != EXIT_SUCCESS)
+                        return ret;
+                if (snapshot_restore(r, r->binary, argv, r->accel, r->snapshot_key)) {
+                        *ret_snapshot = true;
+                        return EXIT_SUCCESS;
+                }
+        }
+        ret = boot_to_agent(r);
+        if (ret != EXIT_SUCCESS || r->stopping)
+                return ret;
+        if (r->snapshot_key)
+                *ret_snapshot = snapshot_save(r, r->snapshot_key);
+        return EXIT_SUCCESS;
+}
+
+/* Sessions until the VM powers off or we are stopped. */
+static int serve(Runner *r) {
+        const VmInstance *i = r->inst;
+        int status;
+
+        if (i->vmm == VMM_QEMU) {
+                r->listen_fd = listen_unix(i->agent_socket);
+                if (r->listen_fd < 0) {
+                        log_error_errno(r->listen_fd, "%s: cannot listen on %s: %m", i->name, i->agent_socket);
+                        return EXIT_FAILURE;
+                }
+        }
+        (void) write_file_atomic(i->ready_path, "", 0, 0644);
+        notify("READY=1");
+        log_info("%s: the guest agent is ready", i->name);
+
+        runner_loop(r);
+        if (!r->vmm_exited || r->stopping)
+                return EXIT_SUCCESS;
+        status = spawn_exit_status(r->vmm_status);
+        if (status == 0) {
+                log_info("%s: the VM powered off", i->name);
+                return EXIT_SUCCESS;
+        }
+        log_error("%s: %s ended with status %d", i->name, vmm_kind_to_string(i->vmm), status);
+        return EXIT_VMM_FAILED;
+}
+
+/* As the VMM user: everything from the VMM's start to its end. */
+static int run_vm(Runner *r, char * const *serial_argv, bool snapshot_only) {
+        bool snapshot = false;
+        int ret;
+
+        /* As the VMM user: /dev/kvm must open for it. */
+        if (r->inst->vmm == VMM_QEMU && qemu_accel(r->inst, &r->accel, &r->accel_pinned) < 0)
+                return EXIT_CONFIG;
+        if (serial_argv) {
+                /* The original protocol: the VMM is the program's terminal
+                 * and its exit status is ours. */
+                ret = boot_vmm(r, r->binary, serial_argv, r->accel);
+                if (ret != EXIT_SUCCESS)
+                        return ret;
+                runner_loop(r);
+                return r->vmm_exited ? spawn_exit_status(r->vmm_status) : EXIT_SUCCESS;
+        }
+        /* The key as the VMM user sees the files. */
+        if (r->snapshot) {
+                ret = snapshot_rekey(r);
+                if (ret != EXIT_SUCCESS)
+                        return ret;
+        }
+        ret = start_guest(r, &snapshot);
+        if (ret != EXIT_SUCCESS || r->stopping)
+                return ret;
+        if (!snapshot_only)
+                return serve(r);
+        /* flake-ctl firecracker snapshot: made (or up to date); the VM goes
+         * without a session. */
+        if (!snapshot) {
+                log_error("%s: no snapshot could be made", r->inst->name);
+                return EXIT_FAILURE;
+        }
+        return EXIT_SUCCESS;
+}
+
+static void runner_done(Runner *r) {
+        notify("STOPPING=1");
+        stop_vmm(r);
+        for (size_t k = 0; k < CLIENTS_MAX; k++)
+                if (r->clients[k])
+                        client_close(r, r->clients[k], false);
+        r->serial_fd = safe_close_fd(r->serial_fd);
+        r->listen_fd = safe_close_fd(r->listen_fd);
+        r->signal_fd = safe_close_fd(r->signal_fd);
+        runner_drain_vmm_err(r);
+        r->vmm_err_fd = safe_close_fd(r->vmm_err_fd);
+        free(r->snapshot_key);
+}
+
+static int verb_run(const char *name, char * const *serial_argv, bool snapshot_only) {
+        _cleanup_(vm_instance_freep) VmInstance *i = NULL;
+        _cleanup_free_ char *binary = NULL;
+        _cleanup_close_ int lock_fd = -EBADF;
+        _cleanup_(vm_user_done) VmUser user = {};
+        bool privileged = geteuid() == 0;
+        int k, ret;
+
+        if (vm_instance_load(name, &i) < 0)
+                return EXIT_CONFIG;
+        log_set_context(i->app, "firecracker", i->name);
+        ret = check_instance(i, snapshot_only, &binary);
+        if (ret == EXIT_SUCCESS && privileged)
+                ret = resolve_vmm_user(i, &user);
+        if (ret == EXIT_SUCCESS)
+                ret = claim_runtime_dir(i, &lock_fd);
+        if (ret != EXIT_SUCCESS)
+                return ret;
+
+        Runner r = { .inst = i, .binary = binary, .serial_fd = -EBADF, .listen_fd = -EBADF,
+                     .signal_fd = block_signals(), .vmm_err_fd = -EBADF };
         if (vm_overlay_prepare(i) < 0) {
                 ret = EXIT_CONFIG;
                 goto out;
         }
-        snapshot = !serial_argv && vm_snapshot_wanted(i) &&
-                   vm_snapshot_dir_prepare(i, privileged ? user.uid : geteuid(), privileged ? user.gid : getegid()) >= 0;
+        r.snapshot = !serial_argv && vm_snapshot_wanted(i) &&
+                     vm_snapshot_dir_prepare(i, privileged ? user.uid : geteuid(),
+                                             privileged ? user.gid : getegid()) >= 0;
         if (privileged) {
                 int status = EXIT_FAILURE;
 
@@ -1138,137 +1356,13 @@ static int verb_run(const char *name, char * const *serial_argv, bool snapshot_o
                 if (k > 0) {
                         /* The runner, as the VMM user, emptied the runtime
                          * dir as far as it could. */
-                        cleanup_instance(i);
-                        (void) unlink(i->lock_path);
-                        return status;
-                }
-        }
-        /* As the VMM user: /dev/kvm must open for it. */
-        if (i->vmm == VMM_QEMU && qemu_accel(i, &accel, &accel_pinned) < 0) {
-                ret = EXIT_CONFIG;
-                goto out;
-        }
-        if (snapshot) {
-                _cleanup_strv_free_ char **argv = NULL;
-
-                ret = vmm_argv(i, binary, NULL, accel, &argv);
-                if (ret != EXIT_SUCCESS)
-                        goto out;
-                key = vm_snapshot_key(i, argv);
-                snapshot_saved = snapshot_restore(&r, binary, argv, accel, key);
-                if (snapshot_saved)
-                        goto ready;
-        }
-        ret = boot_vmm(&r, binary, serial_argv, accel);
-        if (ret != EXIT_SUCCESS)
-                goto out;
-
-        if (serial_argv) {
-                /* The original protocol: the VMM is the program's terminal
-                 * and its exit status is ours. */
-                runner_loop(&r);
-                if (r.vmm_exited)
-                        ret = WIFEXITED(r.vmm_status) ? WEXITSTATUS(r.vmm_status) : 128 + WTERMSIG(r.vmm_status);
-                goto out;
-        }
-
-        k = wait_for_agent(&r);
-        if (k == -ECHILD && !r.stopping && i->vmm == VMM_QEMU && !accel_pinned && streq(accel, "kvm") &&
-            !(WIFEXITED(r.vmm_status) && WEXITSTATUS(r.vmm_status) == 0)) {
-                /* /dev/kvm opened, yet QEMU died before the guest answered
-                 * (nested or para-virtualized KVM): QEMU's own fallback
-                 * (-accel kvm -accel tcg) only covers a KVM that fails to
-                 * initialize, and a TCG boot needs tsc_early_khz=. Boot
-                 * again under TCG, and say so once: it is much slower. */
-                _cleanup_free_ char *st = vmm_status_string(r.vmm_status), *why = vmm_err_lines(&r, 2), *w = NULL;
-
-                w = xasprintf("%s: KVM cannot run the guest (qemu %s%s%s), falling back to TCG (software emulation, "
-                              "much slower; FLAKE_QEMU_ACCEL or vm.runtime.qemu_accel pin an accelerator)",
-                              name, st, why ? ": " : "", strempty(why));
-                warn_caller(i, w);
-                runner_reset(&r);
-                accel = "tcg";
-                ret = boot_vmm(&r, binary, NULL, accel);
-                if (snapshot) {
-                        /* Saved under TCG, for what the next call boots. */
-                        _cleanup_strv_free_ char **argv = NULL;
-                        free(key);
-                        key = vmm_argv(i, binary, NULL, accel, &argv) == EXIT_SUCCESS ? vm_snapshot_key(i, argv) : NULL;
-                        snapshot = key != NULL;
-                }
-                if (ret != EXIT_SUCCESS)
-                        goto out;
-                k = wait_for_agent(&r);
-        }
-        if (k < 0) {
-                if (r.stopping)
-                        goto out;
-                if (k == -ETIMEDOUT) {
-                        log_error("%s: the guest agent did not answer within %u s (does the image run sci as init?)",
-                                  name, agent_timeout_ms() / 1000);
-                        ret = EXIT_NO_AGENT;
-                } else if (k == -ECHILD) {
-                        _cleanup_free_ char *st = vmm_status_string(r.vmm_status), *why = vmm_err_lines(&r, 3),
-                                            *what = i->vmm == VMM_QEMU ? xasprintf("qemu (accelerator %s)", accel)
-                                                                       : xstrdup(vmm_kind_to_string(i->vmm));
-                        log_error("%s: %s failed before the guest agent answered (%s)%s%s", name, what, st,
-                                  why ? ": " : "", strempty(why));
-                        ret = EXIT_VMM_FAILED;
-                } else {
-                        log_error_errno(k, "%s: the guest does not speak the agent protocol: %m", name);
-                        ret = EXIT_NO_AGENT;
-                }
-                goto out;
-        }
-        if (snapshot)
-                snapshot_saved = snapshot_save(&r, key);
-ready:
-        if (snapshot_only) {
-                /* flake-ctl firecracker snapshot: made (or up to date); the
-                 * VM goes without a session. */
-                if (!snapshot_saved) {
-                        log_error("%s: no snapshot could be made", name);
-                        ret = EXIT_FAILURE;
-                }
-                goto out;
-        }
-        if (i->vmm == VMM_QEMU) {
-                r.listen_fd = listen_unix(i->agent_socket);
-                if (r.listen_fd < 0) {
-                        log_error_errno(r.listen_fd, "%s: cannot listen on %s: %m", name, i->agent_socket);
-                        ret = EXIT_FAILURE;
+                        ret = status;
                         goto out;
                 }
         }
-        (void) write_file_atomic(i->ready_path, "", 0, 0644);
-        notify("READY=1");
-        log_info("%s: the guest agent is ready", name);
-
-        runner_loop(&r);
-        if (r.vmm_exited && !r.stopping) {
-                bool clean = WIFEXITED(r.vmm_status) && WEXITSTATUS(r.vmm_status) == 0;
-                if (clean)
-                        log_info("%s: the VM powered off", name);
-                else {
-                        log_error("%s: %s ended with status %d", name, vmm_kind_to_string(i->vmm),
-                                  WIFEXITED(r.vmm_status) ? WEXITSTATUS(r.vmm_status) : 128 + WTERMSIG(r.vmm_status));
-                        ret = EXIT_VMM_FAILED;
-                }
-        }
+        ret = run_vm(&r, serial_argv, snapshot_only);
 out:
-        notify("STOPPING=1");
-        stop_vmm(&r);
-        for (size_t k2 = 0; k2 < CLIENTS_MAX; k2++)
-                if (r.clients[k2])
-                        client_close(&r, r.clients[k2], false);
-        if (r.serial_fd >= 0)
-                close(r.serial_fd);
-        if (r.listen_fd >= 0)
-                close(r.listen_fd);
-        if (r.signal_fd >= 0)
-                close(r.signal_fd);
-        runner_drain_vmm_err(&r);
-        (void) safe_close_fd(r.vmm_err_fd);
+        runner_done(&r);
         cleanup_instance(i);
         (void) unlink(i->lock_path);
         return ret;

@@ -78,10 +78,14 @@ int spawn_wait_pid(pid_t pid) {
         while (waitpid(pid, &status, 0) < 0)
                 if (errno != EINTR)
                         return negative_errno();
-        if (WIFEXITED(status))
-                return WEXITSTATUS(status);
-        if (WIFSIGNALED(status))
-                return 128 + WTERMSIG(status);
+        return spawn_exit_status(status);
+}
+
+int spawn_exit_status(int wait_status) {
+        if (WIFEXITED(wait_status))
+                return WEXITSTATUS(wait_status);
+        if (WIFSIGNALED(wait_status))
+                return 128 + WTERMSIG(wait_status);
         return -EIO;
 }
 

@@ -32,6 +32,10 @@ int spawn_async(char * const *argv, char * const *env, SpawnFlags flags, pid_t *
 /* Waits for pid; same return convention as spawn_wait(). */
 int spawn_wait_pid(pid_t pid);
 
+/* A wait status as a shell reports it: the exit status 0..255, or 128+N
+ * after signal N; -EIO for anything else (stopped, continued). */
+int spawn_exit_status(int wait_status);
+
 /* Is name an executable in PATH (or an executable path)? */
 bool find_executable(const char *name, char **ret_path);
 

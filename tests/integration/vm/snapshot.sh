@@ -13,9 +13,10 @@ APP='cat; echo err >&2; ls /root; echo mark > /root/mark; exit 3'
 
 # The VMM's command line while a call runs: a restore has "-incoming fd:N".
 vmm_cmdline() {
-        local inst=$1 i
+        local inst=$1 i pid
         for i in $(seq 300); do [ -e "$FLAKE_RUNTIME_DIR/vm/$inst/ready" ] && break; sleep 0.1; done
-        tr '\0' ' ' <"/proc/$(cat "$FLAKE_RUNTIME_DIR/vm/$inst/vmm.pid")/cmdline" 2>&1
+        pid=$(cat "$FLAKE_RUNTIME_DIR/vm/$inst/vmm.pid" 2>/dev/null)
+        [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>&1 || echo "no VMM running for $inst"
 }
 
 # --- the first call boots cold and saves the VM ------------------------------
