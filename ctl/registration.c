@@ -12,6 +12,7 @@
 #include "registration.h"
 #include "strv.h"
 #include "systemd-reload.h"
+#include "vm-instance.h"
 
 void ctl_reload_units(Ctl *ctl) {
         /* The registration is done either way; only the units lag behind. */
@@ -209,6 +210,14 @@ int ctl_remove_app(Ctl *ctl, FlakeEngine engine, const char *app, bool force) {
         r = rm_rf(dropins);
         if (r < 0)
                 return log_error_errno(r, "Failed to remove %s: %m", dropins);
+        if (engine == FLAKE_ENGINE_FIRECRACKER) {
+                /* Its one-shot snapshot (flake-vm@.service(8)) goes with it. */
+                _cleanup_free_ char *snapshot = vm_snapshot_dir(ctl->user, name);
+
+                r = rm_rf(snapshot);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to remove %s: %m", snapshot);
+        }
         return 0;
 }
 

@@ -136,6 +136,11 @@ wait $p2; r2=$?
 assert_eq "concurrent first calls both succeed" "0 c1 0 c2" "$r1 $(cat "$T/c1") $r2 $(cat "$T/c2")"
 assert_eq "... and save one snapshot" 1 "$(cat "$FLAKE_RUNTIME_DIR"/vm/snap@c[12].log | grep -c 'saved a snapshot')"
 
+# Removing the flake removes its snapshot.
+check "a snapshot exists before the flake is removed" test -s "$SNAP/key"
+check "flake-ctl firecracker remove --app" "$CTL" firecracker remove --app "$S" --force
+check_fails "... took the snapshot with it" test -e "$SNAP"
+
 # --- vm.runtime.snapshot: false ---------------------------------------------
 OVERLAY=16MiB register nosnap false
 sed -i 's/^    resume: false/    resume: false\n    snapshot: false/' "$FLAKES_DIR/nosnap.yaml"
