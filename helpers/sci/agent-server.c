@@ -19,6 +19,7 @@
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -545,7 +546,10 @@ static int open_listener(const AgentServerConfig *config) {
                 if (fd < 0)
                         return -errno;
                 (void) unlink(config->path);
-                if (bind(fd, (struct sockaddr *) &a, sizeof(a)) < 0 || listen(fd, 16) < 0) {
+                /* With check_peer, anybody who reaches the socket may
+                 * connect; who gets a session is decided on accept. */
+                if (bind(fd, (struct sockaddr *) &a, sizeof(a)) < 0 ||
+                    (config->check_peer && chmod(config->path, 0666) < 0) || listen(fd, 16) < 0) {
                         int r = -errno;
                         close(fd);
                         return r;
@@ -561,6 +565,64 @@ static bool server_done(Server *s) {
                 if (s->sessions[i])
                         return false;
         return true;
+}
+
+bool agent_unix_peer_allowed(uid_t peer, uid_t self) {
+        return peer == 0 || peer == self;
+}
+
+/* Whether the connection on fd may have a session; says why not. */
+static bool server_peer_allowed(const Server *s, int fd, const struct sockaddr_storage *peer, socklen_t peer_len) {
+        if (s->config->transport == AGENT_TRANSPORT_VSOCK) {
+                const struct sockaddr_vm *vm = (const struct sockaddr_vm *) peer;
+
+                if (agent_peer_allowed((const struct sockaddr *) peer, peer_len))
+                        return true;
+                sci_log("refusing an agent connection from vsock CID %u (only the host, CID %u, may connect)",
+                        peer->ss_family == AF_VSOCK ? vm->svm_cid : (unsigned) -1, (unsigned) VMADDR_CID_HOST);
+                return false;
+        }
+        if (s->config->check_peer) {
+                struct ucred cred = {};
+                socklen_t l = sizeof(cred);
+
+                if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &l) < 0) {
+                        sci_log("refusing an agent connection: no peer credentials: %s", strerror(errno));
+                        return false;
+                }
+                if (agent_unix_peer_allowed(cred.uid, geteuid()))
+                        return true;
+                sci_log("refusing an agent connection from uid %u (pid %d): only root and uid %u may connect",
+                        (unsigned) cred.uid, (int) cred.pid, (unsigned) geteuid());
+                return false;
+        }
+        /* sci's test mode: the socket is guarded by its file mode. */
+        return true;
+}
+
+static void server_accept(Server *s) {
+        struct sockaddr_storage peer = {};
+        socklen_t peer_len = sizeof(peer);
+        Conn *c;
+        int fd;
+
+        fd = accept4(s->listen_fd, (struct sockaddr *) &peer, &peer_len, SOCK_CLOEXEC);
+        if (fd < 0)
+                return;
+        if (!server_peer_allowed(s, fd, &peer, peer_len)) {
+                close(fd);
+                return;
+        }
+        c = conn_add(s, fd, false);
+        if (!c) {
+                close(fd);
+                return;
+        }
+        if (agent_send_hello(fd) < 0) {
+                conn_free(s, c);
+                return;
+        }
+        set_nonblock(fd);
 }
 
 bool agent_peer_allowed(const struct sockaddr *peer, socklen_t len) {
@@ -677,34 +739,9 @@ int agent_server_run(const AgentServerConfig *config) {
                         case 0:
                                 reap(&s);
                                 break;
-                        case 1: {
-                                struct sockaddr_storage peer = {};
-                                socklen_t peer_len = sizeof(peer);
-                                int fd = accept4(s.listen_fd, (struct sockaddr *) &peer, &peer_len, SOCK_CLOEXEC);
-                                if (fd < 0)
-                                        break;
-                                /* The Unix socket of the test mode is guarded
-                                 * by its file mode; vsock by the peer's CID. */
-                                if (config->transport == AGENT_TRANSPORT_VSOCK &&
-                                    !agent_peer_allowed((struct sockaddr *) &peer, peer_len)) {
-                                        const struct sockaddr_vm *vm = (const struct sockaddr_vm *) &peer;
-                                        sci_log("refusing an agent connection from vsock CID %u (only the host, CID %u, may connect)",
-                                                peer.ss_family == AF_VSOCK ? vm->svm_cid : (unsigned) -1,
-                                                (unsigned) VMADDR_CID_HOST);
-                                        close(fd);
-                                        break;
-                                }
-                                Conn *c = conn_add(&s, fd, false);
-                                if (!c || agent_send_hello(fd) < 0) {
-                                        if (c)
-                                                conn_free(&s, c);
-                                        else
-                                                close(fd);
-                                        break;
-                                }
-                                set_nonblock(fd);
+                        case 1:
+                                server_accept(&s);
                                 break;
-                        }
                         case 2: {
                                 Conn *c = owner[i];
                                 /* Frames may have freed it already. */
