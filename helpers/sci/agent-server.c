@@ -632,10 +632,223 @@ bool agent_peer_allowed(const struct sockaddr *peer, socklen_t len) {
                vm->svm_cid == VMADDR_CID_HOST;
 }
 
+/* One poll() round: every fd the server waits on, what it is and whose. */
+typedef enum PollKind {
+        POLL_SIGNAL,              /* SIGCHLD via signalfd */
+        POLL_LISTEN,              /* vsock/unix listener */
+        POLL_CONN,                /* a connection from the host */
+        POLL_STDOUT,              /* a program's stdout (or pty master) */
+        POLL_STDERR,              /* a program's stderr */
+        POLL_STDIN,               /* a program's stdin, writable again */
+        _POLL_KIND_MAX,
+} PollKind;
+
+#define POLL_MAX (2 + CONNS_MAX + SESSIONS_MAX * 3)
+
+typedef struct PollSet {
+        struct pollfd pfd[POLL_MAX];
+        PollKind kind[POLL_MAX];
+        void *owner[POLL_MAX];
+        size_t n;
+        int timeout;
+} PollSet;
+
+static void pollset_add(PollSet *ps, int fd, short events, PollKind kind, void *owner) {
+        ps->pfd[ps->n] = (struct pollfd) { .fd = fd, .events = events };
+        ps->kind[ps->n] = kind;
+        ps->owner[ps->n++] = owner;
+}
+
+/* A multiplexed port comes up when the host opens it: then we greet. */
+static bool conn_check_connected(Conn *c) {
+        struct pollfd t = { .fd = c->fd, .events = POLLIN };
+
+        /* virtio-serial reports POLLHUP while no host process has the port
+         * open; look again shortly instead of spinning. */
+        if (poll(&t, 1, 0) >= 0 && !(t.revents & POLLHUP)) {
+                c->connected = true;
+                agent_decoder_init(&c->dec);
+                if (agent_send_hello(c->fd) < 0)
+                        c->connected = false;
+        }
+        return c->connected;
+}
+
+static void server_collect(Server *s, PollSet *ps) {
+        ps->n = 0;
+        ps->timeout = -1;
+        pollset_add(ps, s->signal_fd, POLLIN, POLL_SIGNAL, NULL);
+        if (s->listen_fd >= 0)
+                pollset_add(ps, s->listen_fd, POLLIN, POLL_LISTEN, NULL);
+        for (size_t i = 0; i < CONNS_MAX; i++) {
+                Conn *c = s->conns[i];
+                if (!c)
+                        continue;
+                if (c->multiplexed && !c->connected && !conn_check_connected(c)) {
+                        ps->timeout = 100;
+                        continue;
+                }
+                pollset_add(ps, c->fd, POLLIN, POLL_CONN, c);
+        }
+        for (size_t i = 0; i < SESSIONS_MAX; i++) {
+                Session *x = s->sessions[i];
+                if (!x)
+                        continue;
+                if (x->out_fd >= 0)
+                        pollset_add(ps, x->out_fd, POLLIN, POLL_STDOUT, x);
+                if (x->err_fd >= 0)
+                        pollset_add(ps, x->err_fd, POLLIN, POLL_STDERR, x);
+                if (x->in_fd >= 0 && x->in_len > 0 && !x->tty)
+                        pollset_add(ps, x->in_fd, POLLOUT, POLL_STDIN, x);
+                else if (x->tty && x->in_len > 0)
+                        ps->timeout = 20;   /* the master is polled for input already */
+        }
+}
+
+static bool conn_alive(const Server *s, const Conn *c) {
+        for (size_t k = 0; k < CONNS_MAX; k++)
+                if (s->conns[k] == c)
+                        return true;
+        return false;
+}
+
+static bool session_alive(const Server *s, const Session *x) {
+        for (size_t k = 0; k < SESSIONS_MAX; k++)
+                if (s->sessions[k] == x)
+                        return true;
+        return false;
+}
+
+/* The host closed a multiplexed port: its sessions are gone, the port
+ * stays. */
+static void conn_hangup(Server *s, Conn *c) {
+        c->connected = false;
+        for (size_t k = 0; k < SESSIONS_MAX; k++) {
+                Session *x = s->sessions[k];
+                if (!x || x->conn != c)
+                        continue;
+                x->conn = NULL;
+                if (!x->exited)
+                        (void) kill(-x->pid, SIGHUP);
+        }
+}
+
+static void on_signal(Server *s, void *owner, short revents) {
+        reap(s);
+}
+
+static void on_listen(Server *s, void *owner, short revents) {
+        server_accept(s);
+}
+
+static void on_conn(Server *s, void *owner, short revents) {
+        Conn *c = owner;
+
+        /* Frames handled earlier in this round may have freed it. */
+        if (!conn_alive(s, c))
+                return;
+        if (c->multiplexed && (revents & POLLHUP) && !(revents & POLLIN)) {
+                conn_hangup(s, c);
+                return;
+        }
+        if (conn_read(s, c) < 0) {
+                if (c->multiplexed)
+                        c->connected = false;
+                else
+                        conn_free(s, c);
+        }
+}
+
+static void on_session(Server *s, Session *x, PollKind kind) {
+        if (!session_alive(s, x))
+                return;
+        if (kind == POLL_STDOUT && x->out_fd >= 0)
+                (void) session_pump_output(x, &x->out_fd, AGENT_STREAM_STDOUT);
+        else if (kind == POLL_STDERR && x->err_fd >= 0)
+                (void) session_pump_output(x, &x->err_fd, AGENT_STREAM_STDERR);
+        else if (kind == POLL_STDIN)
+                session_flush_stdin(x);
+        session_maybe_finish(s, x);
+}
+
+static void on_stdout(Server *s, void *owner, short revents) {
+        on_session(s, owner, POLL_STDOUT);
+}
+
+static void on_stderr(Server *s, void *owner, short revents) {
+        on_session(s, owner, POLL_STDERR);
+}
+
+static void on_stdin(Server *s, void *owner, short revents) {
+        on_session(s, owner, POLL_STDIN);
+}
+
+static void (*const poll_handlers[_POLL_KIND_MAX])(Server *s, void *owner, short revents) = {
+        [POLL_SIGNAL] = on_signal,
+        [POLL_LISTEN] = on_listen,
+        [POLL_CONN]   = on_conn,
+        [POLL_STDOUT] = on_stdout,
+        [POLL_STDERR] = on_stderr,
+        [POLL_STDIN]  = on_stdin,
+};
+
+/* After a round: input for pty sessions (whose master is polled for output
+ * only), and vsock/unix connections whose session has ended. */
+static void server_tidy(Server *s) {
+        for (size_t i = 0; i < SESSIONS_MAX; i++)
+                if (s->sessions[i] && s->sessions[i]->tty && s->sessions[i]->in_len > 0)
+                        session_flush_stdin(s->sessions[i]);
+
+        for (size_t i = 0; i < CONNS_MAX; i++) {
+                Conn *c = s->conns[i];
+                bool busy = false;
+                if (!c || c->multiplexed || !c->used)
+                        continue;
+                for (size_t k = 0; k < SESSIONS_MAX; k++)
+                        busy = busy || (s->sessions[k] && s->sessions[k]->conn == c);
+                if (!busy)
+                        conn_free(s, c);
+        }
+}
+
+/* The transport: the serial port as one multiplexed connection, or a
+ * listener. */
+static int server_open(Server *s) {
+        int fd;
+
+        if (s->config->transport != AGENT_TRANSPORT_SERIAL) {
+                s->listen_fd = open_listener(s->config);
+                return s->listen_fd < 0 ? s->listen_fd : 0;
+        }
+        fd = open(s->config->path, O_RDWR | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        set_nonblock(fd);
+        if (!conn_add(s, fd, true)) {
+                close(fd);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static void server_close(Server *s) {
+        for (size_t i = 0; i < CONNS_MAX; i++)
+                if (s->conns[i])
+                        conn_free(s, s->conns[i]);
+        for (size_t i = 0; i < SESSIONS_MAX; i++)
+                if (s->sessions[i])
+                        session_free(s, s->sessions[i]);
+        if (s->listen_fd >= 0)
+                close(s->listen_fd);
+        if (s->signal_fd >= 0)
+                close(s->signal_fd);
+}
+
 int agent_server_run(const AgentServerConfig *config) {
         Server s = { .config = config, .listen_fd = -1, .signal_fd = -1 };
+        PollSet ps;
         sigset_t ss;
-        int r = 0;
+        int r;
 
         sigemptyset(&ss);
         sigaddset(&ss, SIGCHLD);
@@ -645,177 +858,21 @@ int agent_server_run(const AgentServerConfig *config) {
         /* A host that goes away must not kill the agent. */
         (void) signal(SIGPIPE, SIG_IGN);
 
-        if (config->transport == AGENT_TRANSPORT_SERIAL) {
-                int fd = open(config->path, O_RDWR | O_CLOEXEC | O_NOCTTY);
-                if (fd < 0) {
-                        r = -errno;
-                        goto out;
+        r = server_open(&s);
+        if (r >= 0)
+                sci_dbg("agent ready");
+        while (r >= 0 && !server_done(&s)) {
+                server_collect(&s, &ps);
+                if (poll(ps.pfd, ps.n, ps.timeout) < 0) {
+                        if (errno != EINTR)
+                                r = -errno;
+                        continue;
                 }
-                set_nonblock(fd);
-                if (!conn_add(&s, fd, true)) {
-                        close(fd);
-                        r = -ENOMEM;
-                        goto out;
-                }
-        } else {
-                s.listen_fd = open_listener(config);
-                if (s.listen_fd < 0) {
-                        r = s.listen_fd;
-                        goto out;
-                }
+                for (size_t i = 0; i < ps.n; i++)
+                        if (ps.pfd[i].revents != 0)
+                                poll_handlers[ps.kind[i]](&s, ps.owner[i], ps.pfd[i].revents);
+                server_tidy(&s);
         }
-        sci_dbg("agent ready");
-
-        while (!server_done(&s)) {
-                struct pollfd pfd[2 + CONNS_MAX + SESSIONS_MAX * 3];
-                void *owner[2 + CONNS_MAX + SESSIONS_MAX * 3];
-                int kind[2 + CONNS_MAX + SESSIONS_MAX * 3];
-                size_t n = 0;
-                int timeout = -1;
-
-                pfd[n] = (struct pollfd) { .fd = s.signal_fd, .events = POLLIN };
-                kind[n++] = 0;
-                if (s.listen_fd >= 0) {
-                        pfd[n] = (struct pollfd) { .fd = s.listen_fd, .events = POLLIN };
-                        kind[n++] = 1;
-                }
-                for (size_t i = 0; i < CONNS_MAX; i++) {
-                        Conn *c = s.conns[i];
-                        if (!c)
-                                continue;
-                        if (c->multiplexed && !c->connected) {
-                                /* virtio-serial reports POLLHUP while no
-                                 * host process has the port open; look
-                                 * again shortly instead of spinning. */
-                                struct pollfd t = { .fd = c->fd, .events = POLLIN };
-                                if (poll(&t, 1, 0) >= 0 && !(t.revents & POLLHUP)) {
-                                        c->connected = true;
-                                        agent_decoder_init(&c->dec);
-                                        if (agent_send_hello(c->fd) < 0)
-                                                c->connected = false;
-                                }
-                                if (!c->connected) {
-                                        timeout = 100;
-                                        continue;
-                                }
-                        }
-                        pfd[n] = (struct pollfd) { .fd = c->fd, .events = POLLIN };
-                        owner[n] = c;
-                        kind[n++] = 2;
-                }
-                for (size_t i = 0; i < SESSIONS_MAX; i++) {
-                        Session *x = s.sessions[i];
-                        if (!x)
-                                continue;
-                        if (x->out_fd >= 0) {
-                                pfd[n] = (struct pollfd) { .fd = x->out_fd, .events = POLLIN };
-                                owner[n] = x;
-                                kind[n++] = 3;
-                        }
-                        if (x->err_fd >= 0) {
-                                pfd[n] = (struct pollfd) { .fd = x->err_fd, .events = POLLIN };
-                                owner[n] = x;
-                                kind[n++] = 4;
-                        }
-                        if (x->in_fd >= 0 && x->in_len > 0 && !x->tty) {
-                                pfd[n] = (struct pollfd) { .fd = x->in_fd, .events = POLLOUT };
-                                owner[n] = x;
-                                kind[n++] = 5;
-                        } else if (x->tty && x->in_len > 0)
-                                timeout = 20;   /* the master is polled for input already */
-                }
-
-                if (poll(pfd, n, timeout) < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        r = -errno;
-                        break;
-                }
-
-                for (size_t i = 0; i < n; i++) {
-                        if (pfd[i].revents == 0)
-                                continue;
-                        switch (kind[i]) {
-                        case 0:
-                                reap(&s);
-                                break;
-                        case 1:
-                                server_accept(&s);
-                                break;
-                        case 2: {
-                                Conn *c = owner[i];
-                                /* Frames may have freed it already. */
-                                bool alive = false;
-                                for (size_t k = 0; k < CONNS_MAX; k++)
-                                        alive = alive || s.conns[k] == c;
-                                if (!alive)
-                                        break;
-                                if (c->multiplexed && (pfd[i].revents & POLLHUP) && !(pfd[i].revents & POLLIN)) {
-                                        /* The host closed the port: its
-                                         * sessions are gone, the port stays. */
-                                        c->connected = false;
-                                        for (size_t k = 0; k < SESSIONS_MAX; k++)
-                                                if (s.sessions[k] && s.sessions[k]->conn == c) {
-                                                        s.sessions[k]->conn = NULL;
-                                                        if (!s.sessions[k]->exited)
-                                                                (void) kill(-s.sessions[k]->pid, SIGHUP);
-                                                }
-                                        break;
-                                }
-                                if (conn_read(&s, c) < 0) {
-                                        if (c->multiplexed)
-                                                c->connected = false;
-                                        else
-                                                conn_free(&s, c);
-                                }
-                                break;
-                        }
-                        case 3:
-                        case 4:
-                        case 5: {
-                                Session *x = owner[i];
-                                bool alive = false;
-                                for (size_t k = 0; k < SESSIONS_MAX; k++)
-                                        alive = alive || s.sessions[k] == x;
-                                if (!alive)
-                                        break;
-                                if (kind[i] == 3 && x->out_fd >= 0)
-                                        (void) session_pump_output(x, &x->out_fd, AGENT_STREAM_STDOUT);
-                                else if (kind[i] == 4 && x->err_fd >= 0)
-                                        (void) session_pump_output(x, &x->err_fd, AGENT_STREAM_STDERR);
-                                else if (kind[i] == 5)
-                                        session_flush_stdin(x);
-                                session_maybe_finish(&s, x);
-                                break;
-                        }
-                        }
-                }
-                for (size_t i = 0; i < SESSIONS_MAX; i++)
-                        if (s.sessions[i] && s.sessions[i]->tty && s.sessions[i]->in_len > 0)
-                                session_flush_stdin(s.sessions[i]);
-
-                /* A vsock/unix connection whose session ended is closed. */
-                for (size_t i = 0; i < CONNS_MAX; i++) {
-                        Conn *c = s.conns[i];
-                        bool busy = false;
-                        if (!c || c->multiplexed || !c->used)
-                                continue;
-                        for (size_t k = 0; k < SESSIONS_MAX; k++)
-                                busy = busy || (s.sessions[k] && s.sessions[k]->conn == c);
-                        if (!busy)
-                                conn_free(&s, c);
-                }
-        }
-
-out:
-        for (size_t i = 0; i < CONNS_MAX; i++)
-                if (s.conns[i])
-                        conn_free(&s, s.conns[i]);
-        for (size_t i = 0; i < SESSIONS_MAX; i++)
-                if (s.sessions[i])
-                        session_free(&s, s.sessions[i]);
-        if (s.listen_fd >= 0)
-                close(s.listen_fd);
-        close(s.signal_fd);
+        server_close(&s);
         return r;
 }
