@@ -23,6 +23,8 @@ set -u
 N=${1:-20}
 export FLAKE_BUILD_ROOT=${FLAKE_BUILD_ROOT:-$(cd "$(dirname "$0")/.." && pwd)/build}
 export FLAKE_SOURCE_ROOT=${FLAKE_SOURCE_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
+# The pilot mounts flake-agent from LIBEXECDIR into resumed containers.
+export FLAKE_LIBEXECDIR=${FLAKE_LIBEXECDIR:-$FLAKE_BUILD_ROOT/tests/bin}
 . "$FLAKE_SOURCE_ROOT/tests/lib.sh"
 . "$FLAKE_SOURCE_ROOT/tests/integration/podman/setup.sh"
 require python3
@@ -32,6 +34,7 @@ register res localhost/bench /bin/true "  runtime:" "    runas: root" "    resum
 register resx localhost/bench /bin/true "  runtime:" "    runas: root" "    resume: true" "    agent: false"
 "$(app res)" </dev/null   # create the resumed containers
 "$(app resx)" </dev/null
+[ -S "$IDS/0/res.agent/socket/agent.sock" ] || { echo "no agent in the resumed container" >&2; exit 1; }
 cid=$(cat "$IDS/0/res.cid")
 cidx=$(cat "$IDS/0/resx.cid")
 
