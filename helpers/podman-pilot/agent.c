@@ -35,7 +35,7 @@
 #define AGENT_HELLO_TIMEOUT_MSEC 5000
 
 static char *agent_dir(const char *meta_dir, const char *instance) {
-        return xasprintf("%s/%s.agent", meta_dir, instance);
+        return xasprintf("%s/%s" PODMAN_AGENT_DIR_SUFFIX, meta_dir, instance);
 }
 
 int agent_remove_dir(const char *meta_dir, const char *instance) {

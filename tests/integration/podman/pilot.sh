@@ -287,6 +287,15 @@ pid=$!
 for _ in $(seq 50); do grep -q ready "$T/rsig" 2>/dev/null && break; sleep 0.1; done
 kill -INT $pid; wait $pid; rc=$?
 assert_eq "resume: SIGINT ends an exec'd app without a trap (128+2)" 130 "$rc"
+for sig in HUP QUIT; do
+        "$(app rsig)" -c 'echo ready; exec sleep 100' >"$T/rsig" &
+        pid=$!
+        for _ in $(seq 50); do grep -q ready "$T/rsig" 2>/dev/null && break; sleep 0.1; done
+        kill -$sig $pid; wait $pid; rc=$?
+        assert_eq "resume: SIG$sig reaches the app (128+$(kill -l $sig))" $((128 + $(kill -l $sig))) "$rc"
+done
+assert_eq "resume: no process of those calls left in the container" 0 \
+        "$(podman top "$(cat "$IDS/0/rsig.cid")" args | grep -c 'sleep 100')"
 "$(app rsig)" %remove -c true
 
 # --- flake-ctl podman show / stop --------------------------------------------
@@ -301,6 +310,7 @@ assert_eq "show removed that stale cid file" no "$([ -e "$IDS/0/res@ghost.cid" ]
 out=$("$CTL" podman show --format json)
 assert_contains "show --format json" "$out" '"status"'
 check "flake-ctl podman stop res@one" "$CTL" podman stop res@one
+assert_eq "stop removed the instance's agent directory" no "$([ -e "$IDS/0/res@one.agent" ] && echo yes || echo no)"
 assert_eq "stop removed the container" 1 "$(n_containers)"
 check_fails "stop of an unknown instance fails" "$CTL" podman stop res@nope
 "$CTL" podman stop res >/dev/null 2>&1
