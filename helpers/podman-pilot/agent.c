@@ -82,7 +82,10 @@ int agent_create_options(const char *meta_dir, const char *instance, const char 
                 return log_error_errno(r, "Cannot create the agent directory %s: %m", dir);
 
         mount_binary = xasprintf("type=bind,source=%s,destination=" AGENT_CONTAINER_BINARY ",ro=true", binary);
-        mount_socket = xasprintf("type=bind,source=%s,destination=" AGENT_CONTAINER_SOCKET_DIR, socket_dir);
+        /* relabel: the container may use the directory under SELinux (a
+         * no-op elsewhere); it is this instance's alone. */
+        mount_socket = xasprintf("type=bind,source=%s,destination=" AGENT_CONTAINER_SOCKET_DIR ",relabel=private",
+                                 socket_dir);
         strv_extend(args, "--mount");
         strv_extend(args, mount_binary);
         strv_extend(args, "--mount");
