@@ -549,37 +549,51 @@ static bool podman_exec_failed(int status) {
         return status == PODMAN_EXIT_ERROR || status == 255;
 }
 
-/* resume: the hot path is one session with the container's agent (or, in a
- * container without one, exactly one podman exec). The container is assumed
- * to run when its cid file is from this boot; only when the agent does not
- * answer, or exec fails with podman's own status, does one podman inspect
- * tell a vanished or stopped container (recreated or restarted under the
- * lock, then called again) from a running one (whose agent is not up:
- * podman exec then) or from the app's own exit status. */
-static int run_resume(Pilot *p) {
-        _cleanup_free_ char *cid = NULL;
-        bool running = false;
+/* One call into the container: through its agent, or with podman exec
+ * where it has none (or its agent does not answer). Unless the container
+ * has just been started (then the agent gets time to come up), a call that
+ * could not reach it sets *ret_gone when one podman inspect says it is not
+ * running: the caller starts or recreates it and calls again. */
+static int call_in(Pilot *p, const char *cid, bool just_started, bool *ret_gone) {
         AgentCall how;
         int r;
 
+        *ret_gone = false;
+        how = call_agent(p, just_started, &r);
+        if (how == AGENT_CALL_DONE)
+                return r;
+        if (how == AGENT_CALL_LOST)
+                return call_lost(p);
+        if (how == AGENT_CALL_DOWN && !just_started) {
+                if (container_state(p, cid) != 1) {
+                        *ret_gone = true;
+                        return 0;
+                }
+                log_debug("The container of %s runs, its agent does not answer: podman exec", p->instance);
+        }
+        r = exec_in(p, cid);
+        /* podman exec's own failure, or the app's status? */
+        if (how == AGENT_CALL_NONE && !just_started && podman_exec_failed(r) && container_state(p, cid) != 1)
+                *ret_gone = true;
+        return r;
+}
+
+/* resume: the hot path is one session with the container's agent (or, in a
+ * container without one, exactly one podman exec). The container is assumed
+ * to run when its cid file is from this boot; only when the call cannot
+ * reach it does one podman inspect tell a vanished or stopped container
+ * (recreated or restarted under the lock, then called again) from a running
+ * one (call_in()). */
+static int run_resume(Pilot *p) {
+        _cleanup_free_ char *cid = NULL;
+        bool running = false, gone = false;
+        int r;
+
         if (instance_read_cid(p->cid_file, &cid) >= 0 && cid_file_from_this_boot(p->cid_file)) {
-                how = call_agent(p, false, &r);
-                if (how == AGENT_CALL_DONE)
+                r = call_in(p, cid, false, &gone);
+                if (!gone)
                         goto done;
-                if (how == AGENT_CALL_LOST) {
-                        r = call_lost(p);
-                        goto done;
-                }
-                if (how == AGENT_CALL_NONE) {
-                        r = exec_in(p, cid);
-                        if (!podman_exec_failed(r) || container_state(p, cid) == 1)
-                                goto done;
-                } else if (container_state(p, cid) == 1) {
-                        log_debug("The container of %s runs, its agent does not answer: podman exec", p->instance);
-                        r = exec_in(p, cid);
-                        goto done;
-                }
-                /* podman's error about it is on stderr already: say what happens. */
+                /* podman's error about it may be on stderr already: say what happens. */
                 log_warning("The container of %s is no longer running, starting it again", p->instance);
         }
         free(cid);
@@ -587,11 +601,7 @@ static int run_resume(Pilot *p) {
         r = prepare_kept_container(p, &cid, &running);
         if (r < 0)
                 return PILOT_EXIT_FAILURE;
-        how = call_agent(p, true, &r);
-        if (how == AGENT_CALL_LOST)
-                r = call_lost(p);
-        else if (how != AGENT_CALL_DONE)
-                r = exec_in(p, cid);
+        r = call_in(p, cid, true, &gone);
 done:
         remove_if_asked(p, cid);
         if (r < 0)
