@@ -187,6 +187,15 @@ register ures2 localhost/flake-user /bin/sh "  runtime:" "    resume: true" "   
 out=$("$(app ures2)" -c 'id -u')
 assert_eq "resume: runtime.podman --user wins over the image's USER" 0 "$out"
 
+# A read-only container: the agent's mount points are made in its /run
+# (a tmpfs podman keeps writable).
+register rores localhost/flake-test /bin/sh "  runtime:" "    runas: root" "    resume: true" \
+        "    podman:" "      - --read-only"
+out=$("$(app rores)" -c 'touch /x 2>/dev/null || echo read-only; exit 6'); rc=$?
+assert_eq "resume --read-only: the call works" "read-only 6" "$out $rc"
+assert_eq "... through the agent" 0 "$(logged "$(app rores)" -c true </dev/null; wc -l < "$T/podman.log")"
+"$(app rores)" %remove -c true
+
 # Who may use the socket: root and the agent's own user. Another uid (here
 # nobody, reaching the socket as a process in the container could) is
 # refused without a session, and the refusal is in the container's log.
