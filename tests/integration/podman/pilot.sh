@@ -159,6 +159,8 @@ out=$(head -c 300000 /dev/zero | tr '\0' x | "$(app res)" -c 'wc -c')
 assert_eq "resume: 300 kB of stdin streamed through the agent" 300000 "$(echo $out)"
 out=$(pty_run "$(app res) -c 'test -t 0 && test -t 1 && echo tty'")
 assert_contains "resume: a pty when stdin and stdout are terminals" "$out" tty
+pty_run "$(app res) %interactive -c 'test -t 0 && echo tty || echo notty' > $T/inter.out" >/dev/null
+assert_eq "resume: %interactive gives a pty with stdout redirected" tty "$(tr -d '\r' < "$T/inter.out")"
 out=$(pty_run "stty rows 33 cols 77; $(app res) -c 'stty size'")
 assert_contains "resume: the pty has the caller's window size" "$out" "33 77"
 out=$(pty_run "stty rows 20 cols 50; $(app res) -c 'trap \"stty size; exit 7\" WINCH; echo ready; while :; do sleep 0.1; done' </dev/tty & p=\$!; sleep 2; stty rows 41 cols 91; kill -WINCH \$p; wait \$p; echo rc=\$?")
@@ -291,12 +293,14 @@ assert_eq "resume: SIGTERM reaches the exec'd app (its exit status comes back)" 
 assert_contains "resume: the app's trap ran" "$(cat "$T/rsig")" got-term
 assert_eq "resume: no exec'd process left in the container" 0 \
         "$(podman top "$(cat "$IDS/0/rsig.cid")" args | grep -c 'got-term')"
+: > "$T/rsig"   # "ready" must be this call's, not the last one's
 "$(app rsig)" -c 'echo ready; exec sleep 100' >"$T/rsig" &
 pid=$!
 for _ in $(seq 50); do grep -q ready "$T/rsig" 2>/dev/null && break; sleep 0.1; done
 kill -INT $pid; wait $pid; rc=$?
 assert_eq "resume: SIGINT ends an exec'd app without a trap (128+2)" 130 "$rc"
 for sig in HUP QUIT; do
+        : > "$T/rsig"
         "$(app rsig)" -c 'echo ready; exec sleep 100' >"$T/rsig" &
         pid=$!
         for _ in $(seq 50); do grep -q ready "$T/rsig" 2>/dev/null && break; sleep 0.1; done
