@@ -115,17 +115,21 @@ int agent_find_serial_port(const char *name, char **ret) {
         return -ENOENT;
 }
 
-static void conn_free(Server *s, Conn *c) {
+/* The host side of c is gone: hang up on its programs as a terminal
+ * would. Their exits are still reaped. */
+static void conn_detach_sessions(Server *s, Conn *c) {
         for (size_t i = 0; i < SESSIONS_MAX; i++) {
                 Session *x = s->sessions[i];
                 if (!x || x->conn != c)
                         continue;
-                /* The host is gone: hang up on the program as a terminal
-                 * would. Its exit is still reaped. */
                 x->conn = NULL;
                 if (x->pid > 0 && !x->exited)
                         (void) kill(-x->pid, SIGHUP);
         }
+}
+
+static void conn_free(Server *s, Conn *c) {
+        conn_detach_sessions(s, c);
         for (size_t i = 0; i < CONNS_MAX; i++)
                 if (s->conns[i] == c)
                         s->conns[i] = NULL;
@@ -728,20 +732,6 @@ static bool session_alive(const Server *s, const Session *x) {
         return false;
 }
 
-/* The host closed a multiplexed port: its sessions are gone, the port
- * stays. */
-static void conn_hangup(Server *s, Conn *c) {
-        c->connected = false;
-        for (size_t k = 0; k < SESSIONS_MAX; k++) {
-                Session *x = s->sessions[k];
-                if (!x || x->conn != c)
-                        continue;
-                x->conn = NULL;
-                if (!x->exited)
-                        (void) kill(-x->pid, SIGHUP);
-        }
-}
-
 static void on_conn(Server *s, void *owner, short revents) {
         Conn *c = owner;
 
@@ -749,7 +739,10 @@ static void on_conn(Server *s, void *owner, short revents) {
         if (!conn_alive(s, c))
                 return;
         if (c->multiplexed && (revents & POLLHUP) && !(revents & POLLIN)) {
-                conn_hangup(s, c);
+                /* The host closed the port: its sessions are gone, the
+                 * port stays. */
+                c->connected = false;
+                conn_detach_sessions(s, c);
                 return;
         }
         if (conn_read(s, c) < 0) {
