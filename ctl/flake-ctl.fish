@@ -43,7 +43,7 @@ function __flake_ctl_candidates
                 case 'firecracker '
                         set candidates register remove show pull network snapshot help --user --help
                 case 'podman register'
-                        set candidates --container --app --target --base --layer --check-host-dependencies --include-tar --include-path --resume --attach --opt --info --force --help
+                        set candidates --container --app --target --base --layer --check-host-dependencies --include-tar --include-path --resume --no-agent --attach --opt --info --force --help
                 case 'podman remove'
                         set candidates --app --container --force --help
                 case 'podman show'

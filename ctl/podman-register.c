@@ -19,6 +19,7 @@ typedef struct PodmanRegisterArgs {
         char **opts;
         bool check_host_dependencies;
         bool resume;
+        bool no_agent;
         bool attach;
         bool info;
         bool force;
@@ -41,7 +42,8 @@ static void help_register(void) {
                "  --check-host-dependencies   provision host dependencies for a non-delta container\n"
                "  --include-tar FILE          tar archive unpacked into the instance (repeatable)\n"
                "  --include-path PATH         host file or directory copied into the instance (repeatable)\n"
-               "  --resume                    keep one container, run each call with podman exec\n"
+               "  --resume                    keep one container, run each call in it (through its agent)\n"
+               "  --no-agent                  with --resume: run each call with podman exec\n"
                "  --attach                    keep the container, attach to it on each call\n"
                "  --opt OPTION                podman create option (repeatable; replaces the default -ti;\n"
                "                              one leading '\\' is removed, so write \"\\--net host\")\n"
@@ -51,7 +53,8 @@ static void help_register(void) {
 
 static int parse_register(int argc, char *argv[], PodmanRegisterArgs *a) {
         enum { ARG_CONTAINER = 0x100, ARG_APP, ARG_TARGET, ARG_BASE, ARG_LAYER, ARG_CHECK_DEPS,
-               ARG_INCLUDE_TAR, ARG_INCLUDE_PATH, ARG_RESUME, ARG_ATTACH, ARG_OPT, ARG_INFO, ARG_FORCE };
+               ARG_INCLUDE_TAR, ARG_INCLUDE_PATH, ARG_RESUME, ARG_NO_AGENT, ARG_ATTACH, ARG_OPT, ARG_INFO,
+               ARG_FORCE };
         static const struct option options[] = {
                 { "help",                    no_argument,       NULL, 'h' },
                 { "container",               required_argument, NULL, ARG_CONTAINER },
@@ -63,6 +66,7 @@ static int parse_register(int argc, char *argv[], PodmanRegisterArgs *a) {
                 { "include-tar",             required_argument, NULL, ARG_INCLUDE_TAR },
                 { "include-path",            required_argument, NULL, ARG_INCLUDE_PATH },
                 { "resume",                  no_argument,       NULL, ARG_RESUME },
+                { "no-agent",                no_argument,       NULL, ARG_NO_AGENT },
                 { "attach",                  no_argument,       NULL, ARG_ATTACH },
                 { "opt",                     required_argument, NULL, ARG_OPT },
                 { "info",                    no_argument,       NULL, ARG_INFO },
@@ -102,6 +106,7 @@ static int parse_register(int argc, char *argv[], PodmanRegisterArgs *a) {
                                 return r;
                         break;
                 case ARG_RESUME:    a->resume = true; break;
+                case ARG_NO_AGENT:  a->no_agent = true; break;
                 case ARG_ATTACH:    a->attach = true; break;
                 case ARG_OPT: {
                         _cleanup_strv_free_ char **v = NULL;
@@ -159,6 +164,8 @@ static int parse_register(int argc, char *argv[], PodmanRegisterArgs *a) {
                 return ctl_usage_error("--layer: layer(s) specified without a --base");
         if (a->resume && a->attach)
                 return ctl_usage_error("--resume and --attach cannot be combined");
+        if (a->no_agent && !a->resume)
+                return ctl_usage_error("--no-agent: only a --resume container has an agent");
         if (a->resume && streq_ptr(a->target, "/"))
                 return ctl_usage_error("--resume needs a --target program, not the image entrypoint '/'");
         return 0;
@@ -222,6 +229,9 @@ static int build_podman_document(const PodmanRegisterArgs *a, YamlDocument **ret
         yaml_set_string(runtime, "runas", runas);
         yaml_set_bool(runtime, "resume", a->resume);
         yaml_set_bool(runtime, "attach", a->attach);
+        /* Written only when turned off: the default needs no key. */
+        if (a->no_agent)
+                yaml_set_bool(runtime, "agent", false);
         if (a->opts) {
                 YamlNode *opts = yaml_node_new(YAML_NODE_SEQUENCE);
                 STRV_FOREACH(o, a->opts)

@@ -240,6 +240,10 @@ int verb_podman_stop(Ctl *ctl, int argc, char *argv[]) {
         if (r != 0)
                 return log_error_errno(SYNTHETIC_ERRNO(EIO), "podman rm %s failed with status %d", cid, r);
         (void) unlinkat(dir_fd, cid_name, 0);
+        {
+                _cleanup_free_ char *agent_dir = xasprintf("%s/%s" PODMAN_AGENT_DIR_SUFFIX, dir, instance);
+                (void) rm_rf(agent_dir);
+        }
         log_info("Stopped %s (container %.12s)", instance, cid);
         return 0;
 }

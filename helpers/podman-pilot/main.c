@@ -323,11 +323,19 @@ static int create_container(Pilot *p, char **ret_cid) {
                 if (streq(target(p), "/"))
                         return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
                                                "Unknown command for resume mode, specify a target_app_path");
-                /* The container idles; each call is a podman exec. */
-                strv_extend(&args, "--entrypoint");
-                strv_extend(&args, "sleep");
-                strv_extend(&args, image(p));
-                strv_extend(&args, "4294967295d");
+                /* The container runs flake-agent, and each call is a
+                 * session with it (agent.c); without it, the container
+                 * idles and each call is a podman exec. */
+                r = p->flake->agent ? agent_create_options(p->meta_dir, p->instance, image(p), &args) : 0;
+                if (r < 0)
+                        return r;
+                if (r == 0) {
+                        (void) agent_remove_dir(p->meta_dir, p->instance);
+                        strv_extend(&args, "--entrypoint");
+                        strv_extend(&args, "sleep");
+                        strv_extend(&args, image(p));
+                        strv_extend(&args, "4294967295d");
+                }
         } else {
                 if (!streq(target(p), "/")) {
                         strv_extend(&args, "--entrypoint");
@@ -487,6 +495,26 @@ static void remove_if_asked(Pilot *p, const char *cid) {
                 return;
         log_info("Removing the container of %s (%%remove)", p->instance);
         remove_container(p, cid);
+        (void) agent_remove_dir(p->meta_dir, p->instance);
+}
+
+/* One call through the container's agent (agent.c). */
+static AgentCall call_agent(Pilot *p, bool wait, int *ret_status) {
+        _cleanup_strv_free_ char **argv = NULL;
+
+        if (!p->flake->agent)
+                return AGENT_CALL_NONE;
+        strv_extend(&argv, target(p));
+        strv_extend_strv(&argv, p->args.app_args);
+        launching(p);
+        return agent_call(p->meta_dir, p->instance, argv, p->tty, wait, ret_status);
+}
+
+/* The container went away during the call: say so once. The next launch
+ * finds it stopped or gone and starts or recreates it (run_resume()). */
+static int call_lost(Pilot *p) {
+        log_error("The container of %s stopped during the call", p->instance);
+        return PILOT_EXIT_FAILURE;
 }
 
 /* One podman exec of the target in the resumed container. The session
@@ -521,21 +549,51 @@ static bool podman_exec_failed(int status) {
         return status == PODMAN_EXIT_ERROR || status == 255;
 }
 
-/* resume: the hot path is exactly one podman exec. The container is assumed
- * to run when its cid file is from this boot; only when exec then fails
- * with podman's own status does one podman inspect tell a vanished or
- * stopped container (recreated or restarted under the lock, then exec
- * again) from the app's own exit status. */
+/* One call into the container: through its agent, or with podman exec
+ * where it has none (or its agent does not answer). Unless the container
+ * has just been started (then the agent gets time to come up), a call that
+ * could not reach it sets *ret_gone when one podman inspect says it is not
+ * running: the caller starts or recreates it and calls again. */
+static int call_in(Pilot *p, const char *cid, bool just_started, bool *ret_gone) {
+        AgentCall how;
+        int r;
+
+        *ret_gone = false;
+        how = call_agent(p, just_started, &r);
+        if (how == AGENT_CALL_DONE)
+                return r;
+        if (how == AGENT_CALL_LOST)
+                return call_lost(p);
+        if (how == AGENT_CALL_DOWN && !just_started) {
+                if (container_state(p, cid) != 1) {
+                        *ret_gone = true;
+                        return 0;
+                }
+                log_debug("The container of %s runs, its agent does not answer: podman exec", p->instance);
+        }
+        r = exec_in(p, cid);
+        /* podman exec's own failure, or the app's status? */
+        if (how == AGENT_CALL_NONE && !just_started && podman_exec_failed(r) && container_state(p, cid) != 1)
+                *ret_gone = true;
+        return r;
+}
+
+/* resume: the hot path is one session with the container's agent (or, in a
+ * container without one, exactly one podman exec). The container is assumed
+ * to run when its cid file is from this boot; only when the call cannot
+ * reach it does one podman inspect tell a vanished or stopped container
+ * (recreated or restarted under the lock, then called again) from a running
+ * one (call_in()). */
 static int run_resume(Pilot *p) {
         _cleanup_free_ char *cid = NULL;
-        bool running = false;
+        bool running = false, gone = false;
         int r;
 
         if (instance_read_cid(p->cid_file, &cid) >= 0 && cid_file_from_this_boot(p->cid_file)) {
-                r = exec_in(p, cid);
-                if (!podman_exec_failed(r) || container_state(p, cid) == 1)
+                r = call_in(p, cid, false, &gone);
+                if (!gone)
                         goto done;
-                /* podman's error about it is on stderr already: say what happens. */
+                /* podman's error about it may be on stderr already: say what happens. */
                 log_warning("The container of %s is no longer running, starting it again", p->instance);
         }
         free(cid);
@@ -543,7 +601,7 @@ static int run_resume(Pilot *p) {
         r = prepare_kept_container(p, &cid, &running);
         if (r < 0)
                 return PILOT_EXIT_FAILURE;
-        r = exec_in(p, cid);
+        r = call_in(p, cid, true, &gone);
 done:
         remove_if_asked(p, cid);
         if (r < 0)

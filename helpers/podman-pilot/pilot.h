@@ -69,6 +69,26 @@ int launch_termination_signal(void);
 /* A fresh value for FLAKE_SESSION. */
 char *launch_session_token(void);
 
+/* The agent of resumed containers (agent.c, podman-pilot(8) AGENT). */
+typedef enum AgentCall {
+        AGENT_CALL_DONE,            /* the session ran: *ret_status is the app's */
+        AGENT_CALL_NONE,            /* the container has no agent: use podman exec */
+        AGENT_CALL_DOWN,            /* it has one, but it does not answer */
+        AGENT_CALL_LOST,            /* the connection ended before the app did */
+} AgentCall;
+
+/* With the agent installed, makes a fresh agent directory for the instance
+ * and appends the mounts, the agent as entrypoint, image and the agent's
+ * arguments to args: returns 1. Returns 0 (args untouched) when there is no
+ * agent to mount. */
+int agent_create_options(const char *meta_dir, const char *instance, const char *image, char ***args);
+int agent_remove_dir(const char *meta_dir, const char *instance);
+/* Runs argv in the instance's container through its agent; with wait,
+ * gives a container just started time to bring its agent up. Logs the
+ * failures that end the call (AGENT_CALL_DONE with a status of ours). */
+int agent_call(const char *meta_dir, const char *instance, char * const *argv, bool tty, bool wait,
+               int *ret_status);
+
 /* The launch service (privileged.c, flake-launch@.service(8)). Its socket is
  * RUNTIME_DIR/FLAKE_LAUNCH_SOCKET_NAME (units/flake-launch.socket names the
  * built-in /run/flakes/launch.sock); its callers are root and the members

@@ -19,6 +19,7 @@
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -115,17 +116,21 @@ int agent_find_serial_port(const char *name, char **ret) {
         return -ENOENT;
 }
 
-static void conn_free(Server *s, Conn *c) {
+/* The host side of c is gone: hang up on its programs as a terminal
+ * would. Their exits are still reaped. */
+static void conn_detach_sessions(Server *s, Conn *c) {
         for (size_t i = 0; i < SESSIONS_MAX; i++) {
                 Session *x = s->sessions[i];
                 if (!x || x->conn != c)
                         continue;
-                /* The host is gone: hang up on the program as a terminal
-                 * would. Its exit is still reaped. */
                 x->conn = NULL;
                 if (x->pid > 0 && !x->exited)
                         (void) kill(-x->pid, SIGHUP);
         }
+}
+
+static void conn_free(Server *s, Conn *c) {
+        conn_detach_sessions(s, c);
         for (size_t i = 0; i < CONNS_MAX; i++)
                 if (s->conns[i] == c)
                         s->conns[i] = NULL;
@@ -251,6 +256,21 @@ static void session_flush_stdin(Session *x) {
                 } else
                         fd_close(&x->in_fd);
         }
+}
+
+/* Keeps input for the program until it reads it. */
+static int session_queue_stdin(Session *x, const uint8_t *p, size_t n) {
+        uint8_t *t;
+
+        if (n == 0)
+                return 0;
+        t = realloc(x->in_buf, x->in_len + n);
+        if (!t)
+                return -ENOMEM;
+        x->in_buf = t;
+        memcpy(x->in_buf + x->in_len, p, n);
+        x->in_len += n;
+        return 0;
 }
 
 static void child_exec(const AgentExec *e, const char *pty_name, int pipes[3][2], int errpipe) {
@@ -404,7 +424,7 @@ static int conn_handle_frame(Server *s, Conn *c, const AgentFrame *f) {
                 return 0;
 
         case AGENT_WAKE:
-                return sci_wake(c->fd, f);
+                return sci_wake(c->fd, f, s->config->transport != AGENT_TRANSPORT_UNIX);
 
         case AGENT_EXEC: {
                 AgentExec e = {};
@@ -426,14 +446,8 @@ static int conn_handle_frame(Server *s, Conn *c, const AgentFrame *f) {
                         return 0;   /* late input for a finished session */
                 if (x->in_len + f->length > STDIN_BUFFER_MAX)
                         return -ENOBUFS;
-                if (f->length > 0) {
-                        uint8_t *t = realloc(x->in_buf, x->in_len + f->length);
-                        if (!t)
-                                return -ENOMEM;
-                        memcpy(t + x->in_len, f->payload, f->length);
-                        x->in_buf = t;
-                        x->in_len += f->length;
-                }
+                if (session_queue_stdin(x, f->payload, f->length) < 0)
+                        return -ENOMEM;
                 session_flush_stdin(x);
                 return 0;
 
@@ -549,7 +563,10 @@ static int open_listener(const AgentServerConfig *config) {
                 if (fd < 0)
                         return -errno;
                 (void) unlink(config->path);
-                if (bind(fd, (struct sockaddr *) &a, sizeof(a)) < 0 || listen(fd, 16) < 0) {
+                /* With check_peer, anybody who reaches the socket may
+                 * connect; who gets a session is decided on accept. */
+                if (bind(fd, (struct sockaddr *) &a, sizeof(a)) < 0 ||
+                    (config->check_peer && chmod(config->path, 0666) < 0) || listen(fd, 16) < 0) {
                         int r = -errno;
                         close(fd);
                         return r;
@@ -567,6 +584,64 @@ static bool server_done(Server *s) {
         return true;
 }
 
+bool agent_unix_peer_allowed(uid_t peer, uid_t self) {
+        return peer == 0 || peer == self;
+}
+
+/* Whether the connection on fd may have a session; says why not. */
+static bool server_peer_allowed(const Server *s, int fd, const struct sockaddr_storage *peer, socklen_t peer_len) {
+        if (s->config->transport == AGENT_TRANSPORT_VSOCK) {
+                const struct sockaddr_vm *vm = (const struct sockaddr_vm *) peer;
+
+                if (agent_peer_allowed((const struct sockaddr *) peer, peer_len))
+                        return true;
+                sci_log("refusing an agent connection from vsock CID %u (only the host, CID %u, may connect)",
+                        peer->ss_family == AF_VSOCK ? vm->svm_cid : (unsigned) -1, (unsigned) VMADDR_CID_HOST);
+                return false;
+        }
+        if (s->config->check_peer) {
+                struct ucred cred = {};
+                socklen_t l = sizeof(cred);
+
+                if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &l) < 0) {
+                        sci_log("refusing an agent connection: no peer credentials: %s", strerror(errno));
+                        return false;
+                }
+                if (agent_unix_peer_allowed(cred.uid, geteuid()))
+                        return true;
+                sci_log("refusing an agent connection from uid %u (pid %d): only root and uid %u may connect",
+                        (unsigned) cred.uid, (int) cred.pid, (unsigned) geteuid());
+                return false;
+        }
+        /* sci's test mode: the socket is guarded by its file mode. */
+        return true;
+}
+
+static void server_accept(Server *s) {
+        struct sockaddr_storage peer = {};
+        socklen_t peer_len = sizeof(peer);
+        Conn *c;
+        int fd;
+
+        fd = accept4(s->listen_fd, (struct sockaddr *) &peer, &peer_len, SOCK_CLOEXEC);
+        if (fd < 0)
+                return;
+        if (!server_peer_allowed(s, fd, &peer, peer_len)) {
+                close(fd);
+                return;
+        }
+        c = conn_add(s, fd, false);
+        if (!c) {
+                close(fd);
+                return;
+        }
+        if (agent_send_hello(fd) < 0) {
+                conn_free(s, c);
+                return;
+        }
+        set_nonblock(fd);
+}
+
 bool agent_peer_allowed(const struct sockaddr *peer, socklen_t len) {
         const struct sockaddr_vm *vm = (const struct sockaddr_vm *) peer;
 
@@ -574,10 +649,207 @@ bool agent_peer_allowed(const struct sockaddr *peer, socklen_t len) {
                vm->svm_cid == VMADDR_CID_HOST;
 }
 
+/* One poll() round: every fd the server waits on, what it is and whose. */
+typedef enum PollKind {
+        POLL_SIGNAL,              /* SIGCHLD via signalfd */
+        POLL_LISTEN,              /* vsock/unix listener */
+        POLL_CONN,                /* a connection from the host */
+        POLL_STDOUT,              /* a program's stdout (or pty master) */
+        POLL_STDERR,              /* a program's stderr */
+        POLL_STDIN,               /* a program's stdin, writable again */
+        _POLL_KIND_MAX,
+} PollKind;
+
+#define POLL_MAX (2 + CONNS_MAX + SESSIONS_MAX * 3)
+
+typedef struct PollSet {
+        struct pollfd pfd[POLL_MAX];
+        PollKind kind[POLL_MAX];
+        void *owner[POLL_MAX];
+        size_t n;
+        int timeout;
+} PollSet;
+
+static void pollset_add(PollSet *ps, int fd, short events, PollKind kind, void *owner) {
+        ps->pfd[ps->n] = (struct pollfd) { .fd = fd, .events = events };
+        ps->kind[ps->n] = kind;
+        ps->owner[ps->n++] = owner;
+}
+
+/* A multiplexed port comes up when the host opens it: then we greet. */
+static bool conn_check_connected(Conn *c) {
+        struct pollfd t = { .fd = c->fd, .events = POLLIN };
+
+        /* virtio-serial reports POLLHUP while no host process has the port
+         * open; look again shortly instead of spinning. */
+        if (poll(&t, 1, 0) >= 0 && !(t.revents & POLLHUP)) {
+                c->connected = true;
+                agent_decoder_init(&c->dec);
+                if (agent_send_hello(c->fd) < 0)
+                        c->connected = false;
+        }
+        return c->connected;
+}
+
+static void server_collect(Server *s, PollSet *ps) {
+        ps->n = 0;
+        ps->timeout = -1;
+        pollset_add(ps, s->signal_fd, POLLIN, POLL_SIGNAL, NULL);
+        if (s->listen_fd >= 0)
+                pollset_add(ps, s->listen_fd, POLLIN, POLL_LISTEN, NULL);
+        for (size_t i = 0; i < CONNS_MAX; i++) {
+                Conn *c = s->conns[i];
+                if (!c)
+                        continue;
+                if (c->multiplexed && !c->connected && !conn_check_connected(c)) {
+                        ps->timeout = 100;
+                        continue;
+                }
+                pollset_add(ps, c->fd, POLLIN, POLL_CONN, c);
+        }
+        for (size_t i = 0; i < SESSIONS_MAX; i++) {
+                Session *x = s->sessions[i];
+                if (!x)
+                        continue;
+                if (x->out_fd >= 0)
+                        pollset_add(ps, x->out_fd, POLLIN, POLL_STDOUT, x);
+                if (x->err_fd >= 0)
+                        pollset_add(ps, x->err_fd, POLLIN, POLL_STDERR, x);
+                if (x->in_fd >= 0 && x->in_len > 0 && !x->tty)
+                        pollset_add(ps, x->in_fd, POLLOUT, POLL_STDIN, x);
+                else if (x->tty && x->in_len > 0)
+                        ps->timeout = 20;   /* the master is polled for input already */
+        }
+}
+
+static bool conn_alive(const Server *s, const Conn *c) {
+        for (size_t k = 0; k < CONNS_MAX; k++)
+                if (s->conns[k] == c)
+                        return true;
+        return false;
+}
+
+static bool session_alive(const Server *s, const Session *x) {
+        for (size_t k = 0; k < SESSIONS_MAX; k++)
+                if (s->sessions[k] == x)
+                        return true;
+        return false;
+}
+
+static void on_conn(Server *s, void *owner, short revents) {
+        Conn *c = owner;
+
+        /* Frames handled earlier in this round may have freed it. */
+        if (!conn_alive(s, c))
+                return;
+        if (c->multiplexed && (revents & POLLHUP) && !(revents & POLLIN)) {
+                /* The host closed the port: its sessions are gone, the
+                 * port stays. */
+                c->connected = false;
+                conn_detach_sessions(s, c);
+                return;
+        }
+        if (conn_read(s, c) < 0) {
+                if (c->multiplexed)
+                        c->connected = false;
+                else
+                        conn_free(s, c);
+        }
+}
+
+static void on_session(Server *s, Session *x, PollKind kind) {
+        if (!session_alive(s, x))
+                return;
+        if (kind == POLL_STDOUT && x->out_fd >= 0)
+                (void) session_pump_output(x, &x->out_fd, AGENT_STREAM_STDOUT);
+        else if (kind == POLL_STDERR && x->err_fd >= 0)
+                (void) session_pump_output(x, &x->err_fd, AGENT_STREAM_STDERR);
+        else if (kind == POLL_STDIN)
+                session_flush_stdin(x);
+        session_maybe_finish(s, x);
+}
+
+/* The handler of each kind of fd. (A switch rather than a table of
+ * function pointers: gcc -fanalyzer follows direct calls only, and lost
+ * track of the sessions' buffers behind the pointers.) */
+static void server_dispatch(Server *s, PollKind kind, void *owner, short revents) {
+        switch (kind) {
+        case POLL_SIGNAL:
+                reap(s);
+                break;
+        case POLL_LISTEN:
+                server_accept(s);
+                break;
+        case POLL_CONN:
+                on_conn(s, owner, revents);
+                break;
+        case POLL_STDOUT:
+        case POLL_STDERR:
+        case POLL_STDIN:
+                on_session(s, owner, kind);
+                break;
+        default:
+                break;
+        }
+}
+
+/* After a round: input for pty sessions (whose master is polled for output
+ * only), and vsock/unix connections whose session has ended. */
+static void server_tidy(Server *s) {
+        for (size_t i = 0; i < SESSIONS_MAX; i++)
+                if (s->sessions[i] && s->sessions[i]->tty && s->sessions[i]->in_len > 0)
+                        session_flush_stdin(s->sessions[i]);
+
+        for (size_t i = 0; i < CONNS_MAX; i++) {
+                Conn *c = s->conns[i];
+                bool busy = false;
+                if (!c || c->multiplexed || !c->used)
+                        continue;
+                for (size_t k = 0; k < SESSIONS_MAX; k++)
+                        busy = busy || (s->sessions[k] && s->sessions[k]->conn == c);
+                if (!busy)
+                        conn_free(s, c);
+        }
+}
+
+/* The transport: the serial port as one multiplexed connection, or a
+ * listener. */
+static int server_open(Server *s) {
+        int fd;
+
+        if (s->config->transport != AGENT_TRANSPORT_SERIAL) {
+                s->listen_fd = open_listener(s->config);
+                return s->listen_fd < 0 ? s->listen_fd : 0;
+        }
+        fd = open(s->config->path, O_RDWR | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        set_nonblock(fd);
+        if (!conn_add(s, fd, true)) {
+                close(fd);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static void server_close(Server *s) {
+        for (size_t i = 0; i < CONNS_MAX; i++)
+                if (s->conns[i])
+                        conn_free(s, s->conns[i]);
+        for (size_t i = 0; i < SESSIONS_MAX; i++)
+                if (s->sessions[i])
+                        session_free(s, s->sessions[i]);
+        if (s->listen_fd >= 0)
+                close(s->listen_fd);
+        if (s->signal_fd >= 0)
+                close(s->signal_fd);
+}
+
 int agent_server_run(const AgentServerConfig *config) {
         Server s = { .config = config, .listen_fd = -1, .signal_fd = -1 };
+        PollSet ps;
         sigset_t ss;
-        int r = 0;
+        int r;
 
         sigemptyset(&ss);
         sigaddset(&ss, SIGCHLD);
@@ -587,202 +859,21 @@ int agent_server_run(const AgentServerConfig *config) {
         /* A host that goes away must not kill the agent. */
         (void) signal(SIGPIPE, SIG_IGN);
 
-        if (config->transport == AGENT_TRANSPORT_SERIAL) {
-                int fd = open(config->path, O_RDWR | O_CLOEXEC | O_NOCTTY);
-                if (fd < 0) {
-                        r = -errno;
-                        goto out;
+        r = server_open(&s);
+        if (r >= 0)
+                sci_dbg("agent ready");
+        while (r >= 0 && !server_done(&s)) {
+                server_collect(&s, &ps);
+                if (poll(ps.pfd, ps.n, ps.timeout) < 0) {
+                        if (errno != EINTR)
+                                r = -errno;
+                        continue;
                 }
-                set_nonblock(fd);
-                if (!conn_add(&s, fd, true)) {
-                        close(fd);
-                        r = -ENOMEM;
-                        goto out;
-                }
-        } else {
-                s.listen_fd = open_listener(config);
-                if (s.listen_fd < 0) {
-                        r = s.listen_fd;
-                        goto out;
-                }
+                for (size_t i = 0; i < ps.n; i++)
+                        if (ps.pfd[i].revents != 0)
+                                server_dispatch(&s, ps.kind[i], ps.owner[i], ps.pfd[i].revents);
+                server_tidy(&s);
         }
-        sci_dbg("agent ready");
-
-        while (!server_done(&s)) {
-                struct pollfd pfd[2 + CONNS_MAX + SESSIONS_MAX * 3];
-                void *owner[2 + CONNS_MAX + SESSIONS_MAX * 3];
-                int kind[2 + CONNS_MAX + SESSIONS_MAX * 3];
-                size_t n = 0;
-                int timeout = -1;
-
-                pfd[n] = (struct pollfd) { .fd = s.signal_fd, .events = POLLIN };
-                kind[n++] = 0;
-                if (s.listen_fd >= 0) {
-                        pfd[n] = (struct pollfd) { .fd = s.listen_fd, .events = POLLIN };
-                        kind[n++] = 1;
-                }
-                for (size_t i = 0; i < CONNS_MAX; i++) {
-                        Conn *c = s.conns[i];
-                        if (!c)
-                                continue;
-                        if (c->multiplexed && !c->connected) {
-                                /* virtio-serial reports POLLHUP while no
-                                 * host process has the port open; look
-                                 * again shortly instead of spinning. */
-                                struct pollfd t = { .fd = c->fd, .events = POLLIN };
-                                if (poll(&t, 1, 0) >= 0 && !(t.revents & POLLHUP)) {
-                                        c->connected = true;
-                                        agent_decoder_init(&c->dec);
-                                        if (agent_send_hello(c->fd) < 0)
-                                                c->connected = false;
-                                }
-                                if (!c->connected) {
-                                        timeout = 100;
-                                        continue;
-                                }
-                        }
-                        pfd[n] = (struct pollfd) { .fd = c->fd, .events = POLLIN };
-                        owner[n] = c;
-                        kind[n++] = 2;
-                }
-                for (size_t i = 0; i < SESSIONS_MAX; i++) {
-                        Session *x = s.sessions[i];
-                        if (!x)
-                                continue;
-                        if (x->out_fd >= 0) {
-                                pfd[n] = (struct pollfd) { .fd = x->out_fd, .events = POLLIN };
-                                owner[n] = x;
-                                kind[n++] = 3;
-                        }
-                        if (x->err_fd >= 0) {
-                                pfd[n] = (struct pollfd) { .fd = x->err_fd, .events = POLLIN };
-                                owner[n] = x;
-                                kind[n++] = 4;
-                        }
-                        if (x->in_fd >= 0 && x->in_len > 0 && !x->tty) {
-                                pfd[n] = (struct pollfd) { .fd = x->in_fd, .events = POLLOUT };
-                                owner[n] = x;
-                                kind[n++] = 5;
-                        } else if (x->tty && x->in_len > 0)
-                                timeout = 20;   /* the master is polled for input already */
-                }
-
-                if (poll(pfd, n, timeout) < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        r = -errno;
-                        break;
-                }
-
-                for (size_t i = 0; i < n; i++) {
-                        if (pfd[i].revents == 0)
-                                continue;
-                        switch (kind[i]) {
-                        case 0:
-                                reap(&s);
-                                break;
-                        case 1: {
-                                struct sockaddr_storage peer = {};
-                                socklen_t peer_len = sizeof(peer);
-                                int fd = accept4(s.listen_fd, (struct sockaddr *) &peer, &peer_len, SOCK_CLOEXEC);
-                                if (fd < 0)
-                                        break;
-                                /* The Unix socket of the test mode is guarded
-                                 * by its file mode; vsock by the peer's CID. */
-                                if (config->transport == AGENT_TRANSPORT_VSOCK &&
-                                    !agent_peer_allowed((struct sockaddr *) &peer, peer_len)) {
-                                        const struct sockaddr_vm *vm = (const struct sockaddr_vm *) &peer;
-                                        sci_log("refusing an agent connection from vsock CID %u (only the host, CID %u, may connect)",
-                                                peer.ss_family == AF_VSOCK ? vm->svm_cid : (unsigned) -1,
-                                                (unsigned) VMADDR_CID_HOST);
-                                        close(fd);
-                                        break;
-                                }
-                                Conn *c = conn_add(&s, fd, false);
-                                if (!c || agent_send_hello(fd) < 0) {
-                                        if (c)
-                                                conn_free(&s, c);
-                                        else
-                                                close(fd);
-                                        break;
-                                }
-                                set_nonblock(fd);
-                                break;
-                        }
-                        case 2: {
-                                Conn *c = owner[i];
-                                /* Frames may have freed it already. */
-                                bool alive = false;
-                                for (size_t k = 0; k < CONNS_MAX; k++)
-                                        alive = alive || s.conns[k] == c;
-                                if (!alive)
-                                        break;
-                                if (c->multiplexed && (pfd[i].revents & POLLHUP) && !(pfd[i].revents & POLLIN)) {
-                                        /* The host closed the port: its
-                                         * sessions are gone, the port stays. */
-                                        c->connected = false;
-                                        for (size_t k = 0; k < SESSIONS_MAX; k++)
-                                                if (s.sessions[k] && s.sessions[k]->conn == c) {
-                                                        s.sessions[k]->conn = NULL;
-                                                        if (!s.sessions[k]->exited)
-                                                                (void) kill(-s.sessions[k]->pid, SIGHUP);
-                                                }
-                                        break;
-                                }
-                                if (conn_read(&s, c) < 0) {
-                                        if (c->multiplexed)
-                                                c->connected = false;
-                                        else
-                                                conn_free(&s, c);
-                                }
-                                break;
-                        }
-                        case 3:
-                        case 4:
-                        case 5: {
-                                Session *x = owner[i];
-                                bool alive = false;
-                                for (size_t k = 0; k < SESSIONS_MAX; k++)
-                                        alive = alive || s.sessions[k] == x;
-                                if (!alive)
-                                        break;
-                                if (kind[i] == 3 && x->out_fd >= 0)
-                                        (void) session_pump_output(x, &x->out_fd, AGENT_STREAM_STDOUT);
-                                else if (kind[i] == 4 && x->err_fd >= 0)
-                                        (void) session_pump_output(x, &x->err_fd, AGENT_STREAM_STDERR);
-                                else if (kind[i] == 5)
-                                        session_flush_stdin(x);
-                                session_maybe_finish(&s, x);
-                                break;
-                        }
-                        }
-                }
-                for (size_t i = 0; i < SESSIONS_MAX; i++)
-                        if (s.sessions[i] && s.sessions[i]->tty && s.sessions[i]->in_len > 0)
-                                session_flush_stdin(s.sessions[i]);
-
-                /* A vsock/unix connection whose session ended is closed. */
-                for (size_t i = 0; i < CONNS_MAX; i++) {
-                        Conn *c = s.conns[i];
-                        bool busy = false;
-                        if (!c || c->multiplexed || !c->used)
-                                continue;
-                        for (size_t k = 0; k < SESSIONS_MAX; k++)
-                                busy = busy || (s.sessions[k] && s.sessions[k]->conn == c);
-                        if (!busy)
-                                conn_free(&s, c);
-                }
-        }
-
-out:
-        for (size_t i = 0; i < CONNS_MAX; i++)
-                if (s.conns[i])
-                        conn_free(&s, s.conns[i]);
-        for (size_t i = 0; i < SESSIONS_MAX; i++)
-                if (s.sessions[i])
-                        session_free(&s, s.sessions[i]);
-        if (s.listen_fd >= 0)
-                close(s.listen_fd);
-        close(s.signal_fd);
+        server_close(&s);
         return r;
 }

@@ -3,17 +3,22 @@
 
 #include <stdbool.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 typedef enum AgentTransport {
         AGENT_TRANSPORT_SERIAL,   /* a virtio-serial port: sessions multiplexed */
         AGENT_TRANSPORT_VSOCK,    /* AF_VSOCK port 52: one session per connection */
-        AGENT_TRANSPORT_UNIX,     /* a Unix socket (test mode): like vsock */
+        AGENT_TRANSPORT_UNIX,     /* a Unix socket (flake-agent, sci's test mode): like vsock */
 } AgentTransport;
 
 typedef struct AgentServerConfig {
         AgentTransport transport;
         const char *path;         /* serial device or Unix socket path */
         bool resume;              /* serve forever; else end after one session */
+        /* Unix socket reachable by others (flake-agent in a container: the
+         * socket is 0666 in a directory the container's users share): only
+         * peers allowed by agent_unix_peer_allowed() get a session. */
+        bool check_peer;
 } AgentServerConfig;
 
 /* Runs the agent until it is done: after the first session in one-shot mode,
@@ -32,3 +37,11 @@ int agent_find_serial_port(const char *name, char **ret);
  * not run programs as the agent does (as root). peer is what accept()
  * returned, len its length. */
 bool agent_peer_allowed(const struct sockaddr *peer, socklen_t len);
+
+/* Whether a Unix socket peer (SO_PEERCRED, as seen in the agent's user
+ * namespace) may have a session from an agent running as self: root (the
+ * pilot on the host: rootful, or the owner of a rootless container's user
+ * namespace) and the agent's own user, who gains nothing by it, since
+ * sessions run as the agent does. Nobody else: a process of another user in
+ * the container must not run programs as the agent's user. */
+bool agent_unix_peer_allowed(uid_t peer, uid_t self);

@@ -8,7 +8,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+/* flake-agent, built from the same sources, defines its own. */
+#ifndef SCI_IDENT
 #define SCI_IDENT "sci"
+#endif
 
 extern bool sci_debug;
 

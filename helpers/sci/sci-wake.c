@@ -34,7 +34,7 @@ static int seed_random(const uint8_t *seed, size_t n) {
         return r;
 }
 
-int sci_wake(int fd, const AgentFrame *f) {
+int sci_wake(int fd, const AgentFrame *f, bool apply) {
         const uint8_t *seed;
         struct timespec ts;
         uint64_t ns;
@@ -43,10 +43,8 @@ int sci_wake(int fd, const AgentFrame *f) {
 
         if (agent_parse_wake(f, &ns, &seed, &n) < 0)
                 return -EBADMSG;
-        /* Only as the guest's init: in the host test mode (--agent-unix),
-         * clock and pool are the host's. */
-        if (getpid() != 1) {
-                sci_dbg("WAKE outside a guest: clock and random pool left alone");
+        if (!apply) {
+                sci_dbg("WAKE outside a VM guest: clock and random pool left alone");
                 return agent_write_frame(fd, AGENT_WAKE, 0, NULL, 0);
         }
         ts = (struct timespec) { .tv_sec = (time_t) (ns / 1000000000ULL), .tv_nsec = (long) (ns % 1000000000ULL) };

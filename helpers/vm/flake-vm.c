@@ -807,7 +807,7 @@ static int wake_restored(Runner *r) {
 /* Starts the VMM on the snapshot: QEMU with the cold command line and
  * -incoming on the memory file; Firecracker with its API socket only, then
  * told to load it. NULL, or why it failed. */
-static char *start_restored(Runner *r, const char *binary, char **argv, const char *accel, int mem) {
+static char *start_restored(Runner *r, char **argv, int mem) {
         const VmInstance *i = r->inst;
         _cleanup_free_ char *id = firecracker_id(i->name), *err = NULL;
         _cleanup_strv_free_ char **a = NULL;
@@ -817,13 +817,13 @@ static char *start_restored(Runner *r, const char *binary, char **argv, const ch
                 strv_extend(&a, "-incoming");
                 strv_consume(&a, xasprintf("fd:%d", mem));
         } else {
-                strv_extend(&a, binary);
+                strv_extend(&a, r->binary);
                 strv_extend(&a, "--api-sock");
                 strv_extend(&a, i->control_socket);
                 strv_extend(&a, "--id");
                 strv_extend(&a, id);
         }
-        if (start_vmm(r, a, false, accel, i->vmm == VMM_QEMU ? mem : -EBADF) != EXIT_SUCCESS)
+        if (start_vmm(r, a, false, r->accel, i->vmm == VMM_QEMU ? mem : -EBADF) != EXIT_SUCCESS)
                 return xstrdup("the VMM did not start");
         if (i->vmm == VMM_FIRECRACKER && vm_snapshot_load_firecracker(i, &err) < 0)
                 return xasprintf("firecracker: %s", strna(err));
@@ -833,7 +833,7 @@ static char *start_restored(Runner *r, const char *binary, char **argv, const ch
 /* Restores the app's snapshot into this instance: true once the guest
  * agent is awake in it. Otherwise nothing of it runs and the call boots
  * cold; a snapshot that failed is discarded, with one warning. */
-static bool snapshot_restore(Runner *r, const char *binary, char **argv, const char *accel, const char *key) {
+static bool snapshot_restore(Runner *r, char **argv) {
         const VmInstance *i = r->inst;
         _cleanup_close_ int dir = -EBADF, lock = -EBADF, mem = -EBADF;
         _cleanup_free_ char *why = NULL;
@@ -842,7 +842,7 @@ static bool snapshot_restore(Runner *r, const char *binary, char **argv, const c
         /* None yet, or one being written: a cold boot. */
         if (vm_snapshot_open(i, LOCK_SH | LOCK_NB, &dir, &lock) < 0)
                 return false;
-        k = vm_snapshot_find(dir, key, &mem);
+        k = vm_snapshot_find(dir, r->snapshot_key, &mem);
         if (k == 0)
                 return false;
         if (k < 0)
@@ -850,7 +850,7 @@ static bool snapshot_restore(Runner *r, const char *binary, char **argv, const c
         else if (i->overlay_path && vm_snapshot_overlay_restore(dir, i->overlay_path) < 0)
                 why = xstrdup("its overlay cannot be copied");
         else {
-                why = start_restored(r, binary, argv, accel, mem);
+                why = start_restored(r, argv, mem);
                 if (!why) {
                         k = wake_restored(r);
                         if (k == -ECHILD) {
@@ -880,14 +880,14 @@ static bool snapshot_restore(Runner *r, const char *binary, char **argv, const c
 /* After a cold boot, before any session: saves the VM for the next calls,
  * unless another call is saving it (concurrent first calls make one) or
  * has saved it meanwhile. The agent must take WAKE: a restore needs it. */
-static bool snapshot_save(Runner *r, const char *key) {
+static bool snapshot_save(Runner *r) {
         const VmInstance *i = r->inst;
         _cleanup_close_ int dir = -EBADF, lock = -EBADF, mem = -EBADF;
         int k;
 
         if (vm_snapshot_open(i, LOCK_EX | LOCK_NB, &dir, &lock) < 0)
                 return false;
-        if (vm_snapshot_find(dir, key, &mem) > 0)
+        if (vm_snapshot_find(dir, r->snapshot_key, &mem) > 0)
                 return true;
         k = i->vmm == VMM_QEMU ? agent_client_wake(r->serial_fd, 5000) : wake_vsock(r, now_ms() + 5000);
         if (k < 0) {
@@ -896,8 +896,8 @@ static bool snapshot_save(Runner *r, const char *key) {
                 return false;
         }
         if (i->vmm == VMM_QEMU)
-                return vm_snapshot_save_qemu(i, dir, key) >= 0;
-        return vm_snapshot_save_firecracker(i, dir, key) >= 0;
+                return vm_snapshot_save_qemu(i, dir, r->snapshot_key) >= 0;
+        return vm_snapshot_save_firecracker(i, dir, r->snapshot_key) >= 0;
 }
 
 /* What the VMM writes and opens read-write goes to its user: the runtime
@@ -1225,7 +1225,7 @@ static int start_guest(Runner *r, bool *ret_snapshot) {
                 ret = vmm_argv(r->inst, r->binary, NULL, r->accel, &argv);
                 if (ret != EXIT_SUCCESS)
                         return ret;
-                if (snapshot_restore(r, r->binary, argv, r->accel, r->snapshot_key)) {
+                if (snapshot_restore(r, argv)) {
                         *ret_snapshot = true;
                         return EXIT_SUCCESS;
                 }
@@ -1234,7 +1234,7 @@ static int start_guest(Runner *r, bool *ret_snapshot) {
         if (ret != EXIT_SUCCESS || r->stopping)
                 return ret;
         if (r->snapshot_key)
-                *ret_snapshot = snapshot_save(r, r->snapshot_key);
+                *ret_snapshot = snapshot_save(r);
         return EXIT_SUCCESS;
 }
 

@@ -7,8 +7,8 @@
 
 #include "fileio.h"
 #include "log.h"
-#include "network-config.h"
 #include "firecracker-api.h"
+#include "network-config.h"
 #include "qmp.h"
 #include "strv.h"
 #include "time-util.h"
@@ -37,10 +37,6 @@ static void key_file(char ***lines, const char *what, const char *path) {
                                       (long long) st.st_ctim.tv_sec, st.st_ctim.tv_nsec));
 }
 
-/* The instance's own paths (runtime dir, TAP name) differ between the
- * instances of an app and mean nothing to the guest; a restore gets its own
- * (QEMU: on its command line; Firecracker: vsock_override and the overlay
- * drive). */
 static char *replace_all(char *s, const char *what, const char *with) {
         size_t l = strlen(what);
 
@@ -62,6 +58,10 @@ static char *instance_tap(const VmInstance *i) {
         return tap;
 }
 
+/* The instance's own paths (runtime dir, TAP name) differ between the
+ * instances of an app and mean nothing to the guest; a restore gets its own
+ * (QEMU: on its command line; Firecracker: vsock_override and the overlay
+ * drive). */
 static char *key_arg(const VmInstance *i, const char *tap, const char *arg) {
         char *out = replace_all(xstrdup(arg), i->runtime_dir, "%R");
 

@@ -208,16 +208,29 @@ static void relay_restore(Relay *r) {
                 (void) tcsetattr(STDIN_FILENO, TCSANOW, &r->saved);
 }
 
+/* The caller's window: stdout's, or stdin's when stdout is redirected
+ * (podman-pilot's %interactive). */
+static bool get_winsize(struct winsize *ws) {
+        return (ioctl(STDOUT_FILENO, TIOCGWINSZ, ws) == 0 || ioctl(STDIN_FILENO, TIOCGWINSZ, ws) == 0) &&
+               ws->ws_row > 0;
+}
+
 static int send_winsize(Relay *r) {
         struct winsize ws;
 
-        if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0 || ws.ws_row == 0)
+        if (!get_winsize(&ws))
                 return 0;
         return agent_send_winch(r->fd, SESSION_ID, ws.ws_row, ws.ws_col);
 }
 
 int agent_client_run(int fd, char * const *argv, char * const *envp, AgentClientFailure *ret_failure,
                      int *ret_status, char *errmsg, size_t errmsg_size) {
+        return agent_client_run_tty(fd, argv, envp, isatty(STDIN_FILENO) && isatty(STDOUT_FILENO), ret_failure,
+                                    ret_status, errmsg, errmsg_size);
+}
+
+int agent_client_run_tty(int fd, char * const *argv, char * const *envp, bool tty, AgentClientFailure *ret_failure,
+                         int *ret_status, char *errmsg, size_t errmsg_size) {
         static AgentDecoder d;
         Relay relay = { .fd = fd, .stdin_open = true };
         AgentExec e = { .argv = (char **) argv, .envp = (char **) envp };
@@ -228,11 +241,11 @@ int agent_client_run(int fd, char * const *argv, char * const *envp, AgentClient
         int r;
 
         *ret_failure = AGENT_CLIENT_OK;
-        relay.tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+        relay.tty = tty;
         if (relay.tty) {
                 struct winsize ws;
                 e.flags |= AGENT_EXEC_TTY;
-                if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0) {
+                if (get_winsize(&ws)) {
                         e.rows = ws.ws_row;
                         e.cols = ws.ws_col;
                 }

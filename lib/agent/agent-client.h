@@ -5,6 +5,7 @@
  * over the VM's transport, and relaying the calling process's stdio, window
  * size and signals to one program in the guest. */
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Connects to a Unix socket (the runner's agent.sock). */
@@ -42,3 +43,7 @@ typedef enum AgentClientFailure {
  * Returns a negative errno on local failures. */
 int agent_client_run(int fd, char * const *argv, char * const *envp, AgentClientFailure *ret_failure,
                      int *ret_status, char *errmsg, size_t errmsg_size);
+/* The same with the pty decided by the caller (a terminal on stdin is
+ * enough: podman-pilot's %interactive). */
+int agent_client_run_tty(int fd, char * const *argv, char * const *envp, bool tty, AgentClientFailure *ret_failure,
+                         int *ret_status, char *errmsg, size_t errmsg_size);

@@ -77,6 +77,7 @@ static const KeySpec container_keys[] = {
         { "container.runtime.runas",            KEY_STRING,  false, F(runas), USER_NAME },
         { "container.runtime.resume",           KEY_BOOL,    false, F(resume) },
         { "container.runtime.attach",           KEY_BOOL,    false, F(attach) },
+        { "container.runtime.agent",            KEY_BOOL,    false, F(agent) },
         { "container.runtime.podman",           KEY_LIST,    false, F(podman_opts), PODMAN_OPTION },
 };
 
@@ -360,6 +361,8 @@ int flake_from_document(YamlDocument *doc, const char *name, const char *path,
         c.specs[0] = common_keys;
         c.n_specs[0] = ELEMENTSOF(common_keys);
         if (f->engine == FLAKE_ENGINE_PODMAN) {
+                /* Resumed containers run flake-agent unless told not to. */
+                f->agent = true;
                 c.specs[1] = container_keys;
                 c.n_specs[1] = ELEMENTSOF(container_keys);
         } else {

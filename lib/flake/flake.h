@@ -43,6 +43,7 @@ typedef struct Flake {
         char **layers;
         bool check_host_dependencies;
         bool attach;
+        bool agent;                 /* resume through flake-agent (default true) */
         char **podman_opts;         /* NULL: not set (pilot defaults apply) */
 
         /* vm */

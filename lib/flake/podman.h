@@ -32,6 +32,11 @@ typedef struct PodmanContext {
         char **env;                 /* "KEY=value" added to podman's environment */
 } PodmanContext;
 
+/* In an instance state dir, next to <instance>.cid: the directory of a
+ * resumed container's agent socket, <instance>.agent (podman-pilot(8),
+ * AGENT). Made by podman-pilot, removed with the container. */
+#define PODMAN_AGENT_DIR_SUFFIX ".agent"
+
 /* Exit status podman uses for its own errors (as opposed to the app's). */
 #define PODMAN_EXIT_ERROR 125
 

@@ -33,6 +33,7 @@ expect 2 "'.x' is not a valid application name" "--app with a leading dot" "$CTL
 expect 2 "--target: must be an absolute path" "relative --target" "$CTL" podman register --container c --app /usr/bin/x --target bin/x
 expect 2 "--layer: layer(s) specified without a --base" "--layer without --base" "$CTL" podman register --container c --app /usr/bin/x --layer l
 expect 2 "--resume and --attach cannot be combined" "--resume with --attach" "$CTL" podman register --container c --app /usr/bin/x --resume --attach
+expect 2 "--no-agent: only a --resume container has an agent" "--no-agent without --resume" "$CTL" podman register --container c --app /usr/bin/x --no-agent
 expect 2 "--include-tar: must be an absolute path" "relative include" "$CTL" podman register --container c --app /usr/bin/x --include-tar x.tar
 expect 1 "App path $ROOT/usr/bin/existing already exists" "existing app path" "$CTL" podman register --container c --app /usr/bin/existing
 expect 2 "--vm is required" "missing --vm" "$CTL" firecracker register --app /usr/bin/x

@@ -45,6 +45,11 @@ assert_contains "yaml: leading backslash stripped, -ti replaced" "$yaml" '    po
     - "--net host"
     - "-ti"'
 assert_contains "yaml: resume" "$yaml" "resume: true"
+assert_not_contains "yaml: the agent is the default, no key for it" "$yaml" "agent:"
+check "register --resume --no-agent" "$CTL" podman register --container c --app /usr/bin/noagent --resume --no-agent
+assert_contains "yaml: agent: false" "$(cat "$FLAKES/noagent.yaml")" "    agent: false"
+check "... loads" "$CTL" verify noagent
+check "remove it" "$CTL" podman remove --app /usr/bin/noagent
 assert_contains "yaml: include tar" "$yaml" "  tar:
   - /etc/os-release"
 

@@ -138,6 +138,39 @@ um_podman() {
         eq "rootless flake: stdin and stdout (root in the user namespace)" "data uid 0" "$(echo $out)"
         [ "$rc" = 4 ] || not_ok "rootless flake: diagnostics" "$(cat /tmp/upc.err)"
 
+        # A resumed rootless flake: its calls are sessions with the agent in
+        # the container, on a socket in the user's own runtime dir.
+        check "flake-ctl podman --user register --resume" um "$PREFIX/bin/flake-ctl" podman --user register \
+                --container localhost/um-test:latest --app $UM_HOME/bin/upr --target /bin/sh --resume
+        out=$(echo data | um $UM_HOME/bin/upr -c 'cat; echo "uid $(id -u)"; exit 4' 2>/tmp/upr.err); rc=$?
+        eq "rootless resume: the first call creates the container" "4 data uid 0" "$rc $(echo $out)"
+        [ "$rc" = 4 ] || not_ok "rootless resume: diagnostics" "$(cat /tmp/upr.err)"
+        check "... whose agent listens in the user's runtime dir" \
+                test -S /run/user/$UM_UID/flakes/upr.agent/socket/agent.sock
+        eq "... which is the user's alone" "$UM_UID 700" "$(stat -c '%u %a' /run/user/$UM_UID/flakes/upr.agent 2>&1)"
+        out=$(echo more | um $UM_HOME/bin/upr -c 'cat; echo err >&2; exit 5' 2>/tmp/upr.err); rc=$?
+        eq "rootless resume: a call through the agent (stdin, stdout, exit status)" "5 more" "$rc $out"
+        eq "... stderr separate" err "$(cat /tmp/upr.err)"
+        um $UM_HOME/bin/upr %remove -c true >/dev/null 2>&1
+        # The image's USER is not root: the agent runs as a subordinate uid
+        # of the user, makes its socket in the shared (sticky) directory, and
+        # still serves the user (root in the user namespace).
+        check "rootless podman import of an image with USER 1000" \
+                um env CONTAINERS_STORAGE_CONF=$ustore podman import --quiet --change 'ENV PATH=/bin' \
+                --change 'USER 1000' $r.tar localhost/um-user:latest
+        check "flake-ctl podman --user register --resume (USER 1000)" um "$PREFIX/bin/flake-ctl" podman --user \
+                register --container localhost/um-user:latest --app $UM_HOME/bin/upu --target /bin/sh --resume
+        out=$(um $UM_HOME/bin/upu -c 'id -u; exit 3' 2>/tmp/upu.err); rc=$?
+        eq "rootless resume as the image's USER: first call" "3 1000" "$rc $(echo $out)"
+        out=$(echo in | um $UM_HOME/bin/upu -c 'cat; id -u' 2>>/tmp/upu.err); rc=$?
+        eq "... a call through its agent" "0 in 1000" "$rc $(echo $out)"
+        [ "$rc" = 0 ] || not_ok "rootless resume (USER 1000): diagnostics" "$(cat /tmp/upu.err)"
+        check "... whose socket is there" test -S /run/user/$UM_UID/flakes/upu.agent/socket/agent.sock
+        um $UM_HOME/bin/upu %remove -c true >/dev/null 2>&1
+        check "... %remove removes the agent directory (with the socket of a subordinate uid)" \
+                test ! -e /run/user/$UM_UID/flakes/upu.agent
+        eq "... %remove ends it" "" "$(um env CONTAINERS_STORAGE_CONF=$ustore podman ps -aq 2>&1)"
+
         # A running launch: its scope in the user's manager, and where the
         # app lands.
         um $UM_HOME/bin/upc -c 'exec sleep 3141' >/dev/null 2>&1 &

@@ -150,13 +150,14 @@ check_podman_resume() {
         cg=/sys/fs/cgroup/$(systemctl show -p ControlGroup --value "$cscope")
         procs=$(cat $(find "$cg" -name cgroup.procs 2>/dev/null) 2>/dev/null | while read -r pid; do
                 tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null; echo; done)
-        contains "the container's process is in $cscope's cgroup" "$procs" "sleep 4294967295d"
+        # (the container's main process: flake-agent, podman-pilot(8) AGENT)
+        contains "the container's process is in $cscope's cgroup" "$procs" "flake-agent --listen"
         contains "... and conmon" "$procs" conmon
         # ... and as systemctl status shows it (which may fail to read a
         # process list while podman is still moving processes: try again).
-        wait_for 30 sh -c "systemctl status --no-pager '$cscope' 2>&1 | grep -q 'sleep 4294967295d'"
+        wait_for 30 sh -c "systemctl status --no-pager '$cscope' 2>&1 | grep -q 'flake-agent --listen'"
         contains "systemctl status $cscope shows the container's process" \
-                "$(systemctl status --no-pager "$cscope" 2>&1)" "sleep 4294967295d"
+                "$(systemctl status --no-pager "$cscope" 2>&1)" "flake-agent --listen"
         eq "resumed flake: second call, exit status" 3 "$(/usr/bin/pres -c 'exit 3' >/dev/null 2>&1; echo $?)"
         check "systemctl stop $cscope" systemctl stop "$cscope"
         wait_for 50 sh -c "[ -z \"\$(CONTAINERS_STORAGE_CONF=$store podman ps -q)\" ]"

@@ -138,11 +138,118 @@ assert_eq "%remove tears the instance down" 1 "$(n_containers)"
 assert_eq "@NAME makes a second instance" 2 "$(n_containers)"
 assert_eq "the instance has its own cid file" yes "$([ -f "$IDS/0/res@one.cid" ] && echo yes)"
 
-# resume hot path: exactly one podman exec while the container runs
+# resume hot path: a session with the container's agent, no podman process
 out=$(logged "$(app res)" -c 'echo fast' </dev/null)
 assert_eq "resume via the logging podman works" fast "$out"
-assert_eq "resume: exactly one podman process (exec)" 1 "$(wc -l < "$T/podman.log")"
-assert_contains "resume: that process is podman exec" "$(cat "$T/podman.log")" "exec --interactive --env FLAKE_SESSION="
+assert_eq "resume: no podman process at all (a session with the agent)" 0 "$(wc -l < "$T/podman.log")"
+assert_contains "resume: the container's main process is the agent (under --init)" \
+        "$(podman inspect --format '{{.Path}} {{join .Args " "}}' "$(cat "$IDS/0/res.cid")")" \
+        "/run/flake-agent/flake-agent --listen /run/flake-agent/socket/agent.sock"
+"$(app res)" -c 'echo out; echo err >&2' >"$T/o" 2>"$T/e"
+assert_eq "resume: stdout stays stdout" out "$(cat "$T/o")"
+assert_eq "resume: stderr stays stderr" err "$(cat "$T/e")"
+out=$("$(app res)" -c 'nosuchprogram' 2>&1); rc=$?
+assert_eq "resume: a missing program is 127, as podman exec says" 127 "$rc"
+"$(app res)" -c 'echo early; sleep 3; echo late' | stamp_lines > "$T/stream"
+t_early=$(awk '$2 == "early" { print $1 }' "$T/stream")
+t_late=$(awk '$2 == "late" { print $1 }' "$T/stream")
+check "resume: output is streamed ($((${t_late:-0} - ${t_early:-0})) ms apart, printed 3000 ms apart)" \
+        test "$((${t_late:-0} - ${t_early:-0}))" -ge 2000
+out=$(head -c 300000 /dev/zero | tr '\0' x | "$(app res)" -c 'wc -c')
+assert_eq "resume: 300 kB of stdin streamed through the agent" 300000 "$(echo $out)"
+out=$(pty_run "$(app res) -c 'test -t 0 && test -t 1 && echo tty'")
+assert_contains "resume: a pty when stdin and stdout are terminals" "$out" tty
+pty_run "$(app res) %interactive -c 'test -t 0 && echo tty || echo notty' > $T/inter.out" >/dev/null
+assert_eq "resume: %interactive gives a pty with stdout redirected" tty "$(tr -d '\r' < "$T/inter.out")"
+out=$(pty_run "stty rows 33 cols 77; $(app res) -c 'stty size'")
+assert_contains "resume: the pty has the caller's window size" "$out" "33 77"
+out=$(pty_run "stty rows 20 cols 50; $(app res) -c 'trap \"stty size; exit 7\" WINCH; echo ready; while :; do sleep 0.1; done' </dev/tty & p=\$!; sleep 2; stty rows 41 cols 91; kill -WINCH \$p; wait \$p; echo rc=\$?")
+assert_contains "resume: SIGWINCH reaches the app with the new size" "$out" "41 91"
+assert_contains "resume: ... and its exit status comes back" "$out" "rc=7"
+
+# The environment, user and working directory are podman exec's: the
+# image's USER and WORKDIR, the image's and the registration's env.
+mkdir -p "$T/userimg/etc" "$T/userimg/work"
+printf 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n' > "$T/userimg/etc/passwd"
+printf 'root:x:0:\napp:x:1000:\n' > "$T/userimg/etc/group"
+chmod 0777 "$T/userimg/work"
+build_image localhost/flake-user:latest "$T/userimg" --change 'USER app' --change 'WORKDIR /work' --change 'ENV IMGVAR=img'
+register ures localhost/flake-user /bin/sh "  runtime:" "    resume: true" "    podman:" "      - --env FLAKEVAR=flake"
+"$(app ures)" -c true
+# (podman gives the container's main process, the agent, HOSTNAME and the
+# user's supplementary groups, which podman exec leaves out.)
+report='id -u; id -g; pwd; env | grep -v ^HOSTNAME= | sort'
+out=$("$(app ures)" -c "$report")
+assert_contains "resume: the app runs as the image's USER, in its WORKDIR" "$(echo $out)" "1000 1000 /work"
+assert_contains "resume: with the image's environment" "$out" "IMGVAR=img"
+assert_contains "resume: and the registration's" "$out" "FLAKEVAR=flake"
+assert_eq "resume: id, directory and environment are those of podman exec" \
+        "$(podman exec "$(cat "$IDS/0/ures.cid")" sh -c "$report")" "$out"
+register ures2 localhost/flake-user /bin/sh "  runtime:" "    resume: true" "    podman:" "      - --user 0"
+out=$("$(app ures2)" -c 'id -u')
+assert_eq "resume: runtime.podman --user wins over the image's USER" 0 "$out"
+
+# A read-only container: the agent's mount points are made in its /run
+# (a tmpfs podman keeps writable).
+register rores localhost/flake-test /bin/sh "  runtime:" "    runas: root" "    resume: true" \
+        "    podman:" "      - --read-only"
+out=$("$(app rores)" -c 'touch /x 2>/dev/null || echo read-only; exit 6'); rc=$?
+assert_eq "resume --read-only: the call works" "read-only 6" "$out $rc"
+assert_eq "... through the agent" 0 "$(logged "$(app rores)" -c true </dev/null; wc -l < "$T/podman.log")"
+"$(app rores)" %remove -c true
+
+# Who may use the socket: root and the agent's own user. Another uid (here
+# nobody, reaching the socket as a process in the container could) is
+# refused without a session, and the refusal is in the container's log.
+sock_dir="$IDS/0/ures.agent/socket"
+out=$(python3 - "$sock_dir" <<'PYEOF'
+import os, socket, sys
+d = os.open(sys.argv[1], os.O_PATH)
+os.setgroups([]); os.setgid(65534); os.setuid(65534)
+s = socket.socket(socket.AF_UNIX)
+s.connect("/proc/self/fd/%d/agent.sock" % d)
+s.settimeout(5)
+print("got %d bytes" % len(s.recv(100)))
+PYEOF
+)
+assert_eq "agent: a connection from another uid is closed without a HELLO" "got 0 bytes" "$out"
+assert_contains "agent: ... and said in the container's log" "$(podman logs "$(cat "$IDS/0/ures.cid")" 2>&1)" \
+        "flake-agent: refusing an agent connection from uid 65534"
+assert_eq "agent: the flake still works after a refusal" 1000 "$("$(app ures)" -c 'id -u')"
+"$(app ures)" %remove -c true
+"$(app ures2)" %remove -c true
+
+# Without the agent: podman exec, for a flake that turns it off and for a
+# container created before the agent (no agent directory).
+register noag localhost/flake-test /bin/sh "  runtime:" "    runas: root" "    resume: true" "    agent: false"
+"$(app noag)" -c true
+out=$(logged "$(app noag)" -c 'echo via-exec; exit 4' </dev/null); rc=$?
+assert_eq "agent: false: the call works, with its exit status" "via-exec 4" "$out $rc"
+assert_contains "agent: false: it is one podman exec" "$(cat "$T/podman.log")" "exec --interactive --env FLAKE_SESSION="
+assert_contains "agent: false: the container idles in sleep" \
+        "$(podman inspect --format '{{.Path}} {{join .Args " "}}' "$(cat "$IDS/0/noag.cid")")" "sleep 4294967295d"
+register noag localhost/flake-test /bin/sh "  runtime:" "    runas: root" "    resume: true"
+out=$(logged "$(app noag)" -c 'echo old-container' 2>&1 </dev/null); rc=$?
+assert_eq "a container made without the agent: podman exec, silently" "old-container 0" "$out $rc"
+assert_contains "... through podman exec" "$(cat "$T/podman.log")" "exec --interactive"
+"$(app noag)" %remove -c true
+assert_eq "%remove: the agent directory goes with the container" no \
+        "$([ -e "$IDS/0/noag.agent" ] && echo yes || echo no)"
+
+# The container killed during a call: one clear line, and the next call
+# starts it again.
+register kil localhost/flake-test /bin/sh "  runtime:" "    runas: root" "    resume: true"
+"$(app kil)" -c 'echo ready; sleep 100' >"$T/kil" 2>"$T/kil.err" &
+pid=$!
+for _ in $(seq 50); do grep -q ready "$T/kil" 2>/dev/null && break; sleep 0.1; done
+podman kill "$(cat "$IDS/0/kil.cid")" >/dev/null
+wait $pid; rc=$?
+assert_eq "container killed during a call: the pilot's failure status" 125 "$rc"
+assert_eq "... with one line saying so" "podman-pilot: The container of kil stopped during the call" "$(cat "$T/kil.err")"
+out=$("$(app kil)" -c 'echo back' 2>"$T/kil.err"); rc=$?
+assert_eq "... the next call starts it again" "back 0" "$out $rc"
+assert_contains "... and says so" "$(cat "$T/kil.err")" "no longer running"
+"$(app kil)" %remove -c true
 
 # a vanished container is detected and recreated
 register van localhost/flake-test /bin/sh "  runtime:" "    runas: root" "    resume: true"
@@ -156,8 +263,8 @@ assert_eq "resume: a stopped container is started again" again "$("$(app van)" -
 touch -d '2000-01-01' "$IDS/0/van.cid"
 out=$(logged "$(app van)" -c 'echo old' 2>/dev/null)
 assert_eq "resume: a cid file from before the boot" old "$out"
-assert_eq "resume: ... is checked first (inspect, exec), no failed exec" \
-        "container inspect exec" "$(awk '{ print $1 }' "$T/podman.log" | tr '\n' ' ' | sed 's/ $//' | sed 's/^container/container inspect/')"
+assert_eq "resume: ... is checked first (inspect, then the agent), no failed call" \
+        "container inspect" "$(awk '{ print $1, $2 }' "$T/podman.log" | tr '\n' ' ' | sed 's/ $//')"
 assert_eq "resume: recovery leaves one container" 1 "$(podman ps -a --filter "id=$(cat "$IDS/0/van.cid")" --format '{{.ID}}' | wc -l)"
 "$(app van)" %remove -c true
 
@@ -186,11 +293,22 @@ assert_eq "resume: SIGTERM reaches the exec'd app (its exit status comes back)" 
 assert_contains "resume: the app's trap ran" "$(cat "$T/rsig")" got-term
 assert_eq "resume: no exec'd process left in the container" 0 \
         "$(podman top "$(cat "$IDS/0/rsig.cid")" args | grep -c 'got-term')"
+: > "$T/rsig"   # "ready" must be this call's, not the last one's
 "$(app rsig)" -c 'echo ready; exec sleep 100' >"$T/rsig" &
 pid=$!
 for _ in $(seq 50); do grep -q ready "$T/rsig" 2>/dev/null && break; sleep 0.1; done
 kill -INT $pid; wait $pid; rc=$?
 assert_eq "resume: SIGINT ends an exec'd app without a trap (128+2)" 130 "$rc"
+for sig in HUP QUIT; do
+        : > "$T/rsig"
+        "$(app rsig)" -c 'echo ready; exec sleep 100' >"$T/rsig" &
+        pid=$!
+        for _ in $(seq 50); do grep -q ready "$T/rsig" 2>/dev/null && break; sleep 0.1; done
+        kill -$sig $pid; wait $pid; rc=$?
+        assert_eq "resume: SIG$sig reaches the app (128+$(kill -l $sig))" $((128 + $(kill -l $sig))) "$rc"
+done
+assert_eq "resume: no process of those calls left in the container" 0 \
+        "$(podman top "$(cat "$IDS/0/rsig.cid")" args | grep -c 'sleep 100')"
 "$(app rsig)" %remove -c true
 
 # --- flake-ctl podman show / stop --------------------------------------------
@@ -205,6 +323,7 @@ assert_eq "show removed that stale cid file" no "$([ -e "$IDS/0/res@ghost.cid" ]
 out=$("$CTL" podman show --format json)
 assert_contains "show --format json" "$out" '"status"'
 check "flake-ctl podman stop res@one" "$CTL" podman stop res@one
+assert_eq "stop removed the instance's agent directory" no "$([ -e "$IDS/0/res@one.agent" ] && echo yes || echo no)"
 assert_eq "stop removed the container" 1 "$(n_containers)"
 check_fails "stop of an unknown instance fails" "$CTL" podman stop res@nope
 "$CTL" podman stop res >/dev/null 2>&1

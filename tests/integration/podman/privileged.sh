@@ -97,9 +97,18 @@ service_teardown() {
 trap service_teardown EXIT
 in_ns() { nsenter -t "$SERVER_PID" -m env CONTAINERS_STORAGE_CONF="$T/storage.conf" "$@"; }
 
+# The service finds helpers in the built-in LIBEXECDIR only: flake-agent
+# (podman-pilot(8), AGENT) is put there in its namespace, on an overlay of
+# the nearest directory that exists.
+top=$FLAKE_INSTALLED_LIBEXECDIR
+while [ ! -d "$top" ]; do top=$(dirname "$top"); done
+mkdir -p "$S/libexec" "$S/w-libexec"
 unshare -m --propagation private sh -ec "
         mount -t overlay overlay -o lowerdir=/etc,upperdir=$S/etc,workdir=$S/w-etc /etc
         mount -t overlay overlay -o lowerdir=/usr/share,upperdir=$S/share,workdir=$S/w-share /usr/share
+        mount -t overlay overlay -o lowerdir=$top,upperdir=$S/libexec,workdir=$S/w-libexec $top
+        mkdir -p $FLAKE_INSTALLED_LIBEXECDIR
+        cp $FLAKE_BUILD_ROOT/helpers/sci/flake-agent $FLAKE_INSTALLED_LIBEXECDIR/
         exec env -i ${EVIL_ENV[*]} FLAKE_LOG_LEVEL=debug \
                 systemd-socket-activate --accept --inetd -l $SOCK $PILOT --serve
 " 2>"$T/service.log" &
@@ -296,6 +305,18 @@ check "... its container id is kept in root's /run/flakes/ids/65534" podman_id "
 assert_eq "... which is root's, not the caller's" "0 700" "$(in_ns stat -c '%u %a' /run/flakes/ids/65534)"
 assert_eq "resume flake: second call into the same container" "$cid" \
         "$(member "$(app res)" -c 'cat /proc/1/cgroup >/dev/null; echo '"$cid" 2>&1)"
+# The service's calls go through the container's agent as well.
+check "... through its agent (the socket in root's instance state)" \
+        in_ns test -S /run/flakes/ids/65534/res.agent/socket/agent.sock
+out=$(echo streamed | member "$(app res)" -c 'cat; echo err >&2; exit 3' 2>"$T/res.err"); rc=$?
+assert_eq "resume through the service: stdin, stdout and exit status" "streamed 3" "$out $rc"
+assert_eq "... stderr separate" err "$(cat "$T/res.err")"
+out=$(python3 "$FLAKE_SOURCE_ROOT/tests/integration/vm/pty-run.py" 24 80 33 77 -- "$T/as-member" "$(app res)" \
+        -c 'busybox stty size; trap "busybox stty size; exit 5" WINCH; sleep 0.5; echo RESIZE-NOW; i=0; while [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; exit 6' 2>&1)
+rc=$?
+assert_contains "resume through the service on a terminal: the caller's window size" "$out" "24 80"
+assert_contains "... and its change" "$out" "33 77"
+assert_eq "... and the exit status" 5 "$rc"
 member "$(app res)" %remove -c true >/dev/null 2>&1
 check_fails "%remove ends it" in_ns test -e /run/flakes/ids/65534/res.cid
 

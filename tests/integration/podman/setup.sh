@@ -48,19 +48,20 @@ podman_teardown() {
 }
 trap podman_teardown EXIT
 
-# build_image NAME [extra files dir]: busybox root, imported as NAME.
+# build_image NAME [extra files dir [--change ...]]: busybox root, imported
+# as NAME.
 build_image() {
         local r="$T/img-$$-$RANDOM"
         mkdir -p "$r/bin" "$r/etc" "$r/proc" "$r/sys" "$r/dev" "$r/tmp"
         cp "$(command -v busybox)" "$r/bin/busybox"
-        for a in sh echo cat sleep ls env true false kill printf wc tr id test head; do
+        for a in sh echo cat sleep ls env true false kill printf wc tr id test head stty pwd sort; do
                 ln -s busybox "$r/bin/$a"
         done
         echo 'root:x:0:0:root:/root:/bin/sh' > "$r/etc/passwd"
         echo 'root:x:0:' > "$r/etc/group"
         [ $# -gt 1 ] && cp -a "$2/." "$r/"
         tar -C "$r" -cf "$r.tar" .
-        podman import --quiet --change 'CMD ["/bin/sh"]' --change 'ENV PATH=/bin' \
+        podman import --quiet --change 'CMD ["/bin/sh"]' --change 'ENV PATH=/bin' "${@:3}" \
                 "$r.tar" "$1" >/dev/null
         rm -rf "$r" "$r.tar"
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* sci's agent accepts vsock sessions from the host only (issue 12.10): a
  * process in the guest (loopback CID 1, or its own CID) or another VM must
- * not get a session, which runs programs as root. Compiled from sci's own
- * sources. */
+ * not get a session, which runs programs as root; in a container,
+ * flake-agent's Unix socket is for root and its own user only. Compiled from
+ * sci's own sources. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -42,10 +43,26 @@ static void test_malformed_peer(void **state) {
         assert_false(agent_peer_allowed((struct sockaddr *) &u, sizeof(u)));
 }
 
+/* flake-agent in a container (check_peer): root, that is the pilot on the
+ * host, and the agent's own user; never anybody else, so that no process
+ * in the container gets a program run as another user than its own. */
+static void test_unix_peer(void **state) {
+        assert_true(agent_unix_peer_allowed(0, 0));
+        assert_true(agent_unix_peer_allowed(0, 1000));
+        assert_true(agent_unix_peer_allowed(1000, 1000));
+        assert_false(agent_unix_peer_allowed(1000, 0));
+        assert_false(agent_unix_peer_allowed(1001, 1000));
+        assert_false(agent_unix_peer_allowed(65534, 1000));
+        /* An unmapped uid (overflowuid) is nobody's. */
+        assert_false(agent_unix_peer_allowed(65534, 0));
+        assert_false(agent_unix_peer_allowed((uid_t) -1, 1000));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_host_only),
                 cmocka_unit_test(test_malformed_peer),
+                cmocka_unit_test(test_unix_peer),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
