@@ -209,10 +209,35 @@ void vm_snapshot_discard(int dir_fd) {
                 (void) unlinkat(dir_fd, names[k], 0);
 }
 
+/* Copies [at, end) by copy_file_range(), or by read and write where the
+ * kernel refuses that between two filesystems (EXDEV: the runtime dir is
+ * a tmpfs, the snapshots live below /var/lib). */
+static int copy_range(int in, int out, off_t at, off_t end) {
+        char buf[64 * 1024];
+
+        while (at < end) {
+                off_t o = at, w = at;
+                ssize_t k = copy_file_range(in, &o, out, &w, (size_t) (end - at), 0);
+
+                if (k < 0 && (errno == EXDEV || errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL)) {
+                        k = pread(in, buf, (size_t) (end - at) < sizeof(buf) ? (size_t) (end - at) : sizeof(buf), at);
+                        if (k > 0 && pwrite(out, buf, (size_t) k, at) != k)
+                                return errno > 0 ? -errno : -EIO;
+                }
+                if (k < 0)
+                        return -errno;
+                if (k == 0)
+                        return -EIO;
+                at += k;
+        }
+        return 0;
+}
+
 /* A reflink where the filesystem has them; else the data ranges only,
  * so that a sparse overlay stays sparse. */
 static int copy_sparse(int in, int out) {
         off_t end, data, hole;
+        int r;
 
         if (ioctl(out, FICLONE, in) == 0)
                 return 0;
@@ -228,14 +253,9 @@ static int copy_sparse(int in, int out) {
                 hole = lseek(in, data, SEEK_HOLE);
                 if (hole < 0)
                         return -errno;
-                for (off_t o = data; o < hole;) {
-                        off_t w = o;
-                        ssize_t k = copy_file_range(in, &o, out, &w, (size_t) (hole - o), 0);
-                        if (k < 0)
-                                return -errno;
-                        if (k == 0)
-                                return -EIO;
-                }
+                r = copy_range(in, out, data, hole);
+                if (r < 0)
+                        return r;
         }
         return ftruncate(out, end) < 0 ? -errno : 0;
 }

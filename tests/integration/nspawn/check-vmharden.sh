@@ -59,6 +59,16 @@ check_vmharden() {
         eq "flake-vm@vmu ended cleanly" "inactive success" \
                 "$(prop flake-vm@vmu.service ActiveState) $(prop flake-vm@vmu.service Result)"
 
+        # Its snapshot (flake-vm@.service(8), SNAPSHOTS): saved by the
+        # hardened unit in its StateDirectory, the VMM user's alone.
+        check "the one-shot call saved a snapshot" test -s /var/lib/firecracker/snapshots/vmu/key
+        eq "... in a dir of the VMM user, 0700" "daemon 700" \
+                "$(stat -c '%U %a' /var/lib/firecracker/snapshots/vmu 2>&1)"
+        out=$(/usr/bin/vmu -c 'echo again' 2>&1); rc=$?
+        eq "the next call restores it" "0 again" "$rc $out"
+        contains "... as the unit's journal says" \
+                "$(journalctl --no-pager -o cat -u flake-vm@vmu.service 2>&1)" "vmu: restored from the snapshot"
+
         # The TAP of a flake without runas is flake-vm's: QEMU opens it
         # without CAP_NET_ADMIN (check_vm_network), nobody else can.
         check "systemctl start flake-tap@vmnet" systemctl start flake-tap@vmnet.service

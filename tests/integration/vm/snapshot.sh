@@ -6,6 +6,17 @@
 . "$FLAKE_SOURCE_ROOT/tests/lib.sh"
 . "$FLAKE_SOURCE_ROOT/tests/integration/vm/vm-env.sh"
 
+# As installed, the runtime dir (with each call's overlay) is on a tmpfs
+# (/run) and the snapshots are on disk (/var/lib): copies between them cross
+# filesystems. /dev/shm stands in for /run.
+if [ "$(stat -c %d /dev/shm)" != "$(stat -c %d "$T")" ]; then
+        SHM=$(mktemp -d /dev/shm/flake-vm-snapshot.XXXXXX)
+        chmod 0755 "$SHM"
+        trap 'vm_cleanup; rm -rf "$SHM"' EXIT
+        export FLAKE_RUNTIME_DIR=$SHM/run
+        mkdir -p "$FLAKE_RUNTIME_DIR"
+fi
+
 OVERLAY=16MiB register snap false
 S=$T/bin/snap
 SNAP=$FLAKE_FIRECRACKER_DIR/snapshots/snap
