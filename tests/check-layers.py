@@ -10,7 +10,9 @@ build (TAP):
 - no meson.build compiles a source of another directory by path;
 - the pilots, which start on every call, link no library they do not use
   (the link lines in build.ninja; --as-needed would hide them in the
-  binaries).
+  binaries);
+- a launch finds its flake only through flake_lookup() (the system's
+  flakes, then the user's: lib/flake/flake-lookup.h).
 """
 import os
 import re
@@ -26,7 +28,7 @@ LOWER = {
     'systemd': ['flake', 'basic'],
     'net': ['flake', 'basic'],
     'agent': ['basic'],
-    'vm': ['flake', 'basic'],
+    'vm': ['flake', 'agent', 'basic'],
     'archive': ['basic'],
 }
 # Generated headers every layer may include.
@@ -39,11 +41,10 @@ PILOT_FORBIDDEN = ['json-c', 'libnl', 'libcrypto']
 PILOTS = ['helpers/podman-pilot/podman-pilot', 'helpers/firecracker-pilot/firecracker-pilot']
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
-results = []
+from tap import Tap
 
-
-def check(ok, name, why=''):
-    results.append((ok, name, why))
+tap = Tap()
+check = tap.check
 
 
 def headers_of(layer):
@@ -104,6 +105,21 @@ def main():
             check(not bad, '%s compiles no source of another directory' % os.path.relpath(p, SRC),
                   'compiles ' + ', '.join(bad))
 
+    # Who launches: both pilots, the VM runner (through vm_instance_load()).
+    launchers = ['helpers/podman-pilot', 'helpers/firecracker-pilot', 'helpers/vm', 'lib/vm']
+    for d in launchers:
+        for f in sorted(os.listdir(os.path.join(SRC, d))):
+            if f.endswith('.c'):
+                with open(os.path.join(SRC, d, f), encoding='utf-8') as fh:
+                    bad = re.findall(r'\bflake_load(?:_listed)?\s*\(', fh.read())
+                check(not bad, '%s/%s finds flakes through flake_lookup() only' % (d, f),
+                      'calls flake_load() directly')
+    uses = [d for d in ['helpers/podman-pilot', 'lib/vm']
+            if any('flake_lookup(' in open(os.path.join(SRC, d, f), encoding='utf-8').read()
+                   for f in os.listdir(os.path.join(SRC, d)) if f.endswith('.c'))]
+    check(len(uses) == 2, 'podman-pilot and vm_instance_load() (firecracker-pilot, flake-vm) call flake_lookup()',
+          'only in ' + ', '.join(uses))
+
     if not BUILD:
         check(False, 'link lines of the pilots', 'FLAKE_BUILD_ROOT is not set')
     else:
@@ -117,10 +133,7 @@ def main():
             bad = [lib for lib in PILOT_FORBIDDEN if lib in m.group(1)]
             check(not bad, '%s links no %s' % (p, ', '.join(PILOT_FORBIDDEN)), 'links ' + ', '.join(bad))
 
-    print('1..%d' % len(results))
-    for n, (ok, name, why) in enumerate(results, 1):
-        print('%s %d - %s%s' % ('ok' if ok else 'not ok', n, name, '' if ok else ': ' + why))
-    return 0 if all(ok for ok, _, _ in results) else 1
+    return tap.report()
 
 
 if __name__ == '__main__':
