@@ -18,6 +18,8 @@ import os
 import re
 import sys
 
+from tap import Tap
+
 SRC = os.environ.get('FLAKE_SOURCE_ROOT') or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get('FLAKE_BUILD_ROOT')
 
@@ -41,7 +43,8 @@ PILOT_FORBIDDEN = ['json-c', 'libnl', 'libcrypto']
 PILOTS = ['helpers/podman-pilot/podman-pilot', 'helpers/firecracker-pilot/firecracker-pilot']
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
-from tap import Tap
+# A source named by a path out of its meson.build's directory.
+BY_PATH = re.compile(r"'(\.\./[^']*\.c)'|(project_source_root\(\)\s*/\s*'[^']*\.c')")
 
 tap = Tap()
 check = tap.check
@@ -52,9 +55,13 @@ def headers_of(layer):
     return {f for f in os.listdir(d) if f.endswith('.h')}
 
 
-def includes(path):
+def read(path):
     with open(path, encoding='utf-8') as f:
-        return INCLUDE.findall(f.read())
+        return f.read()
+
+
+def includes(path):
+    return INCLUDE.findall(read(path))
 
 
 def main():
@@ -95,13 +102,11 @@ def main():
             check(not bad, 'helpers/sci/%s includes of lib/ only the agent protocol' % f,
                   'includes ' + ', '.join(bad))
 
-    by_path = re.compile(r"'(\.\./[^']*\.c)'")
     for root, dirs, files in os.walk(SRC):
         dirs[:] = [d for d in dirs if not d.startswith(('build', '.'))]
         if 'meson.build' in files:
             p = os.path.join(root, 'meson.build')
-            with open(p, encoding='utf-8') as f:
-                bad = by_path.findall(f.read())
+            bad = [a or b for a, b in BY_PATH.findall(read(p))]
             check(not bad, '%s compiles no source of another directory' % os.path.relpath(p, SRC),
                   'compiles ' + ', '.join(bad))
 
@@ -110,12 +115,11 @@ def main():
     for d in launchers:
         for f in sorted(os.listdir(os.path.join(SRC, d))):
             if f.endswith('.c'):
-                with open(os.path.join(SRC, d, f), encoding='utf-8') as fh:
-                    bad = re.findall(r'\bflake_load(?:_listed)?\s*\(', fh.read())
+                bad = re.findall(r'\bflake_load(?:_listed)?\s*\(', read(os.path.join(SRC, d, f)))
                 check(not bad, '%s/%s finds flakes through flake_lookup() only' % (d, f),
                       'calls flake_load() directly')
     uses = [d for d in ['helpers/podman-pilot', 'lib/vm']
-            if any('flake_lookup(' in open(os.path.join(SRC, d, f), encoding='utf-8').read()
+            if any('flake_lookup(' in read(os.path.join(SRC, d, f))
                    for f in os.listdir(os.path.join(SRC, d)) if f.endswith('.c'))]
     check(len(uses) == 2, 'podman-pilot and vm_instance_load() (firecracker-pilot, flake-vm) call flake_lookup()',
           'only in ' + ', '.join(uses))
@@ -123,8 +127,7 @@ def main():
     if not BUILD:
         check(False, 'link lines of the pilots', 'FLAKE_BUILD_ROOT is not set')
     else:
-        with open(os.path.join(BUILD, 'build.ninja'), encoding='utf-8') as f:
-            ninja = f.read()
+        ninja = read(os.path.join(BUILD, 'build.ninja'))
         for p in PILOTS:
             m = re.search(r'^build %s: c_LINKER .*\n LINK_ARGS = (.*)$' % re.escape(p), ninja, re.M)
             if not m:
