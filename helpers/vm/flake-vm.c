@@ -48,24 +48,10 @@
 #include "vm-config.h"
 #include "vm-instance.h"
 #include "vm-overlay.h"
+#include "vm-runner.h"
 #include "yaml-tree.h"
 
-/* Exit statuses (flake-vm@.service(8)). */
-#define EXIT_CONFIG 2        /* bad instance, flake, kernel, rootfs, overlay */
-#define EXIT_NO_VMM 3        /* the VMM is not installed */
-#define EXIT_NO_AGENT 4      /* the guest agent did not answer in time */
-#define EXIT_VMM_FAILED 5    /* the VMM failed or crashed */
-#define EXIT_NO_NETWORK 6    /* the flake has a network but its TAP is missing */
-
 #define CLIENTS_MAX 64
-
-static unsigned agent_timeout_ms(void) {
-        const char *e = getenv("FLAKE_VM_AGENT_TIMEOUT");
-        unsigned s = e ? (unsigned) atoi(e) : 0;
-
-        /* A TCG boot of a distribution kernel takes ~10 s on our CI. */
-        return (s > 0 ? s : 60) * 1000;
-}
 
 /* The unprivileged runner's end of a pipe to its privileged parent, which
  * alone may talk to systemd (NotifyAccess=main); -EBADF when we are the
@@ -223,10 +209,8 @@ static int build_vmm_argv(const VmInstance *i, const char *binary, char * const 
                 }
         }
 
-        /* sci learns the mode from the command line; registration writes
-         * sci_resume=1 there, a hand-written flake may only have the key. */
-        if (!serial_argv && i->flake->resume && !strv_contains(args, "sci_resume=1"))
-                strv_extend(&args, "sci_resume=1");
+        /* sci learns the mode from the command line. */
+        vm_boot_args_add_mode(&args, !serial_argv && i->flake->resume, false);
         b.boot_args = args;
         cmdline = vm_boot_args_build(&b);
         if (!cmdline)
@@ -446,7 +430,7 @@ static int vmm_exit_or(Runner *r, int k) {
 /* Waits for the guest agent's HELLO: QEMU through the serial port (kept
  * open: it is ours), Firecracker through a probe connection. */
 static int wait_for_agent(Runner *r) {
-        uint64_t deadline = now_ms() + agent_timeout_ms();
+        uint64_t deadline = now_ms() + vm_agent_timeout_sec() * 1000ULL;
         int k;
 
         if (r->inst->vmm == VMM_QEMU) {
@@ -683,7 +667,7 @@ static int start_vmm(Runner *r, const char *binary, char * const *serial_argv, c
         k = build_vmm_argv(i, binary, serial_argv, accel, &argv);
         if (k < 0)
                 /* -ENODEV only from setup_network(): flake-tap@ not started. */
-                return k == -ENODEV ? EXIT_NO_NETWORK : EXIT_CONFIG;
+                return k == -ENODEV ? RUNNER_EXIT_NO_NETWORK : RUNNER_EXIT_CONFIG;
         assert(argv);
 
         /* The VMM gets our stdout: the console, to the journal. */
@@ -701,7 +685,7 @@ static int start_vmm(Runner *r, const char *binary, char * const *serial_argv, c
         if (k < 0) {
                 (void) safe_close_fd(fds[0]);
                 log_error_errno(k, "%s: cannot start %s: %m", i->name, binary);
-                return EXIT_VMM_FAILED;
+                return RUNNER_EXIT_VMM_FAILED;
         }
         if (fds[0] >= 0)
                 (void) fcntl(fds[0], F_SETFL, O_NONBLOCK);
@@ -860,7 +844,7 @@ static int split_privileges(const VmInstance *i, const VmUser *u, int signal_fd,
                         _exit(EXIT_FAILURE);
                 /* Our images must be readable by the VMM, not by root. */
                 if (check_images(i) < 0)
-                        _exit(EXIT_CONFIG);
+                        _exit(RUNNER_EXIT_CONFIG);
                 return 0;
         }
         close(fds[1]);
@@ -885,26 +869,26 @@ static int verb_run(const char *name, char * const *serial_argv) {
 
         k = vm_instance_load(name, &i);
         if (k < 0)
-                return EXIT_CONFIG;
+                return RUNNER_EXIT_CONFIG;
         r.inst = i;
         log_set_context(i->app, "firecracker", i->name);
 
         if (check_images(i) < 0)
-                return EXIT_CONFIG;
+                return RUNNER_EXIT_CONFIG;
         if (vm_instance_vmm_binary(i, &binary) < 0)
-                return EXIT_NO_VMM;
+                return RUNNER_EXIT_NO_VMM;
         if (privileged) {
                 k = vm_user_resolve(i->flake->runas, &user);
                 if (k == -EPERM) {
                         log_error("%s: the VMM user '%s' is root: a VMM never runs as root", name,
                                   vm_user_name(i->flake->runas));
-                        return EXIT_CONFIG;
+                        return RUNNER_EXIT_CONFIG;
                 }
                 if (k < 0) {
                         log_error_errno(k, "%s: the VMM user '%s' does not exist (vm.runtime.runas, or for root "
                                            "the system user " VM_SYSTEM_USER " from sysusers.d): %m",
                                         name, vm_user_name(i->flake->runas));
-                        return EXIT_CONFIG;
+                        return RUNNER_EXIT_CONFIG;
                 }
         }
 
@@ -939,7 +923,7 @@ static int verb_run(const char *name, char * const *serial_argv) {
         (void) signal(SIGPIPE, SIG_IGN);
 
         if (vm_overlay_prepare(i) < 0) {
-                ret = EXIT_CONFIG;
+                ret = RUNNER_EXIT_CONFIG;
                 goto out;
         }
         if (privileged) {
@@ -960,7 +944,7 @@ static int verb_run(const char *name, char * const *serial_argv) {
         }
         /* As the VMM user: /dev/kvm must open for it. */
         if (i->vmm == VMM_QEMU && qemu_accel(i, &accel, &accel_pinned) < 0) {
-                ret = EXIT_CONFIG;
+                ret = RUNNER_EXIT_CONFIG;
                 goto out;
         }
         ret = start_vmm(&r, binary, serial_argv, accel);
@@ -1005,18 +989,18 @@ static int verb_run(const char *name, char * const *serial_argv) {
                         goto out;
                 if (k == -ETIMEDOUT) {
                         log_error("%s: the guest agent did not answer within %u s (does the image run sci as init?)",
-                                  name, agent_timeout_ms() / 1000);
-                        ret = EXIT_NO_AGENT;
+                                  name, vm_agent_timeout_sec());
+                        ret = RUNNER_EXIT_NO_AGENT;
                 } else if (k == -ECHILD) {
                         _cleanup_free_ char *st = vmm_status_string(r.vmm_status), *why = vmm_err_lines(&r, 3),
                                             *what = i->vmm == VMM_QEMU ? xasprintf("qemu (accelerator %s)", accel)
                                                                        : xstrdup(vmm_kind_to_string(i->vmm));
                         log_error("%s: %s failed before the guest agent answered (%s)%s%s", name, what, st,
                                   why ? ": " : "", strempty(why));
-                        ret = EXIT_VMM_FAILED;
+                        ret = RUNNER_EXIT_VMM_FAILED;
                 } else {
                         log_error_errno(k, "%s: the guest does not speak the agent protocol: %m", name);
-                        ret = EXIT_NO_AGENT;
+                        ret = RUNNER_EXIT_NO_AGENT;
                 }
                 goto out;
         }
@@ -1041,7 +1025,7 @@ static int verb_run(const char *name, char * const *serial_argv) {
                 else {
                         log_error("%s: %s ended with status %d", name, vmm_kind_to_string(i->vmm),
                                   WIFEXITED(r.vmm_status) ? WEXITSTATUS(r.vmm_status) : 128 + WTERMSIG(r.vmm_status));
-                        ret = EXIT_VMM_FAILED;
+                        ret = RUNNER_EXIT_VMM_FAILED;
                 }
         }
 out:
@@ -1068,7 +1052,7 @@ static int verb_cleanup(const char *name) {
         _cleanup_close_ int lock_fd = -EBADF;
 
         if (vm_instance_load(name, &i) < 0)
-                return EXIT_CONFIG;
+                return RUNNER_EXIT_CONFIG;
         lock_fd = lock_file_at(AT_FDCWD, i->lock_path, O_RDWR | O_NOFOLLOW, LOCK_EX | LOCK_NB);
         if (lock_fd == -EWOULDBLOCK) {
                 log_error("%s: the VM is still running", name);
@@ -1091,7 +1075,7 @@ int main(int argc, char *argv[]) {
         }
         if (argc != 3 || (!streq(argv[1], "run") && !streq(argv[1], "cleanup"))) {
                 fprintf(stderr, "usage: flake-vm run|cleanup INSTANCE | flake-vm serial INSTANCE PROGRAM [ARG...]\n");
-                return EXIT_CONFIG;
+                return RUNNER_EXIT_CONFIG;
         }
         if (streq(argv[1], "run"))
                 return verb_run(argv[2], NULL);

@@ -383,7 +383,7 @@ check_vm_failures() {
 
         out=$(FLAKE_VM_AGENT_TIMEOUT=30 /usr/bin/vmnopull -c true 2>&1); rc=$?
         s=$(( $(date +%s) - t0 ))
-        eq "a VM whose pull failed: the pilot fails (VMM not started)" 123 "$rc"
+        eq "a VM whose pull failed: the pilot fails (VMM not started)" 125 "$rc"
         contains "... and names the unit that failed" "$out" "flake-pull@vmnopull.service"
         eq "... flake-vm@vmnopull never ran" inactive "$(prop flake-vm@vmnopull.service ActiveState)"
         check "... both failures came back at once (${s} s)" test "$s" -lt 15
