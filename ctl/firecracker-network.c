@@ -15,6 +15,7 @@
 #include "registration.h"
 #include "strv.h"
 #include "table.h"
+#include "tap-name.h"
 
 typedef struct NetworkArgs {
         const char *app;                /* --app PATH or NAME */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* flake-ctl firecracker show: the running VM instances, from the runtime
- * directory the VM runner keeps per instance (lib/vm-instance.h):
+ * directory the VM runner keeps per instance (lib/vm/vm-instance.h):
  * RUNTIME/vm/INSTANCE.lock is held while a runner runs, vmm.pid names its
  * VMM, "ready" marks a VM whose agent answered. */
 #include <getopt.h>

@@ -41,6 +41,7 @@
 #include "paths.h"
 #include "pilot.h"
 #include "strv.h"
+#include "time-util.h"
 
 /* The session id of the one launch on a connection (0 is the connection). */
 #define LAUNCH_SESSION 1
@@ -58,13 +59,6 @@ static int safe_close(int fd) {
 
 char *launch_socket_path(void) {
         return path_join(flake_path(FLAKE_PATH_RUNTIME_DIR), FLAKE_LAUNCH_SOCKET_NAME);
-}
-
-static uint64_t now_ms(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
 }
 
 /* Reads one frame (blocking, or within timeout_ms when it is >= 0: for the

@@ -139,7 +139,7 @@ static int provision_layer(const PodmanContext *p, const char *image, const char
         return 0;
 }
 
-/* Through the one extractor and its path policy (lib/archive-extract.h),
+/* Through the one extractor and its path policy (lib/archive/archive-extract.h),
  * which also keeps libarchive off the launch path: it is dlopen()ed only
  * here. */
 static int extract_tar(const char *tar, const char *root) {

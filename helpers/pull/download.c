@@ -8,7 +8,7 @@
 #include "download.h"
 #include "log.h"
 #include "macro.h"
-#include "progress.h"
+#include "download-bar.h"
 #include "url-redact.h"
 
 typedef struct Transfer {
@@ -16,7 +16,7 @@ typedef struct Transfer {
         const char *url;
         DownloadSink sink;
         void *userdata;
-        Progress progress;
+        DownloadBar bar;
 
         uint64_t delivered;         /* bytes handed to the sink, all attempts */
         char *validator;            /* ETag or Last-Modified of the first reply */
@@ -163,7 +163,7 @@ static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, cur
 
         if (pull_interrupted)
                 return 1;
-        progress_update(&t->progress, t->delivered, dltotal > 0 ? t->offset + (uint64_t) dltotal : 0);
+        download_bar_update(&t->bar, t->delivered, dltotal > 0 ? t->offset + (uint64_t) dltotal : 0);
         return 0;
 }
 
@@ -308,7 +308,7 @@ int download(const char *url, const PullOptions *o, const char *label, DownloadS
         if (r < 0)
                 goto finish;
 
-        progress_init(&t.progress, label, o->quiet);
+        download_bar_init(&t.bar, label, o->quiet);
         for (unsigned i = 0;; i++) {
                 _cleanup_free_ char *why = NULL;
 
@@ -328,7 +328,7 @@ int download(const char *url, const PullOptions *o, const char *label, DownloadS
                                             "the server sent neither ETag nor Last-Modified)", t.shown, t.delivered, why);
                         break;
                 }
-                progress_done(&t.progress, false);
+                download_bar_done(&t.bar, false);
                 log_warning("Download of %s: %s; retrying in %u ms (attempt %u of %u)",
                             t.shown, why, delay, i + 2, o->retries + 1);
                 r = sleep_ms(delay);
@@ -336,7 +336,7 @@ int download(const char *url, const PullOptions *o, const char *label, DownloadS
                         break;
                 delay *= 2;
         }
-        progress_done(&t.progress, r >= 0);
+        download_bar_done(&t.bar, r >= 0);
 
 finish:
         if (t.curl)

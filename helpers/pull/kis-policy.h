@@ -3,7 +3,7 @@
 
 /* What each file of a KIS archive becomes. Pure functions, unit tested
  * (tests/integration/pull/test-pull-policy.c). What an archive may contain
- * at all is the shared reader's policy (lib/archive-extract.h). */
+ * at all is the shared reader's policy (lib/archive/archive-extract.h). */
 
 typedef enum KisPart {
         KIS_ROOTFS,

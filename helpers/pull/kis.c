@@ -158,7 +158,7 @@ int kis_extract_fd(KisExtraction *x, int fd) {
         const ArchiveEntry *e;
         int k;
 
-        /* The shared reader (lib/archive-extract.h) applies the path policy;
+        /* The shared reader (lib/archive/archive-extract.h) applies the path policy;
          * this layer decides what each regular file is. Symlinks must stay
          * inside the archive, as the original required, though none is
          * ever written. */

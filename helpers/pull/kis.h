@@ -4,7 +4,7 @@
 /* Unpacking a KIS archive (tar, compressed with gzip, bzip2, xz, zstd or
  * lz4) from a stream straight into an image directory: rootfs, kernel,
  * optional initrd, checksum. Nothing but regular files is written; the
- * shared reader's policy (lib/archive-extract.h: absolute paths, "..",
+ * shared reader's policy (lib/archive/archive-extract.h: absolute paths, "..",
  * links leaving the tree, devices, fifos, sizes over max_size) ends the
  * extraction at the first unsafe entry. */
 

@@ -37,7 +37,7 @@ extern volatile sig_atomic_t pull_interrupted;
  * FLAKE_PULL_MAX_SIZE). */
 void pull_options_from_env(PullOptions *o);
 
-/* Small helpers systemd's macro.h has and lib/macro.h does not (yet). */
+/* Small helpers systemd's macro.h has and lib/basic/macro.h does not (yet). */
 static inline void *mfree(void *p) {
         free(p);
         return NULL;

@@ -2,7 +2,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 
 #include "fileio.h"
@@ -32,8 +31,9 @@ static void remove_stale_staging(const Registry *reg) {
 
                 if (de->d_name[0] != '.' || !strstr(de->d_name, STAGING_MARK))
                         continue;
-                sfd = openat(reg->images_fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (sfd < 0 || flock(sfd, LOCK_EX | LOCK_NB) < 0)
+                /* Locked: a pull still running holds it. */
+                sfd = lock_file_at(reg->images_fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, LOCK_EX | LOCK_NB);
+                if (sfd < 0)
                         continue;
                 p = path_join(reg->images, de->d_name);
                 log_debug("Removing %s, left behind by an interrupted pull", p);
@@ -93,9 +93,9 @@ int staging_new(const Registry *reg, const char *image, Staging *ret) {
                 return log_error_errno(errno, "Cannot write to the image registry %s: %m", reg->images);
         ret->path = TAKE_PTR(path);
         ret->name = path_basename(ret->path);
-        ret->fd = open(ret->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-        if (ret->fd < 0 || flock(ret->fd, LOCK_EX) < 0)
-                return log_error_errno(errno, "Cannot lock %s: %m", ret->path);
+        ret->fd = lock_file_at(AT_FDCWD, ret->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, LOCK_EX);
+        if (ret->fd < 0)
+                return log_error_errno(ret->fd, "Cannot lock %s: %m", ret->path);
         /* mkdtemp() made it 0700; image dirs are readable by all users */
         if (fchmod(ret->fd, 0755) < 0)
                 return log_error_errno(errno, "Cannot set the mode of %s: %m", ret->path);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-/* sci is static and small: it does not link libflake (libsystemd, libyaml).
+/* sci is static and small: of lib/ it links only the agent protocol (no
+ * libsystemd, no libyaml).
  * These are the few helpers it needs. */
 
 #include <stdbool.h>

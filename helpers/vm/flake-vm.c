@@ -45,6 +45,7 @@
 #include "strv.h"
 #include "time-util.h"
 #include "vm-bootargs.h"
+#include "vm-config.h"
 #include "vm-instance.h"
 #include "vm-overlay.h"
 #include "yaml-tree.h"

@@ -10,7 +10,7 @@
 #include "strv.h"
 #include "vm-overlay.h"
 
-/* Through the one extractor and its path policy (lib/archive-extract.h):
+/* Through the one extractor and its path policy (lib/archive/archive-extract.h):
  * the tar lands below dest whatever its names say. */
 static int extract_tar(const VmInstance *i, const char *tar, int dest_fd) {
         _cleanup_(archive_reader_freep) ArchiveReader *r = NULL;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* libFuzzer target for the shared tar extractor (lib/archive-extract.c:
+/* libFuzzer target for the shared tar extractor (lib/archive/archive-extract.c:
  * include.tar provisioning, VM overlay includes, and the reader under KIS
  * pulls). Whatever the input, no crash, leak or undefined behaviour, and
  * the extraction stays confined. Each input is unpacked into TMP/root next

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* lib/log.c: what one call returns and what the journal receives
+/* lib/basic/log.c: what one call returns and what the journal receives
  * (sd_journal_sendv is wrapped: -Wl,--wrap=sd_journal_sendv). */
 #include <setjmp.h>
 #include <stdarg.h>

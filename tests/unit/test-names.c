@@ -8,6 +8,7 @@
 
 #include "macro.h"
 #include "names.h"
+#include "tap-name.h"
 #include "utf8.h"
 
 static void test_app_names(void **state) {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Where instance state lives and what is refused on the way (issue 12.4):
- * lib/paths.c flake_instance_state_dir(), plus the cid helper
+ * lib/basic/paths.c flake_instance_state_dir(), plus the cid helper
  * that read and show it. Other users are played by forked children that
  * switch to uid 65534 (so this test needs root, and says so). */
 #include <setjmp.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* URLs in log lines lose their secrets (issue 12.11): lib/url-redact.c. */
+/* URLs in log lines lose their secrets (issue 12.11): lib/basic/url-redact.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

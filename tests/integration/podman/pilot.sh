@@ -342,7 +342,7 @@ assert_contains "missing include: named" "$err" "missing.tar"
 assert_eq "failed provisioning leaves no container" 0 "$(n_containers)"
 assert_eq "failed provisioning leaves no cid file" "" "$(ls "$IDS/0" | grep '\.cid$')"
 
-# --- include.tar: one path policy (lib/archive-extract.c) -------------------
+# --- include.tar: one path policy (lib/archive/archive-extract.c) -------------------
 # evil_tar OUT SPEC...: a tar written as an attacker would (python's tarfile
 # keeps what GNU tar would sanitise). SPEC: file:NAME:DATA, dir:NAME,
 # symlink:NAME:TARGET, hardlink:NAME:TARGET[:DATA] (a hard link may carry data),

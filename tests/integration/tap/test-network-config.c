@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of lib/network-config.c and lib/in-addr.c: parsing with
+/* Unit tests of lib/net/network-config.c and lib/net/in-addr.c: parsing with
  * file:line errors, the guest boot arguments, YAML round trip, /30
  * allocation, TAP names. */
 #include <setjmp.h>

@@ -10,6 +10,7 @@
 #include "network-config.h"
 #include "paths.h"
 #include "strv.h"
+#include "tap-name.h"
 
 static const char * const mode_names[_NETWORK_MODE_MAX] = {
         [NETWORK_MODE_NAT] = "nat",

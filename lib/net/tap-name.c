@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* TAP device names (declared in names.h). Apart from the other names so that
+/* TAP device names. Apart from the other names (names.h) so that
  * only programs that need them link libcrypto: it is the costliest library
  * to load, and the pilots start on every call. */
 #include <ctype.h>
@@ -7,7 +7,7 @@
 #include <openssl/evp.h>
 
 #include "macro.h"
-#include "names.h"
+#include "tap-name.h"
 
 static bool ifname_char_ok(char c) {
         return isascii(c) && (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '@');

@@ -93,9 +93,9 @@ static const KeySpec vm_keys[] = {
         { "vm.runtime.runas",                            KEY_STRING,  false, F(runas), USER_NAME },
         { "vm.runtime.resume",                           KEY_BOOL,    false, F(resume) },
         { "vm.runtime.force_vsock",                      KEY_BOOL,    false, F(force_vsock) },
-        /* Network settings are interpreted by lib/network-config.c. */
+        /* Network settings are interpreted by lib/net/network-config.c. */
         { "vm.runtime.network",                          KEY_OPAQUE,  false, NOT_STORED },
-        /* firecracker | qemu: interpreted by lib/vm-instance.c. */
+        /* firecracker | qemu: interpreted by lib/vm/vm-instance.c. */
         { "vm.runtime.vmm",                              KEY_OPAQUE,  false, NOT_STORED },
         /* kvm | tcg: interpreted by helpers/vm/flake-vm.c. */
         { "vm.runtime.qemu_accel",                       KEY_OPAQUE,  false, NOT_STORED },

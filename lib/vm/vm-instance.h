@@ -28,7 +28,7 @@
 
 #include "config.h"
 #include "flake.h"
-#include "vm-config.h"
+#include "vmm-kind.h"
 
 typedef struct VmInstance {
         char *name;                /* "app" or "app@id" */
@@ -91,3 +91,8 @@ const char *vm_user_name(const char *runas);
 /* The VMM user for a flake's runas value (NULL: none). -ENOENT if that user
  * does not exist, -EPERM if it is root (FLAKE_VM_USER=root); not logged. */
 int vm_user_resolve(const char *runas, VmUser *ret);
+
+/* In the instance's runtime directory: a warning the runner gave while
+ * starting the VM (e.g. the fallback from KVM to TCG), for the pilot that
+ * started it to show its caller. */
+#define VM_WARNING_FILE "warning"

@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "macro.h"
-#include "progress.h"
+#include "download-bar.h"
 #include "time-util.h"
 
 #define TTY_INTERVAL_USEC (USEC_PER_SEC / 10)
@@ -31,8 +31,8 @@ static void format_duration(char *buf, size_t n, double secs) {
                 snprintf(buf, n, "%lu:%02lu", s / 60, s % 60);
 }
 
-void progress_init(Progress *p, const char *label, bool quiet) {
-        *p = (Progress) {
+void download_bar_init(DownloadBar *p, const char *label, bool quiet) {
+        *p = (DownloadBar) {
                 .label = label,
                 .enabled = !quiet,
                 .tty = isatty(STDERR_FILENO) > 0,
@@ -55,7 +55,7 @@ static unsigned terminal_columns(void) {
         return ws.ws_col;
 }
 
-static void draw(Progress *p, uint64_t t) {
+static void draw(DownloadBar *p, uint64_t t) {
         double elapsed = (double) (t - p->start_usec) / USEC_PER_SEC;
         double rate = elapsed > 0 ? (double) p->now_bytes / elapsed : 0;
         char now[32], total[32], speed[32], eta[32] = "--:--";
@@ -114,7 +114,7 @@ static void draw(Progress *p, uint64_t t) {
         p->drawn = true;
 }
 
-void progress_update(Progress *p, uint64_t now_bytes, uint64_t total_bytes) {
+void download_bar_update(DownloadBar *p, uint64_t now_bytes, uint64_t total_bytes) {
         uint64_t t;
 
         p->now_bytes = now_bytes;
@@ -129,7 +129,7 @@ void progress_update(Progress *p, uint64_t now_bytes, uint64_t total_bytes) {
         draw(p, t);
 }
 
-void progress_done(Progress *p, bool success) {
+void download_bar_done(DownloadBar *p, bool success) {
         uint64_t t = now(CLOCK_MONOTONIC);
 
         if (!p->enabled)

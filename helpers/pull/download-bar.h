@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-typedef struct Progress {
+typedef struct DownloadBar {
         const char *label;
         bool enabled;
         bool tty;
@@ -17,10 +17,10 @@ typedef struct Progress {
         uint64_t now_bytes;
         uint64_t total_bytes;       /* 0: unknown */
         bool drawn;
-} Progress;
+} DownloadBar;
 
-void progress_init(Progress *p, const char *label, bool quiet);
+void download_bar_init(DownloadBar *p, const char *label, bool quiet);
 /* Rate limited: cheap to call on every received block. */
-void progress_update(Progress *p, uint64_t now_bytes, uint64_t total_bytes);
+void download_bar_update(DownloadBar *p, uint64_t now_bytes, uint64_t total_bytes);
 /* Final line (success) or just ends the bar (failure). */
-void progress_done(Progress *p, bool success);
+void download_bar_done(DownloadBar *p, bool success);

@@ -40,8 +40,3 @@ int unit_name_unescape(const char *s, char **ret);
 
 /* "flake-vm" + "app@id" -> "flake-vm@app\x40id.service". */
 char *unit_name_build(const char *template_prefix, const char *instance, const char *suffix);
-
-/* The TAP device for an instance: "tap-<instance>" when that fits in 15
- * bytes of interface-name-safe characters, else "tap-" + a prefix of the
- * name + a hash of the whole name: deterministic and unique in practice. */
-char *tap_name_for_instance(const char *instance);

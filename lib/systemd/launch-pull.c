@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bus-util.h"
 #include "fileio.h"
 #include "launch-pull.h"
 #include "log.h"
@@ -148,7 +149,7 @@ static int pull_via_manager(const char *instance, bool user, bool progress) {
 
         if (getenv("FLAKE_NO_SYSTEMD"))
                 return -ENOENT;
-        r = user ? sd_bus_open_user(&u.bus) : sd_bus_open_system(&u.bus);
+        r = bus_open_manager(user, &u.bus);
         if (r < 0) {
                 log_debug_errno(r, "No service manager bus, running flake-pull directly: %m");
                 return -ENOENT;

@@ -11,18 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-typedef enum VmmKind {
-        VMM_FIRECRACKER,
-        VMM_QEMU,
-        _VMM_MAX,
-        _VMM_INVALID = -22,
-} VmmKind;
-
 /* QEMU's -sandbox (seccomp) setting for every VM (flake-vm@.service(8)). */
 #define VM_QEMU_SANDBOX "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"
-
-const char *vmm_kind_to_string(VmmKind k);
-VmmKind vmm_kind_from_string(const char *s);
 
 typedef struct VmSpec {
         const char *kernel;
@@ -54,8 +44,3 @@ int vm_firecracker_config(const VmSpec *s, char **ret_json);
 
 /* argv for qemu-system-x86_64 -M microvm (qemu_binary as argv[0]). */
 char **vm_qemu_argv(const VmSpec *s, const char *qemu_binary);
-
-/* In the instance's runtime directory: a warning the runner gave while
- * starting the VM (e.g. the fallback from KVM to TCG), for the pilot that
- * started it to show its caller. */
-#define VM_WARNING_FILE "warning"
