@@ -11,12 +11,14 @@
 #   nspawn_boot LOG ARGS...       boots it (extra systemd-nspawn ARGS),
 #                                 console to LOG, returns nspawn's status
 #   nspawn_results                the unit's TAP lines as this test's
+#   nspawn_diag LOG               on failure: the console and the journal
 #   nspawn_cleanup                kills and unmounts what is left
 
 NSPAWN_HERE="$FLAKE_SOURCE_ROOT/tests/integration/nspawn"
 NSPAWN_ROOT=
 NSPAWN_UPPER=
 NSPAWN_MERGED=
+NSPAWN_WORK=
 nspawn_pid=
 nspawn_cgdir=
 
