@@ -55,7 +55,7 @@ for p in /usr/bin/flake-ctl /usr/lib/systemd/system-generators/flake-generator /
         assert_contains "flake-pilot has $p" "$f" "$p"
 done
 f=$(files flake-pilot-podman)
-for p in /usr/bin/podman-pilot /etc/flakes/storage.conf /etc/flakes/container-flake.yaml \
+for p in /usr/bin/podman-pilot /usr/libexec/flake-pilot/flake-agent /etc/flakes/storage.conf /etc/flakes/container-flake.yaml \
          /lib/systemd/system/flake-launch.socket; do
         assert_contains "flake-pilot-podman has $p" "$f" "$p"
 done

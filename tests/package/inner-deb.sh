@@ -42,6 +42,14 @@ check_container_flake() {
         eq "container flake: exit status, stdout and stderr of the app" "3 out err" "$rc $out $(cat /tmp/pf.err)"
         eq "the generator made its units (flake-ctl reloaded systemd)" /usr/share/flakes/pf.yaml \
                 "$(prop flake-pull@pf.service SourcePath)"
+        # Resumed: calls go through the packaged flake-agent in the container.
+        check "flake-ctl podman register --resume" flake-ctl podman register \
+                --container localhost/pkg-test:latest --app /usr/bin/pfr --target /bin/sh --resume
+        /usr/bin/pfr -c true
+        out=$(/usr/bin/pfr -c 'echo r; echo e >&2; exit 4' 2>/tmp/pfr.err); rc=$?
+        eq "resumed container flake: exit status, stdout and stderr" "4 r e" "$rc $out $(cat /tmp/pfr.err)"
+        check "... through the packaged agent (its socket in the instance's state dir)" \
+                sh -c 'test -S /run/flakes/ids/0/pfr.agent/socket/agent.sock'
 }
 
 # A VM flake (QEMU, TCG) from the packaged firecracker-pilot, flake-vm@ and
@@ -64,7 +72,7 @@ check_vm_flake() {
 
 # What the admin made and keeps: registrations (YAML, drop-in dirs, app
 # links) and images.
-ADMIN="/usr/bin/pf /usr/bin/pvm /usr/share/flakes/pf.yaml /usr/share/flakes/pf.d /usr/share/flakes/pvm.yaml
+ADMIN="/usr/bin/pf /usr/bin/pfr /usr/bin/pvm /usr/share/flakes/pf.yaml /usr/share/flakes/pf.d /usr/share/flakes/pfr.yaml /usr/share/flakes/pfr.d /usr/share/flakes/pvm.yaml
 /usr/share/flakes/pvm.d /var/lib/firecracker/images/pkgvm/rootfs"
 
 check_remove() {
@@ -108,7 +116,7 @@ check_remove() {
         check "the empty state directories are gone" \
                 sh -c '! ls -d /tmp/flakes /var/lib/firecracker/storage 2>/dev/null'
         for a in $ADMIN; do check "kept after purge: $a" test -e "$a" -o -L "$a"; done
-        eq "the flakes dir holds the registrations and the image store" "pf.d pf.yaml pvm.d pvm.yaml storage" \
+        eq "the flakes dir holds the registrations and the image store" "pf.d pf.yaml pfr.d pfr.yaml pvm.d pvm.yaml storage" \
                 "$(ls /usr/share/flakes 2>&1 | xargs)"
         eq "the VM image registry holds the image" "images images/pkgvm" \
                 "$(find /var/lib/firecracker -mindepth 1 -maxdepth 2 -printf '%P\n' 2>&1 | sort | xargs)"

@@ -49,7 +49,7 @@ for p in /usr/bin/flake-ctl /usr/lib/systemd/system-generators/flake-generator /
         assert_contains "flake-pilot has $p" "$f" "$p"
 done
 f=$(q flake-pilot-podman -l)
-for p in /usr/bin/podman-pilot /etc/flakes/storage.conf /usr/lib/systemd/system/flake-launch.socket; do
+for p in /usr/bin/podman-pilot /usr/libexec/flake-pilot/flake-agent /etc/flakes/storage.conf /usr/lib/systemd/system/flake-launch.socket; do
         assert_contains "flake-pilot-podman has $p" "$f" "$p"
 done
 f=$(q flake-pilot-firecracker -l)
