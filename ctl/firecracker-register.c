@@ -10,6 +10,7 @@
 #include "size.h"
 #include "strv.h"
 #include "utf8.h"
+#include "vm-bootargs.h"
 
 typedef struct VmRegisterArgs {
         const char *vm;
@@ -171,10 +172,7 @@ static int build_vm_document(Ctl *ctl, const VmRegisterArgs *a, YamlDocument **r
                 boot_args = TAKE_PTR(kept);
         }
         /* sci reads these from the kernel command line. */
-        if (a->resume && !strv_contains(boot_args, "sci_resume=1"))
-                strv_extend(&boot_args, "sci_resume=1");
-        if (a->force_vsock && !strv_contains(boot_args, "sci_force_vsock=1"))
-                strv_extend(&boot_args, "sci_force_vsock=1");
+        vm_boot_args_add_mode(&boot_args, a->resume, a->force_vsock);
         YamlNode *list = yaml_node_new(YAML_NODE_SEQUENCE);
         STRV_FOREACH(b, boot_args)
                 yaml_sequence_append(list, yaml_node_new_scalar(*b, true));

@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* flake-ctl firecracker show: the running VM instances, from the runtime
- * directory the VM runner keeps per instance (lib/vm/vm-instance.h):
- * RUNTIME/vm/INSTANCE.lock is held while a runner runs, vmm.pid names its
- * VMM, "ready" marks a VM whose agent answered. Then the snapshots one-shot
+ * directory the VM runner keeps per instance (vm_state(), vm-instance.h). Then the snapshots one-shot
  * calls restore (REGISTRY/snapshots/APP, helpers/vm/vm-snapshot.h), with
  * status "snapshot" and the disk space they take. */
 #include <getopt.h>
@@ -29,19 +27,6 @@ static const TableColumn show_columns[] = {
         { "CONFIG", "config", 0 },
         { "SIZE", "size", 0 },
 };
-
-static const char *instance_status(const char *dir, const char *lock, const char *pid) {
-        _cleanup_free_ char *ready = path_join(dir, "ready"), *proc = NULL;
-
-        if (!lock_is_held(lock))
-                return "stopped";
-        if (!pid)
-                return "starting";
-        proc = xasprintf("/proc/%s", pid);
-        if (access(proc, F_OK) < 0)
-                return "stopped";
-        return access(ready, F_OK) == 0 ? "running" : "starting";
-}
 
 /* What the snapshot's files take on disk (sparse files count what they
  * hold); -ENOENT when it has none. */
@@ -116,31 +101,30 @@ int verb_firecracker_show(Ctl *ctl, int argc, char *argv[]) {
         if (r < 0)
                 return ctl_failure(r);
 
-        base = xasprintf("%s/vm", flake_path(FLAKE_PATH_RUNTIME_DIR));
-        r = dir_list(base, ".lock", &locks);
+        base = vm_system_runtime_base();
+        r = dir_list(base, VM_LOCK_SUFFIX, &locks);
         if (r < 0 && r != -ENOENT)
                 return log_error_errno(r, "Failed to read %s: %m", base);
 
         t = table_new(show_columns, ELEMENTSOF(show_columns));
         STRV_FOREACH(l, locks) {
-                _cleanup_free_ char *name = xstrndup(*l, strlen(*l) - strlen(".lock"));
+                _cleanup_free_ char *name = xstrndup(*l, strlen(*l) - strlen(VM_LOCK_SUFFIX));
                 _cleanup_free_ char *lock = path_join(base, *l), *dir = path_join(base, name);
-                _cleanup_free_ char *pidfile = path_join(dir, "vmm.pid"), *pid = NULL, *user = NULL;
+                _cleanup_free_ char *pid = NULL, *user = NULL;
                 _cleanup_free_ char *app = xstrndup(name, strcspn(name, "@")), *config = NULL;
                 _cleanup_(flake_freep) Flake *f = NULL;
                 struct stat st;
 
                 if (lstat(lock, &st) < 0 || !S_ISREG(st.st_mode))
                         continue;   /* symlinks are not ours */
-                if (read_full_file(pidfile, &pid, NULL) >= 0)
-                        pid[strcspn(pid, "\n")] = 0;
+                VmState state = vm_state(dir, &pid);
                 struct passwd *pw = getpwuid(st.st_uid);
                 user = pw ? xstrdup(pw->pw_name) : xasprintf("%u", (unsigned) st.st_uid);
                 if (flake_load(ctl->config.flakes_dir, app, &f, NULL) >= 0)
                         config = xstrdup(f->path);
 
                 const char *row[] = {
-                        name, user, pid && *pid ? pid : NULL, instance_status(dir, lock, pid),
+                        name, user, pid, vm_state_to_string(state),
                         f ? f->image : NULL, config, NULL,
                 };
                 table_add_row(t, row);

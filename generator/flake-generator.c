@@ -32,16 +32,33 @@ static const char *program_name(const char *argv0) {
 
 /* Creates the directories of path (relative to dfd), one level at a time.
  * Generators run on every boot and reload: keep the syscalls down by
- * remembering the .wants/ dir that most flakes share. */
+ * remembering the last dirs made or used (the .wants/ dirs that many flakes
+ * share stay among them; a drop-in dir is used once). */
+#define MADE_DIRS 8
+static char *made_dirs[MADE_DIRS];   /* most recently used first */
+
+static void made_dirs_push(unsigned k, char *dir) {
+        memmove(made_dirs + 1, made_dirs, k * sizeof(char *));
+        made_dirs[0] = dir;
+}
+
+static bool dir_made(const char *dir) {
+        for (unsigned k = 0; k < MADE_DIRS; k++)
+                if (streq_ptr(made_dirs[k], dir)) {
+                        made_dirs_push(k, made_dirs[k]);
+                        return true;
+                }
+        return false;
+}
+
 static int mkdir_parents_at(int dfd, const char *path) {
-        static char *last;
         _cleanup_free_ char *dir = NULL;
         const char *slash = strrchr(path, '/');
 
         if (!slash)
                 return 0;
         dir = xstrndup(path, (size_t) (slash - path));
-        if (streq_ptr(last, dir))
+        if (dir_made(dir))
                 return 0;
         for (char *p = strchr(dir, '/');; p = strchr(p + 1, '/')) {
                 if (p)
@@ -52,8 +69,8 @@ static int mkdir_parents_at(int dfd, const char *path) {
                         break;
                 *p = '/';
         }
-        free(last);
-        last = TAKE_PTR(dir);
+        free(made_dirs[MADE_DIRS - 1]);
+        made_dirs_push(MADE_DIRS - 1, TAKE_PTR(dir));
         return 0;
 }
 
@@ -178,13 +195,13 @@ static void log_skipped(const char *name, const FlakeDiagnostics *diag, int r) {
 /* Returns 1 when the flake was generated, 0 when it was skipped, a negative
  * errno when its units could not be written. */
 static int generate_flake(const FlakeUnitsContext *ctx, const char *dir, const char *name,
-                          int dfd, const char *dest) {
+                          bool has_dropins, int dfd, const char *dest) {
         _cleanup_(flake_freep) Flake *f = NULL;
         _cleanup_(flake_diagnostics_done) FlakeDiagnostics diag = {};
         _cleanup_(flake_units_done) FlakeUnits u = {};
         int r;
 
-        r = flake_load(dir, name, &f, &diag);
+        r = flake_load_listed(dir, name, has_dropins, &f, &diag);
         if (r >= 0)
                 r = flake_units_build(ctx, f, &u, &diag);
 
@@ -240,6 +257,7 @@ static int find_flakes_dir(char **ret) {
 static int run(const char *dest) {
         _cleanup_free_ char *dir = NULL;
         _cleanup_strv_free_ char **names = NULL;
+        _cleanup_free_ bool *has_dropins = NULL;
         _cleanup_close_ int dfd = -EBADF;
         size_t n_generated = 0, n_skipped = 0;
         int r, ret = 0;
@@ -274,14 +292,14 @@ static int run(const char *dest) {
         if (!dir)
                 return 0;
 
-        r = flake_list_names(dir, &names);
+        r = flake_list(dir, &names, &has_dropins);
         if (r < 0) {
                 log_error_errno(r, "Failed to list flakes in %s, no flake units generated: %m", dir);
                 return arg_dry_run ? r : 0;
         }
 
-        STRV_FOREACH(name, names) {
-                r = generate_flake(&ctx, dir, *name, dfd, dest);
+        for (size_t i = 0; names[i]; i++) {
+                r = generate_flake(&ctx, dir, names[i], has_dropins[i], dfd, dest);
                 if (r < 0)
                         ret = r;
                 else if (r == 0)

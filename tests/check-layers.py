@@ -10,11 +10,15 @@ build (TAP):
 - no meson.build compiles a source of another directory by path;
 - the pilots, which start on every call, link no library they do not use
   (the link lines in build.ninja; --as-needed would hide them in the
-  binaries).
+  binaries);
+- a launch finds its flake only through flake_lookup() (the system's
+  flakes, then the user's: lib/flake/flake-lookup.h).
 """
 import os
 import re
 import sys
+
+from tap import Tap
 
 SRC = os.environ.get('FLAKE_SOURCE_ROOT') or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get('FLAKE_BUILD_ROOT')
@@ -26,7 +30,7 @@ LOWER = {
     'systemd': ['flake', 'basic'],
     'net': ['flake', 'basic'],
     'agent': ['basic'],
-    'vm': ['flake', 'basic'],
+    'vm': ['flake', 'agent', 'basic'],
     'archive': ['basic'],
 }
 # Generated headers every layer may include.
@@ -39,11 +43,11 @@ PILOT_FORBIDDEN = ['json-c', 'libnl', 'libcrypto']
 PILOTS = ['helpers/podman-pilot/podman-pilot', 'helpers/firecracker-pilot/firecracker-pilot']
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
-results = []
+# A source named by a path out of its meson.build's directory.
+BY_PATH = re.compile(r"'(\.\./[^']*\.c)'|(project_source_root\(\)\s*/\s*'[^']*\.c')")
 
-
-def check(ok, name, why=''):
-    results.append((ok, name, why))
+tap = Tap()
+check = tap.check
 
 
 def headers_of(layer):
@@ -51,9 +55,13 @@ def headers_of(layer):
     return {f for f in os.listdir(d) if f.endswith('.h')}
 
 
-def includes(path):
+def read(path):
     with open(path, encoding='utf-8') as f:
-        return INCLUDE.findall(f.read())
+        return f.read()
+
+
+def includes(path):
+    return INCLUDE.findall(read(path))
 
 
 def main():
@@ -94,21 +102,32 @@ def main():
             check(not bad, 'helpers/sci/%s includes of lib/ only the agent protocol' % f,
                   'includes ' + ', '.join(bad))
 
-    by_path = re.compile(r"'(\.\./[^']*\.c)'")
     for root, dirs, files in os.walk(SRC):
         dirs[:] = [d for d in dirs if not d.startswith(('build', '.'))]
         if 'meson.build' in files:
             p = os.path.join(root, 'meson.build')
-            with open(p, encoding='utf-8') as f:
-                bad = by_path.findall(f.read())
+            bad = [a or b for a, b in BY_PATH.findall(read(p))]
             check(not bad, '%s compiles no source of another directory' % os.path.relpath(p, SRC),
                   'compiles ' + ', '.join(bad))
+
+    # Who launches: both pilots, the VM runner (through vm_instance_load()).
+    launchers = ['helpers/podman-pilot', 'helpers/firecracker-pilot', 'helpers/vm', 'lib/vm']
+    for d in launchers:
+        for f in sorted(os.listdir(os.path.join(SRC, d))):
+            if f.endswith('.c'):
+                bad = re.findall(r'\bflake_load(?:_listed)?\s*\(', read(os.path.join(SRC, d, f)))
+                check(not bad, '%s/%s finds flakes through flake_lookup() only' % (d, f),
+                      'calls flake_load() directly')
+    uses = [d for d in ['helpers/podman-pilot', 'lib/vm']
+            if any('flake_lookup(' in read(os.path.join(SRC, d, f))
+                   for f in os.listdir(os.path.join(SRC, d)) if f.endswith('.c'))]
+    check(len(uses) == 2, 'podman-pilot and vm_instance_load() (firecracker-pilot, flake-vm) call flake_lookup()',
+          'only in ' + ', '.join(uses))
 
     if not BUILD:
         check(False, 'link lines of the pilots', 'FLAKE_BUILD_ROOT is not set')
     else:
-        with open(os.path.join(BUILD, 'build.ninja'), encoding='utf-8') as f:
-            ninja = f.read()
+        ninja = read(os.path.join(BUILD, 'build.ninja'))
         for p in PILOTS:
             m = re.search(r'^build %s: c_LINKER .*\n LINK_ARGS = (.*)$' % re.escape(p), ninja, re.M)
             if not m:
@@ -117,10 +136,7 @@ def main():
             bad = [lib for lib in PILOT_FORBIDDEN if lib in m.group(1)]
             check(not bad, '%s links no %s' % (p, ', '.join(PILOT_FORBIDDEN)), 'links ' + ', '.join(bad))
 
-    print('1..%d' % len(results))
-    for n, (ok, name, why) in enumerate(results, 1):
-        print('%s %d - %s%s' % ('ok' if ok else 'not ok', n, name, '' if ok else ': ' + why))
-    return 0 if all(ok for ok, _, _ in results) else 1
+    return tap.report()
 
 
 if __name__ == '__main__':

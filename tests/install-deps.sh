@@ -15,6 +15,7 @@ nftables libnftables-dev iproute2 iptables
 qemu-system-x86 linux-image-amd64 initramfs-tools kmod zstd
 debootstrap systemd-container
 zsh fish tmux
+debhelper dpkg-dev lintian rpm
 python3-jsonschema python3-yaml libjson-c-dev
 "
 

@@ -121,7 +121,7 @@ static int ensure_images(const VmInstance *i, bool progress) {
                 return 0;
         log_info("%s: %s is missing, pulling the image of %s", i->name, missing, i->app);
         if (launch_pull(i->app, i->user, progress) < 0)
-                return PILOT_EXIT_PULL;
+                return PILOT_EXIT_FAILURE;
         return 0;
 }
 
@@ -171,7 +171,7 @@ static int exec_serial(const VmInstance *i, const Args *args) {
 
         if (vm_is_running(i)) {
                 log_error("%s: instance in use, consider an @NAME argument", i->name);
-                return PILOT_EXIT_CONFIG;
+                return PILOT_EXIT_FAILURE;
         }
         r = ensure_images(i, args->progress);
         if (r != 0)
@@ -194,12 +194,12 @@ static int ensure_running(VmInstance *i, const Args *args) {
 
         if (start_lock < 0) {
                 log_error_errno(start_lock, "%s: cannot lock the instance: %m", i->name);
-                return PILOT_EXIT_CONFIG;
+                return PILOT_EXIT_FAILURE;
         }
         if (vm_is_running(i)) {
                 if (!i->flake->resume) {
                         log_error("%s: instance in use by another call, consider an @NAME argument", i->name);
-                        return PILOT_EXIT_CONFIG;
+                        return PILOT_EXIT_FAILURE;
                 }
                 /* A resume VM that is still booting: wait for it. */
                 while (access(i->ready_path, F_OK) < 0 && vm_is_running(i))
@@ -237,7 +237,7 @@ static int run_session(const VmInstance *i, const Args *args, int fd) {
         }
         if (failure == AGENT_CLIENT_EXEC_FAILED) {
                 log_error("%s: %s", i->name, msg);
-                return status == ENOENT ? 127 : 126;
+                return status == ENOENT ? PILOT_EXIT_NOT_FOUND : PILOT_EXIT_CANNOT_RUN;
         }
         log_debug("%s: %s exited with status %d", i->name, cmd[0], status);
         return status;
@@ -254,7 +254,7 @@ static void finish(VmInstance *i, const Args *args, int status) {
         vm_stop(i, 10000);
         /* The console log of a runner we spawned: kept only when something
          * went wrong. */
-        if (status < PILOT_EXIT_LOST && !getenv("PILOT_DEBUG"))
+        if (status < PILOT_EXIT_MIN && !getenv("PILOT_DEBUG"))
                 (void) unlink(i->log_path);
 }
 
@@ -271,18 +271,18 @@ int main(int argc, char *argv[]) {
         app = path_basename(argv[0]);
         if (streq(app, "firecracker-pilot")) {
                 log_error("firecracker-pilot: run it through a flake (a symlink named after the app), see firecracker-pilot(8)");
-                return PILOT_EXIT_CONFIG;
+                return PILOT_EXIT_USAGE;
         }
         if (parse_args(app, argc, argv, &args) < 0)
-                return PILOT_EXIT_CONFIG;
+                return PILOT_EXIT_USAGE;
         log_set_context(app, "firecracker", args.instance);
 
         if (vm_instance_load(args.instance, &i) < 0)
-                return PILOT_EXIT_CONFIG;
+                return PILOT_EXIT_FAILURE;
         if (i->flake->overlay_size == 0 && (strv_length(i->flake->include_tar) > 0 ||
                                            strv_length(i->flake->include_path) > 0)) {
                 log_error("%s: includes need an overlay (overlay_size)", i->name);
-                return PILOT_EXIT_CONFIG;
+                return PILOT_EXIT_FAILURE;
         }
         enter_scope(i, app);
         if (args.serial)

@@ -16,19 +16,13 @@
 #include "strv.h"
 #include "time-util.h"
 #include "vm-control.h"
-
-/* flake-vm's exit statuses (flake-vm@.service(8)). */
-#define RUNNER_EXIT_CONFIG 2
-#define RUNNER_EXIT_NO_VMM 3
-#define RUNNER_EXIT_NO_AGENT 4
-#define RUNNER_EXIT_VMM_FAILED 5
-#define RUNNER_EXIT_NO_NETWORK 6
+#include "vm-runner.h"
 
 static sd_bus *bus = NULL;
 static pid_t runner_pid = 0;
 
 bool vm_is_running(const VmInstance *i) {
-        return lock_is_held(i->lock_path);
+        return vm_instance_in_use(i->runtime_dir);
 }
 
 static char *unit_name(const VmInstance *i) {
@@ -87,7 +81,7 @@ static void report_runner_warning(const VmInstance *i) {
 static int runner_status_to_exit(const VmInstance *i, int status) {
         switch (status) {
         case RUNNER_EXIT_CONFIG:
-                return PILOT_EXIT_CONFIG;
+                return PILOT_EXIT_FAILURE;
         case RUNNER_EXIT_NO_VMM:
         case RUNNER_EXIT_VMM_FAILED:
                 return PILOT_EXIT_VMM;
@@ -212,7 +206,8 @@ static int report_dependency_failure(const VmInstance *i, const char *unit) {
                 if (unit_state(*dep, &d) >= 0 && streq(d.active, "failed")) {
                         log_error("%s: %s was not started: %s failed, see: journalctl %s-u %s", i->name, unit, *dep,
                                   i->user ? "--user " : "", *dep);
-                        return startswith(*dep, "flake-tap@") ? PILOT_EXIT_NETWORK : PILOT_EXIT_VMM;
+                        return startswith(*dep, "flake-tap@") ? PILOT_EXIT_NETWORK :
+                               startswith(*dep, "flake-pull@") ? PILOT_EXIT_FAILURE : PILOT_EXIT_VMM;
                 }
         }
         log_error("%s: %s was not started, see: systemctl %sstatus %s", i->name, unit, i->user ? "--user " : "", unit);
@@ -257,8 +252,7 @@ static int spawn_runner(VmInstance *i) {
 int vm_start(VmInstance *i) {
         _cleanup_free_ char *unit = unit_name(i);
         uint64_t deadline, before = 0, since = now(CLOCK_REALTIME);
-        const char *e = getenv("FLAKE_VM_AGENT_TIMEOUT");
-        unsigned timeout_s = e && atoi(e) > 0 ? (unsigned) atoi(e) : 60;
+        unsigned timeout_s = vm_agent_timeout_sec();
         bool via_bus = open_bus(i) >= 0;
         int r;
 

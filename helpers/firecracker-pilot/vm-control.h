@@ -5,15 +5,9 @@
  * over sd-bus when a systemd manager is reachable (system bus for root,
  * user bus otherwise), else the runner spawned directly. */
 
+#include "pilot-exit.h"
 #include "vm-instance.h"
 
-/* Pilot exit statuses for failures of its own (firecracker-pilot(8)). */
-#define PILOT_EXIT_NETWORK 121     /* the flake's TAP is missing (flake-tap@ not started) */
-#define PILOT_EXIT_LOST 122        /* the VM went away mid-session */
-#define PILOT_EXIT_VMM 123         /* VMM missing, failed to start, crashed in boot */
-#define PILOT_EXIT_PULL 123        /* a missing image could not be pulled (as flake-pull@ failing under flake-vm@) */
-#define PILOT_EXIT_AGENT 124       /* the guest agent did not answer in time */
-#define PILOT_EXIT_CONFIG 125      /* usage, flake, images, overlay, busy instance */
 
 /* Is the instance's runner running (its lock is held)? */
 bool vm_is_running(const VmInstance *i);

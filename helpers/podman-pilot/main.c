@@ -719,7 +719,7 @@ static int pilot_run(Pilot *p) {
         r = podman_context_init(&p->podman, p->config.podman_storage_conf, p->flake->runas);
         if (r == -ENOENT) {
                 log_error("podman is not installed (needed by the container flake %s)", p->name);
-                return PILOT_EXIT_NO_PODMAN;
+                return PILOT_EXIT_NOT_FOUND;
         }
         if (r < 0) {
                 log_error_errno(r, "Cannot run podman for %s: %m", p->name);

@@ -8,13 +8,8 @@
 #include <sys/types.h>
 
 #include "flake.h"
+#include "pilot-exit.h"
 #include "podman.h"
-
-/* Exit statuses of the pilot itself (podman-pilot(8), EXIT STATUS). Every
- * other status is the app's own. */
-#define PILOT_EXIT_USAGE   124     /* bad @NAME, unknown %option */
-#define PILOT_EXIT_FAILURE 125     /* the flake could not be launched */
-#define PILOT_EXIT_NO_PODMAN 127   /* podman is not installed */
 
 typedef struct PilotArgs {
         char *instance_suffix;      /* "@NAME" as given, or NULL */

@@ -37,7 +37,7 @@ static SciNetConfig net = {};
 
 static void set_from_cmdline(const char *key, const char *value, void *userdata) {
         static const char * const keys[] = {
-                "run", "overlay_root", "sci_resume", "sci_force_vsock", "sci_term",
+                "run", "overlay_root", SCI_ARG_RESUME, SCI_ARG_FORCE_VSOCK, "sci_term",
                 "sci_lines", "sci_columns", "PILOT_DEBUG", "sci_agent",
         };
 
@@ -331,8 +331,8 @@ int main(int argc, char *argv[]) {
         setup_term();
 
         run = getenv("run");
-        resume = getenv("sci_resume") != NULL;
-        agent = resume || getenv("sci_force_vsock") || !run || strcmp(run, "vsock") == 0 || strcmp(run, "agent") == 0;
+        resume = getenv(SCI_ARG_RESUME) != NULL;
+        agent = resume || getenv(SCI_ARG_FORCE_VSOCK) || !run || strcmp(run, "vsock") == 0 || strcmp(run, "agent") == 0;
 
         if (agent)
                 (void) run_agent(resume);

@@ -49,25 +49,11 @@
 #include "vm-config.h"
 #include "vm-instance.h"
 #include "vm-overlay.h"
+#include "vm-runner.h"
 #include "vm-snapshot.h"
 #include "yaml-tree.h"
 
-/* Exit statuses (flake-vm@.service(8)). */
-#define EXIT_CONFIG 2        /* bad instance, flake, kernel, rootfs, overlay */
-#define EXIT_NO_VMM 3        /* the VMM is not installed */
-#define EXIT_NO_AGENT 4      /* the guest agent did not answer in time */
-#define EXIT_VMM_FAILED 5    /* the VMM failed or crashed */
-#define EXIT_NO_NETWORK 6    /* the flake has a network but its TAP is missing */
-
 #define CLIENTS_MAX 64
-
-static unsigned agent_timeout_ms(void) {
-        const char *e = getenv("FLAKE_VM_AGENT_TIMEOUT");
-        unsigned s = e ? (unsigned) atoi(e) : 0;
-
-        /* A TCG boot of a distribution kernel takes ~10 s on our CI. */
-        return (s > 0 ? s : 60) * 1000;
-}
 
 /* The unprivileged runner's end of a pipe to its privileged parent, which
  * alone may talk to systemd (NotifyAccess=main); -EBADF when we are the
@@ -227,10 +213,8 @@ static int build_vmm_argv(const VmInstance *i, const char *binary, char * const 
                 }
         }
 
-        /* sci learns the mode from the command line; registration writes
-         * sci_resume=1 there, a hand-written flake may only have the key. */
-        if (!serial_argv && i->flake->resume && !strv_contains(args, "sci_resume=1"))
-                strv_extend(&args, "sci_resume=1");
+        /* sci learns the mode from the command line. */
+        vm_boot_args_add_mode(&args, !serial_argv && i->flake->resume, false);
         b.boot_args = args;
         cmdline = vm_boot_args_build(&b);
         if (!cmdline)
@@ -462,7 +446,7 @@ static int vmm_exit_or(Runner *r, int k) {
 /* Waits for the guest agent's HELLO: QEMU through the serial port (kept
  * open: it is ours), Firecracker through a probe connection. */
 static int wait_for_agent(Runner *r) {
-        uint64_t deadline = now_ms() + agent_timeout_ms();
+        uint64_t deadline = now_ms() + vm_agent_timeout_sec() * 1000ULL;
         int k;
 
         if (r->inst->vmm == VMM_QEMU) {
@@ -704,7 +688,7 @@ static int vmm_argv(const VmInstance *i, const char *binary, char * const *seria
 
         if (k < 0)
                 /* -ENODEV only from setup_network(): flake-tap@ not started. */
-                return k == -ENODEV ? EXIT_NO_NETWORK : EXIT_CONFIG;
+                return k == -ENODEV ? RUNNER_EXIT_NO_NETWORK : RUNNER_EXIT_CONFIG;
         return EXIT_SUCCESS;
 }
 
@@ -731,7 +715,7 @@ static int start_vmm(Runner *r, char **argv, bool serial, const char *accel, int
         if (k < 0) {
                 (void) safe_close_fd(fds[0]);
                 log_error_errno(k, "%s: cannot start %s: %m", i->name, argv[0]);
-                return EXIT_VMM_FAILED;
+                return RUNNER_EXIT_VMM_FAILED;
         }
         if (fds[0] >= 0)
                 (void) fcntl(fds[0], F_SETFL, O_NONBLOCK);
@@ -791,7 +775,7 @@ static int wake_vsock(Runner *r, uint64_t deadline) {
 /* The restored guest: its agent takes the host's clock and a fresh seed
  * (flake-agent-protocol(7), WAKE) before anything else. */
 static int wake_restored(Runner *r) {
-        uint64_t deadline = now_ms() + agent_timeout_ms();
+        uint64_t deadline = now_ms() + vm_agent_timeout_sec() * 1000ULL;
         int k;
 
         if (r->inst->vmm == VMM_FIRECRACKER)
@@ -1043,7 +1027,7 @@ static int split_privileges(const VmInstance *i, const VmUser *u, int signal_fd,
                         _exit(EXIT_FAILURE);
                 /* Our images must be readable by the VMM, not by root. */
                 if (check_images(i) < 0)
-                        _exit(EXIT_CONFIG);
+                        _exit(RUNNER_EXIT_CONFIG);
                 return 0;
         }
         close(fds[1]);
@@ -1056,20 +1040,20 @@ static int split_privileges(const VmInstance *i, const VmUser *u, int signal_fd,
 }
 
 /* The VMM user, for root (flake-vm@.service(8), "Privileges"): EXIT_SUCCESS,
- * or EXIT_CONFIG (logged). */
+ * or RUNNER_EXIT_CONFIG (logged). */
 static int resolve_vmm_user(const VmInstance *i, VmUser *ret) {
         int k = vm_user_resolve(i->flake->runas, ret);
 
         if (k == -EPERM) {
                 log_error("%s: the VMM user '%s' is root: a VMM never runs as root", i->name,
                           vm_user_name(i->flake->runas));
-                return EXIT_CONFIG;
+                return RUNNER_EXIT_CONFIG;
         }
         if (k < 0) {
                 log_error_errno(k, "%s: the VMM user '%s' does not exist (vm.runtime.runas, or for root "
                                    "the system user " VM_SYSTEM_USER " from sysusers.d): %m",
                                 i->name, vm_user_name(i->flake->runas));
-                return EXIT_CONFIG;
+                return RUNNER_EXIT_CONFIG;
         }
         return EXIT_SUCCESS;
 }
@@ -1079,12 +1063,12 @@ static int resolve_vmm_user(const VmInstance *i, VmUser *ret) {
 static int check_instance(const VmInstance *i, bool snapshot_only, char **ret_binary) {
         if (snapshot_only && !vm_snapshot_wanted(i)) {
                 log_error("%s: snapshots are made for one-shot flakes, with vm.runtime.snapshot on", i->name);
-                return EXIT_CONFIG;
+                return RUNNER_EXIT_CONFIG;
         }
         if (check_images(i) < 0)
-                return EXIT_CONFIG;
+                return RUNNER_EXIT_CONFIG;
         if (vm_instance_vmm_binary(i, ret_binary) < 0)
-                return EXIT_NO_VMM;
+                return RUNNER_EXIT_NO_VMM;
         return EXIT_SUCCESS;
 }
 
@@ -1180,8 +1164,8 @@ static int agent_failure(Runner *r, int k) {
                 return EXIT_SUCCESS;
         if (k == -ETIMEDOUT) {
                 log_error("%s: the guest agent did not answer within %u s (does the image run sci as init?)", i->name,
-                          agent_timeout_ms() / 1000);
-                return EXIT_NO_AGENT;
+                          vm_agent_timeout_sec());
+                return RUNNER_EXIT_NO_AGENT;
         }
         if (k == -ECHILD) {
                 _cleanup_free_ char *st = vmm_status_string(r->vmm_status), *why = vmm_err_lines(r, 3),
@@ -1189,10 +1173,10 @@ static int agent_failure(Runner *r, int k) {
                                                                : xstrdup(vmm_kind_to_string(i->vmm));
                 log_error("%s: %s failed before the guest agent answered (%s)%s%s", i->name, what, st,
                           why ? ": " : "", strempty(why));
-                return EXIT_VMM_FAILED;
+                return RUNNER_EXIT_VMM_FAILED;
         }
         log_error_errno(k, "%s: the guest does not speak the agent protocol: %m", i->name);
-        return EXIT_NO_AGENT;
+        return RUNNER_EXIT_NO_AGENT;
 }
 
 /* A cold boot up to the guest agent's answer: EXIT_SUCCESS, or our exit
@@ -1263,7 +1247,7 @@ static int serve(Runner *r) {
                 return EXIT_SUCCESS;
         }
         log_error("%s: %s ended with status %d", i->name, vmm_kind_to_string(i->vmm), status);
-        return EXIT_VMM_FAILED;
+        return RUNNER_EXIT_VMM_FAILED;
 }
 
 /* As the VMM user: everything from the VMM's start to its end. */
@@ -1273,7 +1257,7 @@ static int run_vm(Runner *r, char * const *serial_argv, bool snapshot_only) {
 
         /* As the VMM user: /dev/kvm must open for it. */
         if (r->inst->vmm == VMM_QEMU && qemu_accel(r->inst, &r->accel, &r->accel_pinned) < 0)
-                return EXIT_CONFIG;
+                return RUNNER_EXIT_CONFIG;
         if (serial_argv) {
                 /* The original protocol: the VMM is the program's terminal
                  * and its exit status is ours. */
@@ -1326,7 +1310,7 @@ static int verb_run(const char *name, char * const *serial_argv, bool snapshot_o
         int k, ret;
 
         if (vm_instance_load(name, &i) < 0)
-                return EXIT_CONFIG;
+                return RUNNER_EXIT_CONFIG;
         log_set_context(i->app, "firecracker", i->name);
         ret = check_instance(i, snapshot_only, &binary);
         if (ret == EXIT_SUCCESS && privileged)
@@ -1339,7 +1323,7 @@ static int verb_run(const char *name, char * const *serial_argv, bool snapshot_o
         Runner r = { .inst = i, .binary = binary, .serial_fd = -EBADF, .listen_fd = -EBADF,
                      .signal_fd = block_signals(), .vmm_err_fd = -EBADF };
         if (vm_overlay_prepare(i) < 0) {
-                ret = EXIT_CONFIG;
+                ret = RUNNER_EXIT_CONFIG;
                 goto out;
         }
         r.snapshot = !serial_argv && vm_snapshot_wanted(i) &&
@@ -1373,7 +1357,7 @@ static int verb_cleanup(const char *name) {
         _cleanup_close_ int lock_fd = -EBADF;
 
         if (vm_instance_load(name, &i) < 0)
-                return EXIT_CONFIG;
+                return RUNNER_EXIT_CONFIG;
         lock_fd = lock_file_at(AT_FDCWD, i->lock_path, O_RDWR | O_NOFOLLOW, LOCK_EX | LOCK_NB);
         if (lock_fd == -EWOULDBLOCK) {
                 log_error("%s: the VM is still running", name);
@@ -1396,7 +1380,7 @@ int main(int argc, char *argv[]) {
         }
         if (argc != 3 || (!streq(argv[1], "run") && !streq(argv[1], "cleanup") && !streq(argv[1], "snapshot"))) {
                 fprintf(stderr, "usage: flake-vm run|cleanup|snapshot INSTANCE | flake-vm serial INSTANCE PROGRAM [ARG...]\n");
-                return EXIT_CONFIG;
+                return RUNNER_EXIT_CONFIG;
         }
         if (streq(argv[1], "run") || streq(argv[1], "snapshot"))
                 return verb_run(argv[2], NULL, streq(argv[1], "snapshot"));

@@ -425,7 +425,7 @@ int vm_snapshot_save_qemu(const VmInstance *i, int dir_fd, const char *key) {
         return 0;
 }
 
-static json_object *vm_state(const char *state) {
+static json_object *run_state(const char *state) {
         json_object *o = json_object_new_object();
 
         json_object_object_add(o, "state", json_object_new_string(state));
@@ -477,12 +477,12 @@ int vm_snapshot_save_firecracker(const VmInstance *i, int dir_fd, const char *ke
         int r, k;
 
         vm_snapshot_discard(dir_fd);
-        r = api(i, "PATCH", "/vm", vm_state("Paused"), &error);
+        r = api(i, "PATCH", "/vm", run_state("Paused"), &error);
         if (r >= 0)
                 r = save_paused(i, dir_fd, &error);
         if (r >= 0)
                 r = write_key(dir_fd, key);
-        k = api(i, "PATCH", "/vm", vm_state("Resumed"), NULL);
+        k = api(i, "PATCH", "/vm", run_state("Resumed"), NULL);
         if (r < 0) {
                 vm_snapshot_discard(dir_fd);
                 if (error)
@@ -528,5 +528,5 @@ int vm_snapshot_load_firecracker(const VmInstance *i, char **ret_error) {
                 if (r < 0)
                         return r;
         }
-        return api(i, "PATCH", "/vm", vm_state("Resumed"), ret_error);
+        return api(i, "PATCH", "/vm", run_state("Resumed"), ret_error);
 }

@@ -27,6 +27,10 @@
 #define AGENT_VSOCK_PORT 52
 /* Name of the virtio-serial port (/dev/virtio-ports/NAME in the guest). */
 #define AGENT_SERIAL_PORT_NAME "org.flakes.agent.0"
+/* sci's modes, as KEY=1 on the kernel command line (sci(8)): a VM that
+ * stays up between sessions, and sessions over the agent for a one-shot VM. */
+#define SCI_ARG_RESUME "sci_resume"
+#define SCI_ARG_FORCE_VSOCK "sci_force_vsock"
 /* Bounds on an EXEC request, so that a hostile peer cannot make the other
  * side allocate without limit. */
 #define AGENT_EXEC_ARGS_MAX 4096

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
 #include <stdarg.h>
 
 #include "macro.h"
@@ -37,12 +38,28 @@ char *xstrndup(const char *s, size_t n) {
 }
 
 char *xasprintf(const char *fmt, ...) {
+        char buf[256], *p;
+        int n, saved_errno = errno;     /* for %m, across malloc() */
         va_list ap;
-        char *p;
 
+        /* Most strings fit the stack buffer: one allocation of the right
+         * size, where vasprintf() grows and shrinks its own (the generator
+         * formats several strings per flake). */
         va_start(ap, fmt);
-        if (vasprintf(&p, fmt, ap) < 0)
-                oom();
+        n = vsnprintf(buf, sizeof(buf), fmt, ap);
         va_end(ap);
+        if (n < 0)
+                oom();
+        p = malloc((size_t) n + 1);
+        if (!p)
+                oom();
+        if ((size_t) n < sizeof(buf))
+                memcpy(p, buf, (size_t) n + 1);
+        else {
+                errno = saved_errno;
+                va_start(ap, fmt);
+                (void) vsnprintf(p, (size_t) n + 1, fmt, ap);
+                va_end(ap);
+        }
         return p;
 }

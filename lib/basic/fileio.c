@@ -210,6 +210,7 @@ bool is_dir(const char *path) {
 int dir_list(const char *dir, const char *suffix, char ***ret) {
         _cleanup_closedir_ DIR *d = NULL;
         _cleanup_strv_free_ char **l = xmalloc(sizeof(char *));
+        size_t n = 0, alloc = 1;
         struct dirent *de;
 
         d = opendir(dir);
@@ -224,7 +225,14 @@ int dir_list(const char *dir, const char *suffix, char ***ret) {
                         continue;
                 if (suffix && !endswith(de->d_name, suffix))
                         continue;
-                strv_extend(&l, de->d_name);
+                /* Doubling: strv_extend() walks the list each time, and a
+                 * flakes dir may hold thousands of entries. */
+                if (n + 2 > alloc) {
+                        alloc = alloc * 2 + 2;
+                        l = xrealloc(l, alloc * sizeof(char *));
+                }
+                l[n++] = xstrdup(de->d_name);
+                l[n] = NULL;
         }
         if (errno)
                 return negative_errno();

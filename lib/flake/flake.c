@@ -262,17 +262,28 @@ static void store_key(Checker *c, Flake *f, const KeySpec *s, const YamlNode *n)
 }
 
 static void check_keys(Checker *c, Flake *f, const KeySpec *specs, size_t n_specs) {
+        /* Consecutive specs mostly share their section: look it up once. */
+        const char *last_path = NULL;
+        size_t last_len = 0;
+        const YamlNode *last_parent = NULL;
+
         for (size_t i = 0; i < n_specs; i++) {
                 const KeySpec *s = &specs[i];
-                _cleanup_free_ char *parent_path = xstrdup(s->path);
-                char *dot = strrchr(parent_path, '.');
+                const char *dot = strrchr(s->path, '.');
+                size_t len = dot ? (size_t) (dot - s->path) : 0;
                 const YamlNode *parent = c->root, *n;
 
                 /* Skip keys below a section that is missing or malformed
                  * (that section already got its own error). */
                 if (dot) {
-                        *dot = 0;
-                        parent = yaml_lookup(c->root, parent_path);
+                        if (!last_path || last_len != len || !strneq(last_path, s->path, len)) {
+                                _cleanup_free_ char *parent_path = xstrndup(s->path, len);
+
+                                last_parent = yaml_lookup(c->root, parent_path);
+                                last_path = s->path;
+                                last_len = len;
+                        }
+                        parent = last_parent;
                         if (!parent || parent->type != YAML_NODE_MAPPING) {
                                 if (s->required && yaml_node_is_null(parent))
                                         ERROR(c, NULL, "required key '%s' is missing", s->path);
@@ -417,7 +428,8 @@ static int merge_dropin(YamlDocument *doc, const char *path, FlakeDiagnostics *d
         return 0;
 }
 
-static int load_merged(const char *dir, const char *name, YamlDocument **ret, FlakeDiagnostics *diag) {
+static int load_merged(const char *dir, const char *name, bool has_dropins, YamlDocument **ret,
+                       FlakeDiagnostics *diag) {
         _cleanup_free_ char *path = flake_yaml_path(dir, name), *dropins = flake_dropin_dir(dir, name);
         _cleanup_(yaml_document_freep) YamlDocument *doc = NULL;
         _cleanup_strv_free_ char **files = NULL;
@@ -432,7 +444,7 @@ static int load_merged(const char *dir, const char *name, YamlDocument **ret, Fl
                 return -EBADMSG;
         }
 
-        r = dir_list(dropins, NULL, &files);
+        r = has_dropins ? dir_list(dropins, NULL, &files) : -ENOENT;
         if (r < 0 && r != -ENOENT) {
                 strv_consume(&diag->errors, xasprintf("%s: cannot read drop-ins: %s", dropins, strerror(-r)));
                 return -EBADMSG;
@@ -449,6 +461,10 @@ static int load_merged(const char *dir, const char *name, YamlDocument **ret, Fl
 }
 
 int flake_load(const char *dir, const char *name, Flake **ret, FlakeDiagnostics *diag) {
+        return flake_load_listed(dir, name, true, ret, diag);
+}
+
+int flake_load_listed(const char *dir, const char *name, bool has_dropins, Flake **ret, FlakeDiagnostics *diag) {
         _cleanup_free_ char *path = flake_yaml_path(dir, name);
         FlakeDiagnostics local = {};
         YamlDocument *doc = NULL;
@@ -457,7 +473,7 @@ int flake_load(const char *dir, const char *name, Flake **ret, FlakeDiagnostics 
         if (!diag)
                 diag = &local;
 
-        r = load_merged(dir, name, &doc, diag);
+        r = load_merged(dir, name, has_dropins, &doc, diag);
         if (r >= 0)
                 r = flake_from_document(doc, name, path, ret, diag);   /* takes doc */
 
@@ -468,22 +484,45 @@ int flake_load(const char *dir, const char *name, Flake **ret, FlakeDiagnostics 
         return r;
 }
 
-int flake_list_names(const char *dir, char ***ret) {
-        _cleanup_strv_free_ char **files = NULL;
-        char **names = xmalloc(sizeof(char *));
+static int compare_str(const void *a, const void *b) {
+        return strcmp(*(const char * const *) a, *(const char * const *) b);
+}
+
+int flake_list(const char *dir, char ***ret_names, bool **ret_has_dropins) {
+        _cleanup_strv_free_ char **files = NULL, **dropins = NULL;
+        size_t n_files, n_names = 0, n_dropins = 0;
+        char **names;
         int r;
 
-        r = dir_list(dir, ".yaml", &files);
-        if (r < 0 && r != -ENOENT) {
-                strv_free(names);
+        r = dir_list(dir, NULL, &files);
+        if (r < 0 && r != -ENOENT)
                 return r;
-        }
+        /* (Filled by index: strv_consume() walks the list each time.) */
+        n_files = strv_length(files);
+        names = xmalloc((n_files + 1) * sizeof(char *));
+        dropins = xmalloc((n_files + 1) * sizeof(char *));
         /* The name is everything before ".yaml" (the original cut at the
-         * first dot, which broke apps such as python3.11). */
+         * first dot, which broke apps such as python3.11). The names keep
+         * the order of their file names. */
         STRV_FOREACH(f, files)
-                strv_consume(&names, xstrndup(*f, strlen(*f) - strlen(".yaml")));
-        *ret = names;
+                if (endswith(*f, ".yaml"))
+                        names[n_names++] = xstrndup(*f, strlen(*f) - strlen(".yaml"));
+                else if (endswith(*f, ".d"))
+                        dropins[n_dropins++] = xstrndup(*f, strlen(*f) - strlen(".d"));
+        if (ret_has_dropins) {
+                bool *has = xmalloc((n_names + 1) * sizeof(bool));
+
+                qsort(dropins, n_dropins, sizeof(char *), compare_str);
+                for (size_t i = 0; i < n_names; i++)
+                        has[i] = bsearch(&names[i], dropins, n_dropins, sizeof(char *), compare_str);
+                *ret_has_dropins = has;
+        }
+        *ret_names = names;
         return 0;
+}
+
+int flake_list_names(const char *dir, char ***ret) {
+        return flake_list(dir, ret, NULL);
 }
 
 const char flake_template_container[] =

@@ -85,6 +85,9 @@ void flake_diagnostics_log(const FlakeDiagnostics *d);
  * there is no such registration, -EBADMSG if any error was found (all of them
  * are in diag). diag may be NULL: problems are then logged. */
 int flake_load(const char *dir, const char *name, Flake **ret, FlakeDiagnostics *diag);
+/* The same, for a caller that listed dir (flake_list()) and knows whether
+ * <name>.d/ exists: one lookup less per flake when loading them all. */
+int flake_load_listed(const char *dir, const char *name, bool has_dropins, Flake **ret, FlakeDiagnostics *diag);
 
 /* Interprets an already merged document (used by flake_load and the fuzzer). */
 int flake_from_document(YamlDocument *doc, const char *name, const char *path,
@@ -97,6 +100,9 @@ char *flake_dropin_dir(const char *dir, const char *name);
 /* Lists the registration names (NAME of every NAME.yaml) in dir, sorted. A
  * missing dir is an empty list. */
 int flake_list_names(const char *dir, char ***ret);
+/* The same, and for each name whether dir has a NAME.d entry, from one
+ * read of dir (for flake_load_listed()). */
+int flake_list(const char *dir, char ***ret_names, bool **ret_has_dropins);
 
 /* The built-in registration templates, identical in content to the ones the
  * original tool installs in /etc/flakes/. */

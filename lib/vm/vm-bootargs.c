@@ -1,8 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 #include <string.h>
 
+#include "agent-protocol.h"
 #include "strv.h"
 #include "vm-bootargs.h"
+
+void vm_boot_args_add_mode(char ***args, bool resume, bool force_vsock) {
+        if (resume && !strv_contains(*args, SCI_ARG_RESUME "=1"))
+                strv_extend(args, SCI_ARG_RESUME "=1");
+        if (force_vsock && !strv_contains(*args, SCI_ARG_FORCE_VSOCK "=1"))
+                strv_extend(args, SCI_ARG_FORCE_VSOCK "=1");
+}
 
 bool vm_term_is_safe(const char *term) {
         size_t l;

@@ -38,6 +38,12 @@ bool vm_term_is_safe(const char *term);
  * kernel command line at all ('"' or a newline). */
 char *vm_run_arg_escape(const char *arg);
 
+/* Appends the words that tell sci its mode (SCI_ARG_RESUME=1 for a resume
+ * flake, SCI_ARG_FORCE_VSOCK=1 for force_vsock) unless already there.
+ * Registration writes them into a flake's boot_args, as the original did;
+ * the runner adds them at boot for a hand-written flake with only the keys. */
+void vm_boot_args_add_mode(char ***args, bool resume, bool force_vsock);
+
 /* Returns the command line as a new string; NULL if a run argument cannot
  * be carried (see vm_run_arg_escape()). */
 char *vm_boot_args_build(const VmBootArgs *a);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <json-c/json.h>
 
+#include "agent-protocol.h"
 #include "strv.h"
 #include "vm-config.h"
 
@@ -176,7 +177,7 @@ char **vm_qemu_argv(const VmSpec *s, const char *qemu_binary) {
                 strv_extend(&a, "-chardev");
                 strv_consume(&a, xasprintf("socket,id=agent,path=%s,server=on,wait=off", p));
                 strv_extend(&a, "-device");
-                strv_extend(&a, "virtserialport,chardev=agent,name=org.flakes.agent.0");
+                strv_extend(&a, "virtserialport,chardev=agent,name=" AGENT_SERIAL_PORT_NAME);
         }
         if (s->qmp_socket) {
                 /* For flake-vm's snapshot (stop, migrate to a file, cont).

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <limits.h>
 #include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "fileio.h"
@@ -66,12 +70,16 @@ static int pick_vmm(VmInstance *i) {
  * RUNTIME/vm, or for a user flake the user's own private state dir
  * ($XDG_RUNTIME_DIR/flakes, else /tmp/flakes/UID; checked and made as
  * podman-pilot's, see flake_instance_state_dir()) + "/vm". */
+char *vm_system_runtime_base(void) {
+        return path_join(flake_path(FLAKE_PATH_RUNTIME_DIR), "vm");
+}
+
 static int vm_runtime_base(const VmInstance *i, char **ret) {
         _cleanup_free_ char *state = NULL;
         int fd;
 
         if (!i->user) {
-                *ret = path_join(flake_path(FLAKE_PATH_RUNTIME_DIR), "vm");
+                *ret = vm_system_runtime_base();
                 return 0;
         }
         fd = flake_instance_state_dir(i->config.firecracker_ids_dir, true, &state);
@@ -126,11 +134,11 @@ int vm_instance_load(const char *name, VmInstance **ret) {
         if (r < 0)
                 return r;
         i->runtime_dir = path_join(base, name);
-        i->lock_path = xasprintf("%s.lock", i->runtime_dir);
+        i->lock_path = xasprintf("%s" VM_LOCK_SUFFIX, i->runtime_dir);
         i->log_path = xasprintf("%s.log", i->runtime_dir);
-        i->pid_path = path_join(i->runtime_dir, "vmm.pid");
+        i->pid_path = path_join(i->runtime_dir, VM_PID_FILE);
         i->runner_pid_path = path_join(i->runtime_dir, "runner.pid");
-        i->ready_path = path_join(i->runtime_dir, "ready");
+        i->ready_path = path_join(i->runtime_dir, VM_READY_FILE);
         i->agent_socket = path_join(i->runtime_dir, "agent.sock");
         i->serial_socket = path_join(i->runtime_dir, "serial.sock");
         i->vsock_socket = path_join(i->runtime_dir, "vsock.sock");
@@ -202,4 +210,53 @@ char *vm_runner_path(void) {
         free(p);
         /* A build tree keeps it in its own directory. */
         return xasprintf("%s/vm/flake-vm", d);
+}
+
+bool vm_instance_in_use(const char *runtime_dir) {
+        _cleanup_free_ char *lock = xasprintf("%s" VM_LOCK_SUFFIX, runtime_dir);
+
+        return lock_is_held(lock);
+}
+
+static bool pid_alive(const char *pid) {
+        char *end = NULL;
+        long p;
+
+        errno = 0;
+        p = strtol(pid, &end, 10);
+        if (errno != 0 || end == pid || (*end && *end != '\n') || p <= 0 || p > INT_MAX)
+                return false;
+        /* EPERM: there, but another user's (the VMM runs as its own). */
+        return kill((pid_t) p, 0) == 0 || errno == EPERM;
+}
+
+VmState vm_state(const char *runtime_dir, char **ret_pid) {
+        _cleanup_free_ char *pid_path = path_join(runtime_dir, VM_PID_FILE), *pid = NULL;
+        _cleanup_free_ char *ready = path_join(runtime_dir, VM_READY_FILE);
+        VmState s;
+
+        if (!vm_instance_in_use(runtime_dir))
+                s = VM_STATE_STOPPED;
+        else if (read_full_file(pid_path, &pid, NULL) < 0)
+                s = VM_STATE_STARTING;
+        else if (!pid_alive(pid))
+                s = VM_STATE_STOPPED;
+        else
+                s = access(ready, F_OK) == 0 ? VM_STATE_RUNNING : VM_STATE_STARTING;
+        if (ret_pid) {
+                if (pid)
+                        pid[strcspn(pid, "\n")] = 0;
+                *ret_pid = pid && *pid ? TAKE_PTR(pid) : NULL;
+        }
+        return s;
+}
+
+const char *vm_state_to_string(VmState s) {
+        static const char * const names[_VM_STATE_MAX] = {
+                [VM_STATE_STOPPED] = "stopped",
+                [VM_STATE_STARTING] = "starting",
+                [VM_STATE_RUNNING] = "running",
+        };
+
+        return s >= 0 && s < _VM_STATE_MAX ? names[s] : NULL;
 }

@@ -111,6 +111,32 @@ const char *vm_user_name(const char *runas);
  * does not exist, -EPERM if it is root (FLAKE_VM_USER=root); not logged. */
 int vm_user_resolve(const char *runas, VmUser *ret);
 
+/* The runtime state of an instance, RUNTIME/vm/INSTANCE (system flakes; a
+ * user's in the user's instance state directory): the runner holds
+ * INSTANCE.lock while it runs, VM_PID_FILE names the VMM, VM_READY_FILE
+ * marks a VM whose agent answered. */
+#define VM_LOCK_SUFFIX ".lock"
+#define VM_PID_FILE "vmm.pid"
+#define VM_READY_FILE "ready"
+
+/* RUNTIME/vm: where system flakes' instances keep their state. */
+char *vm_system_runtime_base(void);
+
+/* Is the instance in use: does a runner run for it (holding its lock)? */
+bool vm_instance_in_use(const char *runtime_dir);
+
+typedef enum VmState {
+        VM_STATE_STOPPED,     /* no runner, or its VMM is gone */
+        VM_STATE_STARTING,    /* the agent has not answered yet */
+        VM_STATE_RUNNING,
+        _VM_STATE_MAX,
+} VmState;
+
+/* What the state files say; the VMM's pid in *ret_pid (NULL if unknown).
+ * Reads files only: any user may ask about any instance. */
+VmState vm_state(const char *runtime_dir, char **ret_pid);
+const char *vm_state_to_string(VmState s);
+
 /* In the instance's runtime directory: a warning the runner gave while
  * starting the VM (e.g. the fallback from KVM to TCG), for the pilot that
  * started it to show its caller. */

@@ -4,7 +4,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "fileio.h"
 #include "flake.h"
 #include "strv.h"
 
@@ -216,6 +220,53 @@ static void test_list_names(void **state) {
         assert_int_equal(strv_length(names), 0);
 }
 
+static void test_list_dropins(void **state) {
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_free_ bool *has = NULL;
+        Flake *f = NULL;
+
+        /* One read of the dir says which flakes have a NAME.d/. */
+        assert_int_equal(flake_list(FIXTURES "/dropins", &names, &has), 0);
+        assert_int_equal(strv_length(names), 1);
+        assert_string_equal(names[0], "app");
+        assert_true(has[0]);
+        names = strv_free(names);
+        free(has);
+        has = NULL;
+
+        /* Names in the order of their files; a NAME.d without NAME.yaml,
+         * and one name the prefix of another, change nothing. */
+        char dir[] = "/tmp/test-flake-list.XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        const char *entries[] = { "a.yaml", "a-b.yaml", "c.yaml", "a.d", "b.d" };
+        for (size_t i = 0; i < ELEMENTSOF(entries); i++) {
+                _cleanup_free_ char *p = path_join(dir, entries[i]);
+                if (endswith(p, ".d"))
+                        assert_int_equal(mkdir(p, 0755), 0);
+                else
+                        assert_int_equal(write_file_atomic(p, "", 0, 0644), 0);
+        }
+        assert_int_equal(flake_list(dir, &names, &has), 0);
+        assert_int_equal(strv_length(names), 3);
+        assert_string_equal(names[0], "a-b");
+        assert_false(has[0]);
+        assert_string_equal(names[1], "a");
+        assert_true(has[1]);
+        assert_string_equal(names[2], "c");
+        assert_false(has[2]);
+        for (size_t i = 0; i < ELEMENTSOF(entries); i++) {
+                _cleanup_free_ char *p = path_join(dir, entries[i]);
+                assert_int_equal(endswith(p, ".d") ? rmdir(p) : unlink(p), 0);
+        }
+        assert_int_equal(rmdir(dir), 0);
+
+        /* Told there are none, the loader does not look: the drop-in that
+         * replaces the container section is not merged. */
+        assert_int_equal(flake_load_listed(FIXTURES "/dropins", "app", false, &f, NULL), 0);
+        assert_string_not_equal(f->image, "second-image");
+        flake_free(f);
+}
+
 static void test_builtin_templates_parse(void **state) {
         const char *templates[] = { flake_template_container, flake_template_firecracker };
 
@@ -242,6 +293,7 @@ int main(void) {
                 cmocka_unit_test(test_unknown_keys_warn),
                 cmocka_unit_test(test_engine_names),
                 cmocka_unit_test(test_list_names),
+                cmocka_unit_test(test_list_dropins),
                 cmocka_unit_test(test_builtin_templates_parse),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

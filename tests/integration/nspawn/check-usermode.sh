@@ -205,7 +205,7 @@ um_podman() {
 
 # Root's VM flake whose image is gone: the launch restarts flake-pull@ (the
 # image comes back), shows its progress with %progress, then boots; a failed
-# pull is one line naming the unit, status 123.
+# pull is one line naming the unit, status 125.
 um_root_pull() {
         img=/var/lib/firecracker/images/tcg
         busybox httpd -f -p 127.0.0.1:8080 -h /opt/flake-test/srv &
@@ -224,7 +224,7 @@ um_root_pull() {
         rm -rf $img
         started=$(prop flake-vm@vmo.service InactiveExitTimestampMonotonic)
         out=$(/usr/bin/vmo -c true 2>&1); rc=$?
-        eq "failed pull at launch: status 123" 123 "$rc"
+        eq "failed pull at launch: status 125" 125 "$rc"
         eq "... one line" 1 "$(printf '%s\n' "$out" | wc -l)"
         contains "... naming the pull and its unit" "$out" "vmo: pulling its images failed: "
         contains "... and the journal to read" "$out" "journalctl -u flake-pull@vmo.service"

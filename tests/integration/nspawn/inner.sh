@@ -6,31 +6,9 @@
 # have not landed yet are listed in nspawn.sh.
 set -u
 
-OUT=/results/tap
-: >"$OUT"
+. /opt/flake-test/inner-lib.sh
 . /opt/flake-test/env
 . /opt/flake-test/check-vmharden.sh
-
-ok() { echo "ok - $1" >>"$OUT"; }
-not_ok() {
-        echo "not ok - $1" >>"$OUT"
-        shift
-        for l in "$@"; do printf '%s\n' "$l" | sed 's/^/# /' >>"$OUT"; done
-}
-check() {
-        d=$1; shift
-        if out=$("$@" 2>&1); then ok "$d"; else not_ok "$d" "command: $*" "$out"; fi
-}
-contains() {
-        case "$2" in *"$3"*) ok "$1" ;; *) not_ok "$1" "expected to contain: $3" "actual: $2" ;; esac
-}
-not_contains() {
-        case "$2" in *"$3"*) not_ok "$1" "expected not to contain: $3" "actual: $2" ;; *) ok "$1" ;; esac
-}
-eq() {
-        if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "expected: $2" "actual:   $3"; fi
-}
-prop() { systemctl show -p "$2" --value "$1"; }
 . /opt/flake-test/check-usermode.sh
 
 GEN=/run/systemd/generator
@@ -129,13 +107,6 @@ check_tap() {
         contains "... and its teardown" "$j" "Removed tap-net of net."
 }
 
-# Waits up to $1 tenths of a second for a command to succeed.
-wait_for() {
-        n=$1; shift
-        while [ "$n" -gt 0 ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; n=$((n - 1)); done
-        return 1
-}
-
 # A resumed container flake outlives its launches: it lives in its own
 # scope, flake-<instance>-container.scope, which systemctl shows and stops.
 check_podman_resume() {
@@ -180,15 +151,7 @@ check_podman_flake() {
                 return
         fi
         # The test image: busybox, imported into the flake image store.
-        r=/tmp/pf-image
-        mkdir -p $r/bin $r/etc $r/proc $r/sys $r/dev $r/tmp
-        cp /bin/busybox $r/bin/
-        for a in sh echo cat sleep; do ln -s busybox $r/bin/$a; done
-        echo 'root:x:0:0:root:/root:/bin/sh' >$r/etc/passwd
-        echo 'root:x:0:' >$r/etc/group
-        tar -C $r -cf $r.tar .
-        check "podman import of the test image" env CONTAINERS_STORAGE_CONF=$store \
-                podman import --quiet --change 'ENV PATH=/bin' $r.tar localhost/flake-test:latest
+        busybox_image $store localhost/flake-test:latest
         check "flake-ctl podman register" "$PREFIX/bin/flake-ctl" podman register \
                 --container localhost/flake-test:latest --app /usr/bin/pf --target /bin/sh
 
@@ -383,7 +346,7 @@ check_vm_failures() {
 
         out=$(FLAKE_VM_AGENT_TIMEOUT=30 /usr/bin/vmnopull -c true 2>&1); rc=$?
         s=$(( $(date +%s) - t0 ))
-        eq "a VM whose pull failed: the pilot fails (VMM not started)" 123 "$rc"
+        eq "a VM whose pull failed: the pilot fails (VMM not started)" 125 "$rc"
         contains "... and names the unit that failed" "$out" "flake-pull@vmnopull.service"
         eq "... flake-vm@vmnopull never ran" inactive "$(prop flake-vm@vmnopull.service ActiveState)"
         check "... both failures came back at once (${s} s)" test "$s" -lt 15
@@ -402,12 +365,6 @@ check_vm_network() {
         check "systemctl stop flake-tap@vmnet" systemctl stop flake-tap@vmnet.service
 }
 
-# Each check, timed: the test must stay quick in CI.
-run() {
-        run_t0=$(date +%s%N)
-        "$1"
-        echo "# $1: $(( ($(date +%s%N) - run_t0) / 1000000 )) ms" >>"$OUT"
-}
 run check_installed_generators
 run check_generated_units
 run check_tap
@@ -422,5 +379,4 @@ run check_vm_failures
 run check_usermode
 run check_vmharden
 
-journalctl -b --no-pager -o short-monotonic >/results/journal 2>&1
-echo done >>"$OUT"
+finish_results

@@ -21,22 +21,14 @@
 # dominate); a cold root (debootstrap) adds about 90 s.
 
 . "$FLAKE_SOURCE_ROOT/tests/lib.sh"
+. "$FLAKE_SOURCE_ROOT/tests/integration/nspawn/boot.sh"
 require systemd-nspawn debootstrap meson python3 flock timeout mount umount
 
 here="$FLAKE_SOURCE_ROOT/tests/integration/nspawn"
 reload="$FLAKE_BUILD_ROOT/tests/integration/nspawn/test-systemd-reload"
 
 tmp=$(mktemp -d /var/tmp/flake-nspawn.XXXXXX)
-merged="$tmp/merged"
-nspawn_pid=
-cgdir=
-cleanup() {
-        [ -n "$nspawn_pid" ] && kill "$nspawn_pid" 2>/dev/null && wait "$nspawn_pid" 2>/dev/null
-        [ -n "$cgdir" ] && find "$cgdir" -depth -type d -exec rmdir {} + 2>/dev/null
-        mountpoint -q "$merged" && umount "$merged"
-        rm -rf "$tmp"
-}
-trap cleanup EXIT
+trap 'nspawn_cleanup; rm -rf "$tmp"' EXIT
 
 # --- outside any systemd: reloading is a quiet no-op ---
 out=$("$reload" 2>&1); status=$?
@@ -48,9 +40,8 @@ else
 fi
 
 # --- the root, the installation, the payload ---
-root=$("$here/make-root.sh") || { echo "Bail out! cannot build the nspawn root"; exit 1; }
-upper="$tmp/upper"
-mkdir -p "$upper" "$tmp/work" "$merged"
+nspawn_overlay "$tmp"
+upper=$NSPAWN_UPPER
 
 if ! out=$(meson install -C "$FLAKE_BUILD_ROOT" --no-rebuild --quiet --destdir "$upper" 2>&1); then
         echo "Bail out! meson install failed: $out"
@@ -82,9 +73,9 @@ for t in flake-pull@ flake-tap@ flake-vm@; do
         fi
 done
 
-mkdir -p "$upper/opt/flake-test" "$upper/usr/share/flakes" "$upper/results" \
+mkdir -p "$upper/opt/flake-test" "$upper/usr/share/flakes" \
          "$upper/etc/systemd/system/multi-user.target.wants"
-cp "$here/inner.sh" "$here"/check-*.sh "$reload" "$upper/opt/flake-test/"
+cp "$here/inner.sh" "$here/inner-lib.sh" "$here"/check-*.sh "$reload" "$upper/opt/flake-test/"
 echo "PREFIX=$prefix" >"$upper/opt/flake-test/env"
 cp "$here"/flakes/*.yaml "$upper/usr/share/flakes/"
 cp "$here/flake-test.service" "$upper/etc/systemd/system/"
@@ -130,42 +121,12 @@ printf '[Service]\nEnvironment=FLAKE_ALLOW_INSECURE_TRANSPORT=1\n' \
         >"$upper/etc/systemd/system/flake-pull@.service.d/50-test-http.conf"
 ln -s ../flake-test.service "$upper/etc/systemd/system/multi-user.target.wants/flake-test.service"
 
-mount -t overlay overlay -o "lowerdir=$root,upperdir=$upper,workdir=$tmp/work" "$merged" ||
-        { echo "Bail out! cannot mount the overlay"; exit 1; }
+nspawn_mount
 
 # --- boot ---
 start=$(date +%s)
-require_file() { [ -e "$1" ] || { echo "Bail out! $1 is missing"; exit 1; }; }
-require_file /dev/net/tun
-require_file /dev/fuse
-# What podman needs in nspawn (test-environment.md). QEMU runs under TCG
-# and needs no device.
-# Its own cgroup: with --keep-unit the container's cgroup tree lives below
-# ours, and two test runs at once (several sessions share this machine)
-# would share one tree: one container's PID 1 then removes the cgroup of a
-# same-named unit of the other (seen: ExecStopPost of flake-vm@vmr failing
-# with "Failed to attach to cgroup ...: No such file or directory").
-for m in /sys/fs/cgroup/unified /sys/fs/cgroup; do
-        if [ "$(stat -fc %T "$m" 2>/dev/null)" = cgroup2fs ]; then
-                own=$(sed -n 's/^0:://p' /proc/self/cgroup)
-                cgdir="$m${own%/}/flake-nspawn-$$"
-                mkdir "$cgdir" 2>/dev/null || cgdir=
-                break
-        fi
-done
-[ -n "$cgdir" ] || diag "no private cgroup for the container: concurrent runs may disturb each other"
-(
-        [ -n "$cgdir" ] && echo "$BASHPID" >"$cgdir/cgroup.procs"
-        SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 exec timeout 420 systemd-nspawn -q --register=no --keep-unit -D "$merged" \
-                --private-network --bind=/dev/net/tun --bind=/dev/fuse \
-                --capability=all --system-call-filter='@keyring @mount bpf' \
-                --bind="$tmp/storage:/usr/share/flakes/storage" \
-                --console=passive -b >"$tmp/console.log" 2>&1
-) &
-nspawn_pid=$!
-wait "$nspawn_pid"
+nspawn_boot "$tmp/console.log" --bind="$tmp/storage:/usr/share/flakes/storage"
 status=$?
-nspawn_pid=
 diag "container booted, tested and powered off in $(( $(date +%s) - start ))s"
 assert_eq "container powered off cleanly" 0 "$status"
 
@@ -178,28 +139,8 @@ assert_eq "... in one line at boot" 1 \
         "$(sed '/Queued start job/q' "$tmp/console.log" | grep -c "flake-generator:")"
 
 # --- results ---
-results="$upper/results/tap"
-if [ ! -f "$results" ]; then
-        _t_result 1 "the test unit wrote its results"
-else
-        while IFS= read -r line; do
-                case "$line" in
-                "ok - "*) _t_result 0 "${line#ok - }" ;;
-                "not ok - "*) _t_result 1 "${line#not ok - }" ;;
-                "#"*) echo "$line" ;;
-                esac
-        done <"$results"
-        if grep -qx done "$results"; then
-                _t_result 0 "the test unit ran to the end"
-        else
-                _t_result 1 "the test unit ran to the end"
-        fi
-fi
-
+nspawn_results
 if [ "$T_FAILED" != 0 ] || [ "$status" != 0 ]; then
-        diag "--- console ---" "$(head -n 40 "$tmp/console.log")" "..." "$(tail -n 20 "$tmp/console.log")"
-        if [ -f "$upper/results/journal" ]; then
-                diag "--- journal ---" "$(cat "$upper/results/journal")"
-        fi
+        nspawn_diag "$tmp/console.log"
 fi
 finish

@@ -35,8 +35,8 @@ VMM=bochs register badvmm false
 run_bad badvmm 125 "badvmm: vm.runtime.vmm must be"
 
 register okname false
-run_bad okname 125 "invalid instance name" '@bad/name'
-run_bad okname 125 "unknown pilot option '%frobnicate'" %frobnicate
+run_bad okname 124 "invalid instance name" '@bad/name'
+run_bad okname 124 "unknown pilot option '%frobnicate'" %frobnicate
 
 INCLUDE_TAR="[$T/missing.tar]" OVERLAY=8MiB register badtar false
 run_bad badtar 125 "badtar: include tar $T/missing.tar"
@@ -53,7 +53,7 @@ check_fails "the pilot refuses to run as itself" "$PILOT"
 # An image whose init does not speak the agent protocol (a shell as init):
 # the deadline applies, the VM is stopped, nothing is left.
 INIT=/bin/sh register noagent false
-FLAKE_VM_AGENT_TIMEOUT=8 run_bad noagent 124 "noagent: the guest agent did not answer within 8 s"
+FLAKE_VM_AGENT_TIMEOUT=8 run_bad noagent 120 "noagent: the guest agent did not answer within 8 s"
 check_fails "noagent: no VMM left running" pgrep -f "flake-vm run noagent"
 
 finish

@@ -6,9 +6,11 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
+#include "agent-protocol.h"
 #include "strv.h"
 #include "vm-bootargs.h"
 #include "vm-config.h"
+#include "vm-runner.h"
 
 static char *template_args[] = {
         (char *) "init=/usr/sbin/sci", (char *) "console=ttyS0", (char *) "root=/dev/vda",
@@ -45,6 +47,41 @@ static void test_bootargs_agent(void **state) {
         VmBootArgs b = { .run_argv = bad };
         u = vm_boot_args_build(&b);
         assert_null(u);
+}
+
+static void test_bootargs_mode(void **state) {
+        _cleanup_strv_free_ char **a = NULL, **b = NULL;
+        _cleanup_free_ char *ja = NULL, *jb = NULL;
+
+        strv_extend(&a, "console=ttyS0");
+        strv_extend(&a, "sci_resume=1");
+
+        /* Registration and boot both add them: once. */
+        vm_boot_args_add_mode(&a, true, true);
+        vm_boot_args_add_mode(&a, true, true);
+        ja = strv_join(a, " ");
+        assert_string_equal(ja, "console=ttyS0 sci_resume=1 sci_force_vsock=1");
+        vm_boot_args_add_mode(&b, false, false);
+        assert_null(b);
+        vm_boot_args_add_mode(&b, false, true);
+        jb = strv_join(b, " ");
+        assert_string_equal(jb, "sci_force_vsock=1");
+}
+
+static void test_agent_timeout(void **state) {
+        static const struct { const char *value; unsigned sec; } cases[] = {
+                { NULL, 60 }, { "", 60 }, { "8", 8 }, { "0", 60 }, { "-5", 60 }, { "+5", 60 },
+                { "8x", 60 }, { " 8", 60 }, { "99999999999999999999", 60 }, { "86400", 86400 },
+        };
+
+        for (size_t k = 0; k < ELEMENTSOF(cases); k++) {
+                if (cases[k].value)
+                        assert_int_equal(setenv(VM_AGENT_TIMEOUT_ENV, cases[k].value, 1), 0);
+                else
+                        assert_int_equal(unsetenv(VM_AGENT_TIMEOUT_ENV), 0);
+                assert_int_equal(vm_agent_timeout_sec(), cases[k].sec);
+        }
+        assert_int_equal(unsetenv(VM_AGENT_TIMEOUT_ENV), 0);
 }
 
 static void test_term(void **state) {
@@ -115,7 +152,7 @@ static void test_qemu_argv(void **state) {
         assert_non_null(strstr(j, "id=rootfs,file=/a,,b,format=raw,if=none,readonly=on"));
         assert_non_null(strstr(j, "id=overlay,file=/o,format=raw,if=none,cache=writeback"));
         assert_non_null(strstr(j, "socket,id=agent,path=/run/s.sock,server=on,wait=off"));
-        assert_non_null(strstr(j, "virtserialport,chardev=agent,name=org.flakes.agent.0"));
+        assert_non_null(strstr(j, "virtserialport,chardev=agent,name=" AGENT_SERIAL_PORT_NAME));
         assert_non_null(strstr(j, "-no-reboot"));
         assert_non_null(strstr(j, "-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"));
         assert_null(strstr(j, "-initrd"));
@@ -126,6 +163,8 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_bootargs_serial_order),
                 cmocka_unit_test(test_bootargs_agent),
+                cmocka_unit_test(test_bootargs_mode),
+                cmocka_unit_test(test_agent_timeout),
                 cmocka_unit_test(test_term),
                 cmocka_unit_test(test_firecracker_config),
                 cmocka_unit_test(test_qemu_argv),

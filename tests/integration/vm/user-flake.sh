@@ -6,7 +6,7 @@
 # in the user's $XDG_RUNTIME_DIR and its overlay in the user's registry, and
 # an image that is missing is pulled at launch from the flake's vm.pull (a
 # local HTTP server) into the user's registry. A failed pull is one line and
-# status 123, with no boot.
+# status 125, with no boot.
 . "$FLAKE_SOURCE_ROOT/tests/lib.sh"
 . "$FLAKE_SOURCE_ROOT/tests/integration/vm/vm-env.sh"
 require setpriv python3
@@ -105,11 +105,11 @@ as_user "$H/bin/ush" %remove -c true
 for _ in $(seq 100); do [ -e "$T/xdg/flakes/vm/ush" ] || break; sleep 0.1; done
 check_fails "%remove: the VM is gone, its runtime dir too" test -e "$T/xdg/flakes/vm/ush"
 
-# --- a pull that fails: one line, status 123, no boot ------------------------
+# --- a pull that fails: one line, status 125, no boot ------------------------
 as_user rm -rf "$REG/images/flake-test"
 as_user sed -i "s|$URL/kernel|$URL/no-such-kernel|" "$UF/ush.d/test.yaml"
 out=$(as_user "$H/bin/ush" -c true 2>&1); rc=$?
-assert_eq "failed pull: status 123" 123 "$rc"
+assert_eq "failed pull: status 125" 125 "$rc"
 assert_eq "failed pull: one line" 1 "$(printf '%s\n' "$out" | wc -l)"
 assert_contains "failed pull: names the instance and the pull" "$out" "ush: pulling its images failed:"
 assert_contains "failed pull: and what failed" "$out" "no-such-kernel"
