@@ -28,6 +28,7 @@
 
 #include "agent-protocol.h"
 #include "agent-server.h"
+#include "compiler.h"
 #include "sci-util.h"
 #include "sci-wake.h"
 
@@ -251,7 +252,7 @@ static void session_flush_stdin(Session *x) {
                         char eof = 4;
                         if (tcgetattr(x->in_fd, &t) == 0)
                                 eof = (char) t.c_cc[VEOF];
-                        (void) write(x->in_fd, &eof, 1);
+                        IGNORE_RESULT(write(x->in_fd, &eof, 1)); /* the app closed its terminal: no EOF to give */
                         x->in_eof = false;
                 } else
                         fd_close(&x->in_fd);
@@ -309,7 +310,7 @@ static void child_exec(const AgentExec *e, const char *pty_name, int pipes[3][2]
         execvp(e->argv[0], e->argv);
 fail:
         fd = errno;
-        (void) write(errpipe, &fd, sizeof(fd));
+        IGNORE_RESULT(write(errpipe, &fd, sizeof(fd))); /* without it, 127 still says so */
         _exit(127);
 }
 

@@ -24,6 +24,7 @@
 
 #include "agent-protocol.h"
 #include "agent-server.h"
+#include "compiler.h"
 #include "sci-modules.h"
 #include "sci-net.h"
 #include "sci-util.h"
@@ -139,7 +140,7 @@ static int setup_overlay_root(const char *dev) {
                 return -errno;
         if (access("/run/systemd/resolve/resolv.conf", F_OK) == 0) {
                 (void) unlink("/etc/resolv.conf");
-                (void) symlink("/run/systemd/resolve/resolv.conf", "/etc/resolv.conf");
+                IGNORE_RESULT(symlink("/run/systemd/resolve/resolv.conf", "/etc/resolv.conf")); /* the image's own then */
         }
         sci_dbg("overlay root on %s", dev);
         return 0;

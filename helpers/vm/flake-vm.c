@@ -38,6 +38,7 @@
 
 #include "agent-client.h"
 #include "agent-protocol.h"
+#include "compiler.h"
 #include "fileio.h"
 #include "log.h"
 #include "names.h"
@@ -64,7 +65,7 @@ static void notify(const char *state) {
         if (supervisor_fd < 0)
                 (void) sd_notify(false, state);
         else if (streq(state, "READY=1"))
-                (void) write(supervisor_fd, "R", 1);
+                IGNORE_RESULT(write(supervisor_fd, "R", 1)); /* a gone supervisor stops us anyway */
         /* STOPPING=1: the parent says so when it passes the signal on. */
 }
 
@@ -73,7 +74,7 @@ static void cleanup_instance(const VmInstance *i) {
          * first, so that emptying it needs no CAP_DAC_OVERRIDE. One-shot
          * overlays live in it and go with it. */
         if (geteuid() == 0)
-                (void) fchownat(AT_FDCWD, i->runtime_dir, 0, 0, AT_SYMLINK_NOFOLLOW);
+                IGNORE_RESULT(fchownat(AT_FDCWD, i->runtime_dir, 0, 0, AT_SYMLINK_NOFOLLOW)); /* rm_rf() says what it cannot remove */
         (void) rm_rf(i->runtime_dir);
 }
 

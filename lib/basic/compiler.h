@@ -17,3 +17,9 @@
 #endif
 
 #define REENABLE_WARNING _PRAGMA_(GCC diagnostic pop)
+
+/* glibc declares write(), symlink(), fchownat() and others
+ * warn_unused_result (with _FORTIFY_SOURCE, as distributions build), and a
+ * (void) cast does not silence that in gcc. For calls whose failure changes
+ * nothing; each use says why. */
+#define IGNORE_RESULT(expr) do { if (expr) {} } while (0)

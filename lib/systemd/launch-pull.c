@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "bus-util.h"
+#include "compiler.h"
 #include "fileio.h"
 #include "launch-pull.h"
 #include "log.h"
@@ -302,7 +303,7 @@ static int pull_directly(const char *instance, bool progress) {
                 f = fdopen(pipefd[0], "r");
                 if (f) {
                         /* Everything it says, for the last line only. */
-                        (void) getdelim(&out, &n, 0, f);
+                        IGNORE_RESULT(getdelim(&out, &n, 0, f)); /* nothing said: out stays NULL */
                         fclose(f);
                 } else
                         close(pipefd[0]);
