@@ -92,6 +92,8 @@ check_remove() {
         check "... and the generator's output with them" sh -c '! ls -d /run/systemd/generator/flake-* 2>/dev/null'
         for a in $ADMIN; do check "kept after remove: $a" test -e "$a" -o -L "$a"; done
 
+        check "the one-shot VM flake left a snapshot (a cache, for purge to remove)" \
+                test -d /var/lib/firecracker/snapshots/pvm
         check "apt-get purge" apt-get purge -y $CONF_PKGS
         for p in $CONF_PKGS; do
                 check "$p is purged" sh -c "! dpkg-query -W $p"
