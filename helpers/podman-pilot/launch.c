@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "pilot.h"
+#include "spawn.h"
 
 #define SESSION_ENV "FLAKE_SESSION"
 /* How long a signal waits for its exec'd process to appear (podman exec
@@ -82,14 +83,6 @@ static pid_t find_session_process(const char *token) {
         }
         closedir(d);
         return found;
-}
-
-static int exit_status(int status) {
-        if (WIFEXITED(status))
-                return WEXITSTATUS(status);
-        if (WIFSIGNALED(status))
-                return 128 + WTERMSIG(status);
-        return -EIO;
 }
 
 /* Signals sent to the pilot (kill, systemctl stop of the scope) go on to the
@@ -169,7 +162,7 @@ int launch_podman(const PodmanContext *p, char * const *args, SpawnFlags flags, 
                 } else if (si.si_code != SI_KERNEL)
                         (void) kill(pid, sig);
         }
-        r = exit_status(status);
+        r = spawn_exit_status(status);
 finish:
         (void) sigprocmask(SIG_SETMASK, &old, NULL);
         return r;
