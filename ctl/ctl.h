@@ -43,6 +43,7 @@ int verb_firecracker_show(Ctl *ctl, int argc, char *argv[]);
 int verb_firecracker_pull(Ctl *ctl, int argc, char *argv[]);
 int verb_firecracker_network(Ctl *ctl, int argc, char *argv[]);
 int verb_firecracker_snapshot(Ctl *ctl, int argc, char *argv[]);
+int verb_firecracker_volume(Ctl *ctl, int argc, char *argv[]);
 
 /* Loads the system or user configuration according to ctl->user (which is
  * dropped for root, as the original tool does). */

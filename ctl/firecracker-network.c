@@ -87,18 +87,6 @@ static int parse_args(int argc, char *argv[], NetworkArgs *a) {
         return 0;
 }
 
-/* --app /usr/bin/x or x → "x". */
-static int app_name(const char *app, char **ret) {
-        if (!app)
-                return ctl_usage_error("network: give the flake as NAME or --app PATH");
-        if (path_is_absolute(app))
-                return ctl_check_app("--app", app, ret);
-        if (!flake_app_name_is_valid(app))
-                return ctl_usage_error("network: '%s' is not a valid flake name", app);
-        *ret = xstrdup(app);
-        return 0;
-}
-
 static int network_init(Ctl *ctl, const NetworkArgs *a) {
         _cleanup_(network_defaults_done) NetworkDefaults d = {};
         _cleanup_free_ char *path = network_defaults_path();
@@ -214,41 +202,8 @@ static int build_config(Ctl *ctl, const NetworkArgs *a, const char *name, Networ
         return network_config_verify(c, "network add");
 }
 
-/* Edits NAME.yaml itself (not the merged view) so drop-ins stay as they are. */
-static int edit_registration(Ctl *ctl, const char *name, const NetworkConfig *c) {
-        _cleanup_(yaml_document_freep) YamlDocument *doc = NULL;
-        _cleanup_free_ char *path = flake_yaml_path(ctl->config.flakes_dir, name), *text = NULL, *err = NULL;
-        int r;
-
-        r = yaml_document_load(path, &doc, &err);
-        if (r < 0)
-                return log_error_errno(r, "%s", err ?: path);
-        r = network_config_store(doc, c);
-        if (r < 0)
-                return log_error_errno(r, "%s: not a VM flake (no 'vm' section)", path);
-        r = yaml_document_dump(doc, &text);
-        if (r < 0)
-                return log_error_errno(r, "Failed to serialise %s", path);
-        r = write_file_atomic(path, text, strlen(text), 0644);
-        if (r < 0)
-                return log_error_errno(r, "Failed to write %s: %s", path, strerror(-r));
-        ctl_reload_units(ctl);
-        return 0;
-}
-
-static int load_vm_flake(Ctl *ctl, const char *name, Flake **ret) {
-        _cleanup_(flake_freep) Flake *f = NULL;
-        int r;
-
-        r = flake_load(ctl->config.flakes_dir, name, &f, NULL);
-        if (r == -ENOENT)
-                return log_error_errno(r, "No flake named '%s' is registered in %s.", name, ctl->config.flakes_dir);
-        if (r < 0)
-                return r;
-        if (f->engine != FLAKE_ENGINE_FIRECRACKER)
-                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "'%s' is a container flake; only VM flakes have a network.", name);
-        *ret = TAKE_PTR(f);
-        return 0;
+static int store_network(YamlDocument *doc, const void *userdata) {
+        return network_config_store(doc, userdata);
 }
 
 static int network_add(Ctl *ctl, const NetworkArgs *a) {
@@ -259,19 +214,19 @@ static int network_add(Ctl *ctl, const NetworkArgs *a) {
         int r;
 
         *c = (NetworkConfig) {};
-        r = app_name(a->app, &name);
+        r = ctl_vm_flake_name("network", a->app, &name);
         if (r < 0)
                 return r;
         lock = ctl_lock_flakes_dir(ctl);
         if (lock < 0)
                 return lock;
-        r = load_vm_flake(ctl, name, &f);
+        r = ctl_load_vm_flake(ctl, name, "a network", &f);
         if (r < 0)
                 return r;
         r = build_config(ctl, a, name, c);
         if (r < 0)
                 return r;
-        r = edit_registration(ctl, name, c);
+        r = ctl_edit_registration(ctl, name, store_network, c);
         if (r < 0)
                 return r;
 
@@ -292,13 +247,13 @@ static int network_remove(Ctl *ctl, const NetworkArgs *a) {
         _cleanup_close_ int lock = -EBADF;
         int r;
 
-        r = app_name(a->app, &name);
+        r = ctl_vm_flake_name("network", a->app, &name);
         if (r < 0)
                 return r;
         lock = ctl_lock_flakes_dir(ctl);
         if (lock < 0)
                 return lock;
-        r = load_vm_flake(ctl, name, &f);
+        r = ctl_load_vm_flake(ctl, name, "a network", &f);
         if (r < 0)
                 return r;
         /* A broken network section is exactly what remove must be able to fix. */
@@ -306,7 +261,7 @@ static int network_remove(Ctl *ctl, const NetworkArgs *a) {
                 printf("%s has no network settings.\n", name);
                 return 0;
         }
-        r = edit_registration(ctl, name, NULL);
+        r = ctl_edit_registration(ctl, name, store_network, NULL);
         if (r < 0)
                 return r;
         printf("Removed the network settings of %s (a running flake-tap@%s.service keeps its device until stopped).\n",
@@ -331,10 +286,10 @@ static int network_show(Ctl *ctl, const NetworkArgs *a) {
                 _cleanup_(flake_freep) Flake *f = NULL;
                 _cleanup_free_ char *name = NULL;
 
-                r = app_name(a->app, &name);
+                r = ctl_vm_flake_name("network", a->app, &name);
                 if (r < 0)
                         return r;
-                r = load_vm_flake(ctl, name, &f);
+                r = ctl_load_vm_flake(ctl, name, "a network", &f);
                 if (r < 0)
                         return r;
                 strv_extend(&names, name);

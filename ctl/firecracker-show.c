@@ -17,6 +17,7 @@
 #include "strv.h"
 #include "table.h"
 #include "vm-instance.h"
+#include "vm-volumes.h"
 
 static const TableColumn show_columns[] = {
         { "NAME", "name", 0 },
@@ -26,7 +27,25 @@ static const TableColumn show_columns[] = {
         { "IMAGE", "image", 0 },
         { "CONFIG", "config", 0 },
         { "SIZE", "size", 0 },
+        { "VOLUMES", "volumes", 0 },
 };
+
+/* The NFS volumes instance mounts, as GUEST_PATH=SERVER:HOST_PATH words
+ * (flake-ctl-firecracker-volume(8)); NULL for none. */
+static char *volumes_of(const Flake *f, const char *instance) {
+        _cleanup_strv_free_ char **args = NULL, **volumes = NULL, **words = NULL;
+        _cleanup_free_ char *error = NULL;
+
+        /* A broken one is shown as none; verify says what is wrong. */
+        if (!f || vm_instance_boot_args(f, instance, &args, &error) < 0)
+                return NULL;
+        volumes = vm_volumes(args);
+        STRV_FOREACH(v, volumes) {
+                const char *last = strrchr(*v, ':');
+                strv_consume(&words, xasprintf("%s=%.*s", last + 1, (int) (last - *v), *v));
+        }
+        return words ? strv_join(words, " ") : NULL;
+}
 
 /* What the snapshot's files take on disk (sparse files count what they
  * hold); -ENOENT when it has none. */
@@ -63,7 +82,7 @@ static void add_snapshots(Ctl *ctl, Table *t) {
         if (dir_list(base, NULL, &apps) < 0)
                 return;
         STRV_FOREACH(a, apps) {
-                _cleanup_free_ char *dir = path_join(base, *a), *user = NULL, *config = NULL;
+                _cleanup_free_ char *dir = path_join(base, *a), *user = NULL, *config = NULL, *volumes = NULL;
                 _cleanup_(flake_freep) Flake *f = NULL;
                 char size[32];
                 uint64_t bytes;
@@ -75,9 +94,10 @@ static void add_snapshots(Ctl *ctl, Table *t) {
                 user = pw ? xstrdup(pw->pw_name) : xasprintf("%u", (unsigned) st.st_uid);
                 if (flake_load(ctl->config.flakes_dir, *a, &f, NULL) >= 0)
                         config = xstrdup(f->path);
+                volumes = volumes_of(f, *a);
                 const char *row[] = {
                         *a, user, NULL, "snapshot", f ? f->image : NULL, config,
-                        format_size(size, sizeof(size), bytes),
+                        format_size(size, sizeof(size), bytes), volumes,
                 };
                 table_add_row(t, row);
         }
@@ -93,7 +113,8 @@ int verb_firecracker_show(Ctl *ctl, int argc, char *argv[]) {
         r = ctl_parse_listing(ctl, argc, argv,
                               "Usage: flake-ctl firecracker show [--user] [--format table|json|csv]\n\n"
                               "Show the VM flake instances and whether their VM runs, and the snapshots\n"
-                              "one-shot calls restore (with the space they take).\n", true, &format);
+                              "one-shot calls restore (with the space they take), and the NFS volumes\n"
+                              "each mounts (GUEST_PATH=SERVER:HOST_PATH).\n", true, &format);
         if (r != 0)
                 return r < 0 ? r : 0;
 
@@ -111,7 +132,7 @@ int verb_firecracker_show(Ctl *ctl, int argc, char *argv[]) {
                 _cleanup_free_ char *name = xstrndup(*l, strlen(*l) - strlen(VM_LOCK_SUFFIX));
                 _cleanup_free_ char *lock = path_join(base, *l), *dir = path_join(base, name);
                 _cleanup_free_ char *pid = NULL, *user = NULL;
-                _cleanup_free_ char *app = xstrndup(name, strcspn(name, "@")), *config = NULL;
+                _cleanup_free_ char *app = xstrndup(name, strcspn(name, "@")), *config = NULL, *volumes = NULL;
                 _cleanup_(flake_freep) Flake *f = NULL;
                 struct stat st;
 
@@ -122,10 +143,11 @@ int verb_firecracker_show(Ctl *ctl, int argc, char *argv[]) {
                 user = pw ? xstrdup(pw->pw_name) : xasprintf("%u", (unsigned) st.st_uid);
                 if (flake_load(ctl->config.flakes_dir, app, &f, NULL) >= 0)
                         config = xstrdup(f->path);
+                volumes = volumes_of(f, name);
 
                 const char *row[] = {
                         name, user, pid, vm_state_to_string(state),
-                        f ? f->image : NULL, config, NULL,
+                        f ? f->image : NULL, config, NULL, volumes,
                 };
                 table_add_row(t, row);
         }

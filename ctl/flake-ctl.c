@@ -31,6 +31,7 @@ static const Verb firecracker_verbs[] = {
         { "pull",     verb_firecracker_pull,     "fetch a VM image into the image registry" },
         { "network",  verb_firecracker_network,  "network settings of VM flakes (init add remove show)" },
         { "snapshot", verb_firecracker_snapshot, "make (or --remove) the snapshot one-shot calls restore" },
+        { "volume",   verb_firecracker_volume,   "NFS volumes of VM flakes (add remove)" },
 };
 
 int ctl_usage_error(const char *fmt, ...) {
@@ -199,7 +200,7 @@ static void help_main(void) {
                "  list [--user] [--format FORMAT]   list registered flakes\n"
                "  verify [--user] [NAME...]         check registrations, print every problem\n"
                "  podman [--user] COMMAND ...       container flakes (register remove show pull load stop)\n"
-               "  firecracker [--user] COMMAND ...  VM flakes (register remove show pull network)\n"
+               "  firecracker [--user] COMMAND ...  VM flakes (register remove show pull network snapshot volume)\n"
                "  help [COMMAND]                    show help\n\n"
                "Options:\n"
                "  -h --help     show this help\n"

@@ -41,7 +41,7 @@ function __flake_ctl_candidates
                 case 'podman '
                         set candidates register remove show pull load stop help --user --help
                 case 'firecracker '
-                        set candidates register remove show pull network snapshot help --user --help
+                        set candidates register remove show pull network snapshot volume help --user --help
                 case 'podman register'
                         set candidates --container --app --target --base --layer --check-host-dependencies --include-tar --include-path --resume --no-agent --attach --opt --info --force --help
                 case 'podman remove'
@@ -66,6 +66,8 @@ function __flake_ctl_candidates
                         set candidates init add remove show --help
                 case 'firecracker snapshot'
                         set candidates --remove --help
+                case 'firecracker volume'
+                        set candidates add remove --help
         end
         # Options already given are not offered again (except repeatable ones).
         for c in $candidates

@@ -52,6 +52,56 @@ int ctl_check_app(const char *option, const char *app, char **ret_name) {
         return 0;
 }
 
+int ctl_vm_flake_name(const char *verb, const char *app, char **ret) {
+        if (!app)
+                return ctl_usage_error("%s: give the flake as NAME or --app PATH", verb);
+        if (path_is_absolute(app))
+                return ctl_check_app("--app", app, ret);
+        if (!flake_app_name_is_valid(app))
+                return ctl_usage_error("%s: '%s' is not a valid flake name", verb, app);
+        *ret = xstrdup(app);
+        return 0;
+}
+
+int ctl_load_vm_flake(Ctl *ctl, const char *name, const char *what, Flake **ret) {
+        _cleanup_(flake_freep) Flake *f = NULL;
+        int r;
+
+        r = flake_load(ctl->config.flakes_dir, name, &f, NULL);
+        if (r == -ENOENT)
+                return log_error_errno(r, "No flake named '%s' is registered in %s.", name, ctl->config.flakes_dir);
+        if (r < 0)
+                return r;
+        if (f->engine != FLAKE_ENGINE_FIRECRACKER)
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "'%s' is a container flake; only VM flakes have %s.", name, what);
+        *ret = TAKE_PTR(f);
+        return 0;
+}
+
+int ctl_edit_registration(Ctl *ctl, const char *name, int (*edit)(YamlDocument *doc, const void *userdata),
+                          const void *userdata) {
+        _cleanup_(yaml_document_freep) YamlDocument *doc = NULL;
+        _cleanup_free_ char *path = flake_yaml_path(ctl->config.flakes_dir, name), *text = NULL, *err = NULL;
+        int r;
+
+        r = yaml_document_load(path, &doc, &err);
+        if (r < 0)
+                return log_error_errno(r, "%s", err ?: path);
+        r = edit(doc, userdata);
+        if (r == -EINVAL)
+                return log_error_errno(r, "%s: not a VM flake (no 'vm' section)", path);
+        if (r < 0)
+                return r;
+        r = yaml_document_dump(doc, &text);
+        if (r < 0)
+                return log_error_errno(r, "Failed to serialise %s", path);
+        r = write_file_atomic(path, text, strlen(text), 0644);
+        if (r < 0)
+                return log_error_errno(r, "Failed to write %s: %s", path, strerror(-r));
+        ctl_reload_units(ctl);
+        return 0;
+}
+
 char *ctl_caller_name(void) {
         struct passwd *pw = getpwuid(getuid());
         return pw ? xstrdup(pw->pw_name) : xasprintf("%u", (unsigned) getuid());

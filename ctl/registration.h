@@ -55,5 +55,17 @@ int ctl_add_include(char ***list, const char *option, const char *value, bool re
  * (ctl_option_values(): "--include-tar a.tar b.tar"). */
 int ctl_add_include_values(int argc, char *argv[], char ***list, const char *option, bool regular_file);
 
+/* The flake a VM setting verb (network, volume) works on, given as NAME or
+ * as --app PATH: its name, or a usage error naming the verb. */
+int ctl_vm_flake_name(const char *verb, const char *app, char **ret);
+/* Loads the registered VM flake name; logs if there is none or it is a
+ * container flake (which has no what: "a network", "volumes"). */
+int ctl_load_vm_flake(Ctl *ctl, const char *name, const char *what, Flake **ret);
+/* Edits NAME.yaml itself (not the merged view, so drop-ins stay as they
+ * are) with edit(), which returns -EINVAL (logged here) when the file has
+ * no 'vm' section and logs its other failures itself; writes
+ * it atomically and reloads the units. Must hold the lock. */
+int ctl_edit_registration(Ctl *ctl, const char *name, int (*edit)(YamlDocument *doc, const void *userdata),
+                          const void *userdata);
 /* The name of the calling user (for runtime.runas). */
 char *ctl_caller_name(void);

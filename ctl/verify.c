@@ -8,6 +8,7 @@
 #include "log.h"
 #include "names.h"
 #include "network-config.h"
+#include "vm-volumes.h"
 #include "paths.h"
 #include "strv.h"
 #include "utf8.h"
@@ -19,6 +20,33 @@ static void print_escaped(const char *prefix, const char *text, const char *suff
         _cleanup_free_ char *e = text_escape_if_needed(text);
 
         printf("%s%s%s\n", prefix, e ?: text, suffix);
+}
+
+/* The NFS volumes (nfs=) of the flake and of each instance section. */
+static void check_volumes(const Flake *f, FlakeDiagnostics *diag) {
+        const YamlNode *instances = yaml_lookup(f->doc->root, "vm.runtime.firecracker.instance");
+        _cleanup_strv_free_ char **names = NULL;
+
+        strv_extend(&names, f->name);
+        if (instances && instances->type == YAML_NODE_MAPPING)
+                for (size_t i = 0; i < instances->n_items; i++) {
+                        _cleanup_free_ char *at = xasprintf("@%s", instances->keys[i]);
+
+                        if (!flake_instance_name_is_valid(at))
+                                strv_consume(&diag->errors, xasprintf("%s: vm.runtime.firecracker.instance: '%s' is not an instance name",
+                                                                      f->path, instances->keys[i]));
+                        strv_consume(&names, xasprintf("%s%s", f->name, at));
+                }
+        else if (!yaml_node_is_null(instances))
+                strv_consume(&diag->errors, xasprintf("%s: vm.runtime.firecracker.instance is not a mapping of instance names",
+                                                      f->path));
+        STRV_FOREACH(n, names) {
+                _cleanup_strv_free_ char **args = NULL;
+                char *error = NULL;
+
+                if (vm_instance_boot_args(f, *n, &args, &error) < 0)
+                        strv_consume(&diag->errors, error);
+        }
 }
 
 /* Checks beyond the schema: what the flake refers to must exist. */
@@ -73,6 +101,7 @@ static void check_vm(const Flake *f, FlakeDiagnostics *diag) {
                 strv_consume(&diag->errors, error);
         else
                 free(error);
+        check_volumes(f, diag);
 }
 
 /* What the generator would make of the flake: the same code, so that a

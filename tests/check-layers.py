@@ -36,7 +36,7 @@ LOWER = {
 # Generated headers every layer may include.
 GENERATED = {'build-config.h'}
 # sci's view of lib/.
-SCI_ALLOWED = {'agent-protocol.h', 'compiler.h'}
+SCI_ALLOWED = {'agent-protocol.h', 'compiler.h', 'nfs-volume.h'}
 # What the pilots must not link: the VMM configuration's JSON, netlink and
 # libcrypto (TAP names) are for flake-vm, flake-tap and flake-ctl.
 PILOT_FORBIDDEN = ['json-c', 'libnl', 'libcrypto']

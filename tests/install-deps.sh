@@ -12,6 +12,7 @@ podman runc crun uidmap conmon netavark catatonit fuse-overlayfs
 docker-registry skopeo busybox-static
 e2fsprogs libext2fs-dev libseccomp-dev strace cpio xz-utils bc openssl
 nftables libnftables-dev iproute2 iptables
+nfs-ganesha nfs-ganesha-vfs
 qemu-system-x86 linux-image-amd64 initramfs-tools kmod zstd
 debootstrap systemd-container
 zsh fish tmux

@@ -28,6 +28,7 @@
 #include "sci-modules.h"
 #include "sci-net.h"
 #include "sci-util.h"
+#include "sci-volume.h"
 
 /* Exit status of sci when it is not PID 1 (the agent test mode). */
 #define SCI_EXIT_FAILURE 1
@@ -35,6 +36,10 @@
 static bool acpi_off = false;
 /* ip=, nameserver=, rd.route= from the kernel command line. */
 static SciNetConfig net = {};
+/* nfs=, and what is wrong with it if it does not parse. */
+static SciVolumes volumes = {};
+static int volumes_error = 0;
+static char volumes_problem[256];
 
 static void set_from_cmdline(const char *key, const char *value, void *userdata) {
         static const char * const keys[] = {
@@ -48,6 +53,8 @@ static void set_from_cmdline(const char *key, const char *value, void *userdata)
                 if (strcmp(key, keys[i]) == 0)
                         (void) setenv(key, value ?: "1", 1);
         sci_net_cmdline_cb(key, value, &net);
+        if (strcmp(key, NFS_VOLUME_BOOT_ARG) == 0)
+                volumes_error = sci_volumes_parse(value ?: "", &volumes, volumes_problem, sizeof(volumes_problem));
 }
 
 static void import_cmdline(void) {
@@ -329,6 +336,12 @@ int main(int argc, char *argv[]) {
         if (overlay && *overlay && setup_overlay_root(overlay) < 0)
                 power_off();
         setup_network(argv[0]);
+        if (volumes_error < 0) {
+                sci_log("nfs=: %s", volumes_error == -ENOMEM ? strerror(ENOMEM) : volumes_problem);
+                power_off();
+        }
+        if (sci_volumes_mount(&volumes, SCI_VOLUME_MOUNT_TIMEOUT_MS) < 0)
+                power_off();
         setup_term();
 
         run = getenv("run");

@@ -52,6 +52,7 @@
 #include "vm-overlay.h"
 #include "vm-runner.h"
 #include "vm-snapshot.h"
+#include "vm-volumes.h"
 #include "yaml-tree.h"
 
 #define CLIENTS_MAX 64
@@ -170,7 +171,7 @@ static char *firecracker_id(const char *name) {
 static int build_vmm_argv(const VmInstance *i, const char *binary, char * const *serial_argv, const char *accel,
                           char ***ret) {
         _cleanup_free_ char *cmdline = NULL, *tap = NULL, *mac = NULL, *json = NULL, *err = NULL;
-        _cleanup_strv_free_ char **args = strv_copy(i->flake->boot_args);
+        _cleanup_strv_free_ char **args = NULL;
         char *drop_qemu[] = { (char *) "acpi=off", NULL };
         VmBootArgs b = {
                 .pilot_debug = getenv("PILOT_DEBUG") != NULL,
@@ -199,6 +200,10 @@ static int build_vmm_argv(const VmInstance *i, const char *binary, char * const 
         struct winsize ws;
         int r;
 
+        /* Checked by check_instance(). */
+        r = vm_instance_boot_args(i->flake, i->name, &args, &err);
+        if (r < 0)
+                return log_error_errno(r, "%s", err);
         r = setup_network(i, &args, &tap, &mac);
         if (r < 0)
                 return r;
@@ -1062,8 +1067,16 @@ static int resolve_vmm_user(const VmInstance *i, VmUser *ret) {
 /* What must hold before anything is made: EXIT_SUCCESS, or our exit status
  * (logged). */
 static int check_instance(const VmInstance *i, bool snapshot_only, char **ret_binary) {
+        _cleanup_strv_free_ char **args = NULL;
+        _cleanup_free_ char *error = NULL;
+
+        if (vm_instance_boot_args(i->flake, i->name, &args, &error) < 0) {
+                log_error("%s: %s", i->name, error);
+                return RUNNER_EXIT_CONFIG;
+        }
         if (snapshot_only && !vm_snapshot_wanted(i)) {
-                log_error("%s: snapshots are made for one-shot flakes, with vm.runtime.snapshot on", i->name);
+                log_error("%s: snapshots are made for one-shot flakes without NFS volumes, with vm.runtime.snapshot on",
+                          i->name);
                 return RUNNER_EXIT_CONFIG;
         }
         if (check_images(i) < 0)

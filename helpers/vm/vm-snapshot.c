@@ -14,12 +14,17 @@
 #include "time-util.h"
 #include "vm-config.h"
 #include "vm-snapshot.h"
+#include "vm-volumes.h"
 
 #define KEY_MAX (256U * 1024U)
 #define SAVE_TIMEOUT_MS 120000
 
 bool vm_snapshot_wanted(const VmInstance *i) {
-        return !i->flake->resume && i->flake->snapshot;
+        /* A restored VM would come back with the NFS client state of the
+         * one that was saved (its client identity, session and open
+         * files): every clone would be the same client to the server. A
+         * flake with volumes boots and mounts on each call. */
+        return !i->flake->resume && i->flake->snapshot && !vm_instance_has_volumes(i->flake, i->name);
 }
 
 static void key_file(char ***lines, const char *what, const char *path) {

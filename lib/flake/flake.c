@@ -112,6 +112,10 @@ static const KeySpec vm_keys[] = {
         { "vm.runtime.firecracker.mem_size_mib",         KEY_COUNT,   false, F(mem_size_mib) },
         { "vm.runtime.firecracker.vcpu_count",           KEY_COUNT,   false, F(vcpu_count) },
         { "vm.runtime.firecracker.cache_type",           KEY_STRING,  false, F(cache_type) },
+        /* Per-instance boot_args, as upstream flake-pilot writes them
+         * (flake-ctl firecracker volume --instance): interpreted by
+         * lib/vm/vm-volumes.c. */
+        { "vm.runtime.firecracker.instance",             KEY_OPAQUE,  false, NOT_STORED },
 };
 
 #undef F

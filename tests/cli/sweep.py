@@ -241,6 +241,10 @@ def replay(root):
              '--mac', '00:00:00:00:00:00'), 2, "mac '"),
         (ctl('firecracker', 'network', 'add', '--app', '/usr/bin/vmf', '--mode', 'bridge', '--bridge', 'br0',
              '--mac', 'ff:ff:ff:ff:ff:ff'), 2, "mac '"),
+        (ctl('firecracker', 'volume', 'add', '--app', '/usr/bin/vmf', '/srv:/mnt/x'), 2, '/mnt'),
+        (ctl('firecracker', 'volume', 'add', '--app', '/usr/bin/vmf', '/srv:/a,b'), 2, "','"),
+        (ctl('firecracker', 'volume', 'add', '--app', '/usr/bin/vmf', '--instance', '../x', '/srv:/data'), 2, '--instance'),
+        (ctl('firecracker', 'volume', 'add', '--app', '/usr/bin/vmf', '/srv:/data'), 1, 'network add'),
         # 7. values passed on to podman
         (ctl('podman', 'pull', '--uri', '--force'), 2, '--uri'),
         (ctl('podman', 'pull', '--uri='), 2, '--uri'),
@@ -345,10 +349,12 @@ VERBS = {
                                         '--bridge', '--nameserver', '--mac'],
     ('firecracker', 'network', 'remove'): ['--app'],
     ('firecracker', 'network', 'show'): ['--format'],
+    ('firecracker', 'volume', 'add'): ['--app', '--instance'],
+    ('firecracker', 'volume', 'remove'): ['--app', '--instance'],
 }
 FRIENDLY = ['c', 'img', '/usr/bin/x', '/usr/bin/existing', '/usr/bin/vmf', 'json', 'csv', 'table',
             '1GiB', 'nat', 'eth0', '10.0.0.1/30', '10.0.0.2/30', '02:00:00:00:00:01', '1.1.1.1',
-            '/include.tar', '/etc/keep']
+            '/include.tar', '/etc/keep', '/srv/data:/data', '/srv:/mnt/x', 'big']
 HOSTILE = ['', '-', '--', '--privileged', '--all', '/etc', '/', '/../x', '/usr/bin/x/', '/usr//bin/x',
            '/usr/share/flakes', '/usr/share/flakes/existing.yaml', '/dev/zero', '/proc/self/fd/0',
            'a\nb', 'a\rb', '\x1b[31mred', 'a@b', '/usr/bin/a@b', '/usr/bin/a\\', '%x', '@x',

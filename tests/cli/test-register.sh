@@ -7,7 +7,7 @@ check "--version" "$CTL" --version
 # Every command takes --version (and -V), as the original's did.
 for cmd in "init" "list" "verify" "podman" "podman register" "podman remove" "podman show" "podman pull" \
            "podman load" "podman stop" "firecracker" "firecracker register" "firecracker remove" \
-           "firecracker show" "firecracker pull" "firecracker network"; do
+           "firecracker show" "firecracker pull" "firecracker network" "firecracker volume"; do
         assert_eq "'$cmd --version'" "$("$CTL" --version)" "$("$CTL" $cmd --version 2>&1)"
 done
 assert_eq "'podman register -V' among other options" "$("$CTL" --version)" \

@@ -34,6 +34,11 @@ run_bad badsize 125 "overlay_size"
 VMM=bochs register badvmm false
 run_bad badvmm 125 "badvmm: vm.runtime.vmm must be"
 
+# A hand-written nfs= the guest could not use (flake-ctl refuses to write it).
+register badnfs false
+sed -i 's|"panic=-1"\]|"panic=-1", "nfs=172.16.0.1:/srv:/mnt"]|' "$FLAKES_DIR/badnfs.yaml"
+run_bad badnfs 125 "badnfs: $FLAKES_DIR/badnfs.yaml: boot argument nfs=: '172.16.0.1:/srv:/mnt': guest path is under /mnt"
+
 register okname false
 run_bad okname 124 "invalid instance name" '@bad/name'
 run_bad okname 124 "unknown pilot option '%frobnicate'" %frobnicate
