@@ -340,8 +340,20 @@ static int migrate_wait(Qmp *q, char **ret_error) {
 
 /* The VM is stopped: its memory to the file, its disks flushed (a
  * completed migration flushes and releases them), the overlay as it is. */
+
+/* The overlay as it is at the snapshot: each restore copies it again. */
+static int save_overlay(const VmInstance *i, int dir_fd) {
+        _cleanup_close_ int ov = -EBADF;
+
+        if (!i->overlay_path)
+                return 0;
+        ov = open(i->overlay_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (ov < 0)
+                return -errno;
+        return copy_to(ov, dir_fd, VM_SNAPSHOT_OVERLAY);
+}
 static int save_stopped(const VmInstance *i, Qmp *q, int dir_fd, char **ret_error) {
-        _cleanup_close_ int mem = -EBADF, ov = -EBADF;
+        _cleanup_close_ int mem = -EBADF;
         json_object *a;
         int r;
 
@@ -373,12 +385,7 @@ static int save_stopped(const VmInstance *i, Qmp *q, int dir_fd, char **ret_erro
                 return r;
         if (fdatasync(mem) < 0 || renameat(dir_fd, VM_SNAPSHOT_MEMORY ".new", dir_fd, VM_SNAPSHOT_MEMORY) < 0)
                 return -errno;
-        if (!i->overlay_path)
-                return 0;
-        ov = open(i->overlay_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        if (ov < 0)
-                return -errno;
-        return copy_to(ov, dir_fd, VM_SNAPSHOT_OVERLAY);
+        return save_overlay(i, dir_fd);
 }
 
 static int write_key(int dir_fd, const char *key) {
@@ -452,7 +459,6 @@ static int save_paused(const VmInstance *i, int dir_fd, char **ret_error) {
                             *mem = path_join(i->snapshot_dir, VM_SNAPSHOT_MEMORY ".new");
         const char *names[] = { VM_SNAPSHOT_STATE, VM_SNAPSHOT_MEMORY };
         json_object *a = json_object_new_object();
-        _cleanup_close_ int ov = -EBADF;
         int r;
 
         json_object_object_add(a, "snapshot_type", json_object_new_string("Full"));
@@ -469,12 +475,7 @@ static int save_paused(const VmInstance *i, int dir_fd, char **ret_error) {
                 if (fd < 0 || fchmod(fd, 0600) < 0 || fsync(fd) < 0 || renameat(dir_fd, tmp, dir_fd, names[k]) < 0)
                         return -errno;
         }
-        if (!i->overlay_path)
-                return 0;
-        ov = open(i->overlay_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        if (ov < 0)
-                return -errno;
-        return copy_to(ov, dir_fd, VM_SNAPSHOT_OVERLAY);
+        return save_overlay(i, dir_fd);
 }
 
 int vm_snapshot_save_firecracker(const VmInstance *i, int dir_fd, const char *key) {
