@@ -6,7 +6,7 @@
 # rootfs. Nothing of ours preloads a driver: sci has to load virtio_console
 # (its agent port), overlay (the overlay root) and virtio_net (the network)
 # through the image's modprobe. Booted through firecracker-pilot under QEMU
-# microvm (TCG).
+# microvm (TCG), then restored from the snapshot its first call saved.
 . "$FLAKE_SOURCE_ROOT/tests/lib.sh"
 require mkinitramfs unmkinitramfs depmod kmod
 . "$FLAKE_SOURCE_ROOT/tests/integration/vm/vm-env.sh"
@@ -29,9 +29,20 @@ out=$("$T/bin/dsh" -c 'cat /etc/flake-test-image; echo written > /root/w; cat /r
 assert_eq "exit status of the app" 5 "$rc"
 assert_eq "stdout: the distribution image's root, an overlay write" "$(printf 'flake-distro-image\nwritten')" "$out"
 assert_eq "stderr arrives on stderr, alone" "err" "$(cat "$T/err")"
-out=$("$T/bin/dsh" -c 'for m in virtio_console overlay; do grep -q "^$m " /proc/modules && echo "$m"; done; grep -c " / overlay" /proc/mounts')
-assert_eq "sci loaded virtio_console and overlay from the rootfs; the root is the overlay" \
-        "$(printf 'virtio_console\noverlay\n1')" "$out"
+
+# Snapshots (on by default for one-shot flakes) on this image: the first call
+# saved the VM after sci had loaded the drivers from the rootfs; later calls
+# restore it, those modules in the restored memory, each with a fresh overlay.
+check "the first call saved a snapshot of the distribution image's VM" \
+        test -s "$FLAKE_FIRECRACKER_DIR/snapshots/dsh/key"
+"$T/bin/dsh" -c 'sleep 3' &
+p=$!
+assert_contains "the next call restores it (-incoming)" "$(vmm_cmdline dsh)" "-incoming fd:"
+wait $p
+assert_eq "... and ends with the app's status" 0 "$?"
+out=$("$T/bin/dsh" -c 'for m in virtio_console overlay; do grep -q "^$m " /proc/modules && echo "$m"; done; grep -c " / overlay" /proc/mounts; cat /root/w 2>/dev/null || echo fresh')
+assert_eq "restored: virtio_console and overlay loaded by sci from the rootfs, the root an overlay, a fresh one" \
+        "$(printf 'virtio_console\noverlay\n1\nfresh')" "$out"
 [ "$rc" = 5 ] || diag "$(cat "$T/err")" "$(tail -n 40 "$FLAKE_RUNTIME_DIR/vm/dsh.log" 2>/dev/null)"
 
 finish

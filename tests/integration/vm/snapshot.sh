@@ -22,14 +22,6 @@ S=$T/bin/snap
 SNAP=$FLAKE_FIRECRACKER_DIR/snapshots/snap
 APP='cat; echo err >&2; ls /root; echo mark > /root/mark; exit 3'
 
-# The VMM's command line while a call runs: a restore has "-incoming fd:N".
-vmm_cmdline() {
-        local inst=$1 i pid
-        for i in $(seq 300); do [ -e "$FLAKE_RUNTIME_DIR/vm/$inst/ready" ] && break; sleep 0.1; done
-        pid=$(cat "$FLAKE_RUNTIME_DIR/vm/$inst/vmm.pid" 2>/dev/null)
-        [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>&1 || echo "no VMM running for $inst"
-}
-
 # --- the first call boots cold and saves the VM ------------------------------
 cold_out=$(echo in | "$S" -c "$APP" 2>"$T/cold_err"); cold_rc=$?
 assert_eq "cold call: status, stdout" "3 in" "$cold_rc $cold_out"

@@ -34,6 +34,15 @@ trap vm_cleanup EXIT
 "$FLAKE_SOURCE_ROOT/tests/integration/vm/build-image.sh" "$VM_IMAGE" "$SCI" ||
         { echo "Bail out! cannot build the test image"; exit 1; }
 
+# The VMM's command line while a call of instance $1 runs: a call restored
+# from a snapshot has "-incoming fd:N".
+vmm_cmdline() {
+        local inst=$1 i pid
+        for i in $(seq 300); do [ -e "$FLAKE_RUNTIME_DIR/vm/$inst/ready" ] && break; sleep 0.1; done
+        pid=$(cat "$FLAKE_RUNTIME_DIR/vm/$inst/vmm.pid" 2>/dev/null)
+        [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>&1 || echo "no VMM running for $inst"
+}
+
 # register NAME RESUME(true|false) [extra YAML lines for vm.runtime...]
 register() {
         local name=$1 resume=$2 vmm=${VMM-qemu}
