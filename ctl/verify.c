@@ -122,6 +122,8 @@ static void check_units(Ctl *ctl, const Flake *f, bool show, FlakeDiagnostics *d
                                                       units.files[i].target ? " -> " : "", strempty(units.files[i].target));
                 print_escaped("  ", line, "");
         }
+        if (show && units.n_files == 0)
+                printf("  (nothing generated: its units are the templates as shipped)\n");
         flake_units_done(&units);
 }
 

@@ -122,7 +122,8 @@ sed 's/^/  stderr: /' "$D/vm.err"
 [ "$rc" = 4 ] || die "vmbox returned $rc, not 4"
 
 say "10. The systemd units flake-generator makes for these flakes (flake-generator --dry-run)"
-echo "   (systemd runs it at boot and daemon-reload: drop-ins on the flake-vm@/flake-pull@ templates)"
+echo "   (systemd runs it at boot and daemon-reload: a drop-in on the flake-vm@ template for a VM flake,"
+echo "    .wants/ links for what starts at boot; flake-pull@/flake-tap@ read the flake when they run)"
 # A flake's systemd: section (flakes.yaml(5)), here as drop-ins in NAME.d/.
 mkdir -p "$FLAKE_ROOT/usr/share/flakes/vmbox.d" "$FLAKE_ROOT/usr/share/flakes/box.d"
 printf 'systemd:\n  MemoryMax: 1G\n  CPUQuota: 150%%\n' > "$FLAKE_ROOT/usr/share/flakes/vmbox.d/50-limits.yaml"

@@ -315,6 +315,12 @@ int flake_units_build(const FlakeUnitsContext *ctx, const Flake *f, FlakeUnits *
         } else
                 has_pull = true;
 
+        /* Only flake-vm@ gets a drop-in: it carries what the flake adds to
+         * its template (dependencies, limits). flake-pull@ and flake-tap@
+         * take everything from the flake file when they run, so their
+         * instances are the templates as shipped; a drop-in for each would
+         * only repeat the Description= and more than double the files
+         * written on every boot and daemon-reload (bench/generator.sh). */
         if (vm_flake) {
                 if (has_network) {
                         if (ctx->user)
@@ -323,21 +329,16 @@ int flake_units_build(const FlakeUnitsContext *ctx, const Flake *f, FlakeUnits *
                                 flake_problem(&diag->warnings, f->path, yaml_lookup(f->doc->root, "vm.runtime.network"),
                                         "vm.runtime.network: the user manager cannot start %s, "
                                         "it must be started by the system manager", tap);
-                        else {
+                        else
                                 add_dependency(&vm_deps, tap);
-                                r = add_dropin(ctx, &u, f, tap, "TAP network", NULL, NULL, diag);
-                        }
                 }
                 if (has_pull)
                         add_dependency(&vm_deps, pull);
-                if (r >= 0)
-                        r = add_dropin(ctx, &u, f, vm, "Virtual machine", vm_deps, s.service, diag);
+                r = add_dropin(ctx, &u, f, vm, "Virtual machine", vm_deps, s.service, diag);
         } else if (s.limits_node)
                 flake_problem(&diag->warnings, f->path, s.limits_node,
                         "systemd: resource limits apply to flake-vm@ units only, ignored for a container flake");
 
-        if (has_pull && r >= 0)
-                r = add_dropin(ctx, &u, f, pull, "Image pull", NULL, NULL, diag);
         if (r < 0) {
                 flake_units_done(&u);
                 return r;

@@ -36,7 +36,7 @@ assert_contains "9: stderr separate" "$out" "  stderr: to-stderr"
 # The generator.
 assert_contains "10: the VM flake's drop-in" "$out" "# flake-vm@vmbox.service.d/50-flake.conf"
 assert_contains "10: its resource limits" "$out" "MemoryMax=1G"
-assert_contains "10: a container flake's pull unit" "$out" "# flake-pull@shout.service.d/50-flake.conf"
+assert_not_contains "10: no drop-in for a container flake" "$out" "flake-pull@shout"
 assert_contains "10: pull_at_boot's wants link" "$out" "# multi-user.target.wants/flake-pull@box.service -> "
 assert_contains "the demo ends" "$out" "Done: everything lived in"
 

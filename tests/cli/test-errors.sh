@@ -249,7 +249,14 @@ assert_eq "verify: a bad systemd: section fails" "1" "$rc"
 assert_contains "verify: ... with file and line" "$out" "error: $FLAKES/limits.yaml:5: systemd.MemoryMax:"
 rm "$FLAKES/limits.yaml"
 out=$("$CTL" verify --units unknown 2>&1)
-assert_contains "verify --units lists the generated drop-in" "$out" "  flake-pull@unknown.service.d/50-flake.conf"
+assert_contains "verify --units: nothing generated for a container flake" "$out" \
+        "  (nothing generated: its units are the templates as shipped)"
+cp "$FLAKES/unknown.yaml" "$FLAKES/boot.yaml"
+printf 'systemd:\n  pull_at_boot: true\n' >> "$FLAKES/boot.yaml"
+out=$("$CTL" verify --units boot 2>&1)
+assert_contains "verify --units lists the generated .wants/ link" "$out" \
+        "  multi-user.target.wants/flake-pull@boot.service -> "
+rm "$FLAKES/boot.yaml"
 
 # Registrations that are not regular files (issue 17.3): a FIFO or a link to
 # /dev/zero must neither block nor be read forever (timeout makes a hang a

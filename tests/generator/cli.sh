@@ -40,7 +40,7 @@ assert_contains "... and says why" "$out" "$tmp/flakes.yml"
 # --- files that are not regular files (issue 17.3) neither block nor stop the others ---
 mkdir "$tmp/special"
 cp "$cases/container/input/joe.yaml" "$tmp/special/joe.yaml"
-cp "$cases/container/input/joe.yaml" "$tmp/special/yarn.yaml"
+cp "$cases/vm/input/mybash.yaml" "$tmp/special/yarn.yaml"
 mkfifo "$tmp/special/a-fifo.yaml"
 ln -s /dev/zero "$tmp/special/b-zero.yaml"
 mkdir "$tmp/special/joe.d"; mkfifo "$tmp/special/joe.d/10-fifo.yaml"
@@ -51,7 +51,7 @@ assert_contains "... the FIFO is named" "$out" "$tmp/special/a-fifo.yaml: not a 
 assert_contains "... /dev/zero is named" "$out" "$tmp/special/b-zero.yaml: not a regular file, ignoring flake 'b-zero'."
 assert_contains "... the FIFO drop-in is named" "$out" "$tmp/special/joe.d/10-fifo.yaml: not a regular file, ignoring flake 'joe'."
 assert_contains "... the file above the cap is named" "$out" "$tmp/special/c-huge.yaml: larger than 1048576 bytes"
-check "... the flakes after them are still generated" test -f "$tmp/sp/flake-pull@yarn.service.d/50-flake.conf"
+check "... the flakes after them are still generated" test -f "$tmp/sp/flake-vm@yarn.service.d/50-flake.conf"
 mkfifo "$tmp/fifo.yml"
 out=$(env -u FLAKES_DIR FLAKE_CONFIG="$tmp/fifo.yml" timeout 20 "$generator" "$tmp/bf" 2>&1); status=$?
 assert_eq "a FIFO as flakes.yml: exit 0, no hang" 0 "$status"
@@ -61,9 +61,9 @@ assert_eq "/dev/zero as flakes.yml: exit 0, no hang" 0 "$status"
 assert_contains "... and says why" "$out" "/dev/zero: not a regular file"
 
 # --- flakes dir from flakes.yml ---
-printf 'generic:\n  flakes_dir: %s\n' "$cases/container/input" >"$tmp/good.yml"
+printf 'generic:\n  flakes_dir: %s\n' "$cases/vm/input" >"$tmp/good.yml"
 check "flakes_dir from flakes.yml" env -u FLAKES_DIR FLAKE_CONFIG="$tmp/good.yml" "$generator" "$tmp/cfg"
-check "... is used" test -f "$tmp/cfg/flake-pull@joe.service.d/50-flake.conf"
+check "... is used" test -f "$tmp/cfg/flake-vm@mybash.service.d/50-flake.conf"
 
 # --- re-runs over the same dir are atomic and leave no temp files ---
 gen "$cases/vm-systemd/input" "$tmp/r" 2>/dev/null
@@ -98,11 +98,12 @@ assert_contains "dry run shows the symlinks" "$out" \
 out=$(gen "$cases/malformed/input" --dry-run 2>&1); status=$?
 assert_eq "dry run with a malformed flake exits 1" 1 "$status"
 assert_contains "dry run names the file and line" "$out" "syntax: error: $cases/malformed/input/syntax.yaml:3:1:"
-assert_contains "dry run still shows the good flakes" "$out" "# flake-pull@good.service.d/50-flake.conf"
+assert_contains "dry run still shows the good flakes" "$out" "# flake-vm@zz\\x2dgood\\x2dvm.service.d/50-flake.conf"
+assert_contains "... a container flake's .wants/ link too" "$out" "# multi-user.target.wants/flake-pull@good.service -> "
 check_fails "dry run takes no output dir" gen "$cases/vm/input" --dry-run "$tmp/d"
 
 # --- systemd's parser accepts every generated drop-in (stand-in templates) ---
-for c in vm vm-network vm-pull vm-systemd dropin-override odd-names container malformed; do
+for c in vm vm-network vm-pull vm-systemd dropin-override odd-names malformed; do
         o="$tmp/verify-$c"
         FLAKE_UNIT_DIR="$stubs" gen "$cases/$c/input" "$o" 2>/dev/null
         units=()

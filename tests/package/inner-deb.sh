@@ -40,8 +40,9 @@ check_container_flake() {
                 --container localhost/pkg-test:latest --app /usr/bin/pf --target /bin/sh
         out=$(/usr/bin/pf -c 'echo out; echo err >&2; exit 3' 2>/tmp/pf.err); rc=$?
         eq "container flake: exit status, stdout and stderr of the app" "3 out err" "$rc $out $(cat /tmp/pf.err)"
-        eq "the generator made its units (flake-ctl reloaded systemd)" /usr/share/flakes/pf.yaml \
-                "$(prop flake-pull@pf.service SourcePath)"
+        eq "its pull unit is the packaged template (no generated drop-in for a container flake)" \
+                "/usr/lib/systemd/system/flake-pull@.service " \
+                "$(readlink -f "$(prop flake-pull@pf.service FragmentPath)") $(prop flake-pull@pf.service DropInPaths)"
         # Resumed: calls go through the packaged flake-agent in the container.
         check "flake-ctl podman register --resume" flake-ctl podman register \
                 --container localhost/pkg-test:latest --app /usr/bin/pfr --target /bin/sh --resume
@@ -60,6 +61,8 @@ check_vm_flake() {
         cp /opt/flake-test/vm/kernel /opt/flake-test/vm/initrd /opt/flake-test/vm/rootfs $img/
         check "flake-ctl firecracker register" flake-ctl firecracker register \
                 --vm pkgvm --app /usr/bin/pvm --target /bin/sh --overlay-size 16MiB --no-net
+        eq "the generator made its units (flake-ctl reloaded systemd)" /usr/share/flakes/pvm.yaml \
+                "$(prop flake-vm@pvm.service SourcePath)"
         out=$(echo in | /usr/bin/pvm -c 'cat; cat /etc/flake-test-image; echo err >&2; exit 6' 2>/tmp/pvm.err); rc=$?
         eq "VM flake: exit status and stdout of the app" "6 in flake-test-image" "$rc $(echo $out)"
         eq "... and its stderr" err "$(cat /tmp/pvm.err)"
