@@ -1162,9 +1162,12 @@ static int fall_back_to_tcg(Runner *r) {
         warn_caller(r->inst, w);
         runner_reset(r);
         r->accel = "tcg";
-        /* A snapshot is saved under TCG, for what the next call boots. */
-        if (r->snapshot_key)
+        /* A snapshot is saved under TCG, for what the next call boots; the
+         * next call goes to TCG at once to find it (kvm_failed_before()). */
+        if (r->snapshot_key) {
                 (void) snapshot_rekey(r);
+                vm_snapshot_note_kvm(r->inst, false);
+        }
         ret = boot_vmm(r, r->binary, NULL, r->accel);
         return ret != EXIT_SUCCESS ? ret : 0;
 }
@@ -1231,6 +1234,10 @@ static int start_guest(Runner *r, bool *ret_snapshot) {
         ret = boot_to_agent(r);
         if (ret != EXIT_SUCCESS || r->stopping)
                 return ret;
+        /* KVM pinned for this call ran the guest: unpinned calls try KVM
+         * again. */
+        if (r->snapshot && r->accel_pinned && streq(r->accel, "kvm"))
+                vm_snapshot_note_kvm(r->inst, true);
         if (r->snapshot_key)
                 *ret_snapshot = snapshot_save(r);
         return EXIT_SUCCESS;
@@ -1264,6 +1271,18 @@ static int serve(Runner *r) {
         return RUNNER_EXIT_VMM_FAILED;
 }
 
+/* Unpinned, with a snapshot to find: KVM that could not run this guest
+ * earlier in this boot is not tried again (fall_back_to_tcg() noted it),
+ * so the call goes to TCG at once and restores what the fallback saved. */
+static void kvm_failed_before(Runner *r) {
+        if (!r->snapshot || r->inst->vmm != VMM_QEMU || r->accel_pinned || !streq(r->accel, "kvm") ||
+            !vm_snapshot_kvm_failed(r->inst))
+                return;
+        log_info("%s: KVM could not run this guest earlier in this boot, using TCG "
+                 "(FLAKE_QEMU_ACCEL=kvm tries KVM again)", r->inst->name);
+        r->accel = "tcg";
+}
+
 /* As the VMM user: everything from the VMM's start to its end. */
 static int run_vm(Runner *r, char * const *serial_argv, bool snapshot_only) {
         bool snapshot = false;
@@ -1282,6 +1301,7 @@ static int run_vm(Runner *r, char * const *serial_argv, bool snapshot_only) {
                 return r->vmm_exited ? spawn_exit_status(r->vmm_status) : EXIT_SUCCESS;
         }
         /* The key as the VMM user sees the files. */
+        kvm_failed_before(r);
         if (r->snapshot) {
                 ret = snapshot_rekey(r);
                 if (ret != EXIT_SUCCESS)

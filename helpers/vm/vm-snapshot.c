@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <systemd/sd-id128.h>
+
 #include "fileio.h"
 #include "log.h"
 #include "firecracker-api.h"
@@ -143,8 +145,9 @@ int vm_snapshot_dir_prepare(const VmInstance *i, uid_t uid, gid_t gid) {
         return 0;
 }
 
-int vm_snapshot_open(const VmInstance *i, int lock_operation, int *ret_dir_fd, int *ret_lock_fd) {
-        _cleanup_close_ int fd = -EBADF, lock = -EBADF;
+/* The snapshot dir, unless it is not ours and private (-EPERM). */
+static int open_dir(const VmInstance *i) {
+        _cleanup_close_ int fd = -EBADF;
         struct stat st;
 
         fd = open(i->snapshot_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -154,6 +157,15 @@ int vm_snapshot_open(const VmInstance *i, int lock_operation, int *ret_dir_fd, i
                 return -errno;
         if (!is_private(&st))
                 return -EPERM;
+        return TAKE_FD(fd);
+}
+
+int vm_snapshot_open(const VmInstance *i, int lock_operation, int *ret_dir_fd, int *ret_lock_fd) {
+        _cleanup_close_ int fd = -EBADF, lock = -EBADF;
+
+        fd = open_dir(i);
+        if (fd < 0)
+                return fd;
         lock = lock_file_at(fd, VM_SNAPSHOT_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW, lock_operation);
         if (lock < 0)
                 return lock;
@@ -388,19 +400,61 @@ static int save_stopped(const VmInstance *i, Qmp *q, int dir_fd, char **ret_erro
         return save_overlay(i, dir_fd);
 }
 
-static int write_key(int dir_fd, const char *key) {
+/* Writes name in the snapshot dir, private, under a temporary name first:
+ * readers see the old content or all of the new one. */
+static int write_private(int dir_fd, const char *name, const char *data) {
+        _cleanup_free_ char *tmp = xasprintf("%s.new", name);
         _cleanup_close_ int fd = -EBADF;
-        size_t l = strlen(key);
+        size_t l = strlen(data);
 
-        (void) unlinkat(dir_fd, VM_SNAPSHOT_KEY ".new", 0);
-        fd = openat(dir_fd, VM_SNAPSHOT_KEY ".new", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        (void) unlinkat(dir_fd, tmp, 0);
+        fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0)
                 return -errno;
-        if (write(fd, key, l) != (ssize_t) l || fsync(fd) < 0)
+        if (write(fd, data, l) != (ssize_t) l || fsync(fd) < 0)
                 return errno > 0 ? -errno : -EIO;
-        if (renameat(dir_fd, VM_SNAPSHOT_KEY ".new", dir_fd, VM_SNAPSHOT_KEY) < 0)
+        if (renameat(dir_fd, tmp, dir_fd, name) < 0)
                 return -errno;
         return 0;
+}
+
+static int boot_id(char ret[static SD_ID128_STRING_MAX]) {
+        sd_id128_t id;
+        int r = sd_id128_get_boot(&id);
+
+        if (r < 0)
+                return r;
+        sd_id128_to_string(id, ret);
+        return 0;
+}
+
+void vm_snapshot_note_kvm(const VmInstance *i, bool works) {
+        _cleanup_close_ int dir = open_dir(i);
+        char id[SD_ID128_STRING_MAX];
+
+        if (dir < 0)
+                return;
+        if (works)
+                (void) unlinkat(dir, VM_SNAPSHOT_KVM_FAILED, 0);
+        else if (boot_id(id) >= 0)
+                (void) write_private(dir, VM_SNAPSHOT_KVM_FAILED, id);
+}
+
+bool vm_snapshot_kvm_failed(const VmInstance *i) {
+        _cleanup_close_ int dir = open_dir(i), fd = -EBADF;
+        char id[SD_ID128_STRING_MAX], buf[SD_ID128_STRING_MAX + 1];
+        ssize_t n;
+
+        if (dir < 0 || boot_id(id) < 0)
+                return false;
+        fd = open_private(dir, VM_SNAPSHOT_KVM_FAILED, O_RDONLY);
+        if (fd < 0)
+                return false;
+        n = read(fd, buf, sizeof(buf) - 1);
+        if (n < 0)
+                return false;
+        buf[n] = 0;
+        return streq(buf, id);
 }
 
 int vm_snapshot_save_qemu(const VmInstance *i, int dir_fd, const char *key) {
@@ -418,7 +472,7 @@ int vm_snapshot_save_qemu(const VmInstance *i, int dir_fd, const char *key) {
         if (r >= 0)
                 r = save_stopped(i, &q, dir_fd, &error);
         if (r >= 0)
-                r = write_key(dir_fd, key);
+                r = write_private(dir_fd, VM_SNAPSHOT_KEY, key);
         /* Whatever happened, the VM goes on: this call's session runs in it. */
         k = qmp_execute(&q, "cont", NULL, -EBADF, NULL, NULL);
         qmp_close(&q);
@@ -487,7 +541,7 @@ int vm_snapshot_save_firecracker(const VmInstance *i, int dir_fd, const char *ke
         if (r >= 0)
                 r = save_paused(i, dir_fd, &error);
         if (r >= 0)
-                r = write_key(dir_fd, key);
+                r = write_private(dir_fd, VM_SNAPSHOT_KEY, key);
         k = api(i, "PATCH", "/vm", run_state("Resumed"), NULL);
         if (r < 0) {
                 vm_snapshot_discard(dir_fd);

@@ -13,7 +13,9 @@
  *   memory    the VM: QEMU's migration stream, or Firecracker's memory file
  *   vmstate   Firecracker's VM state
  *   overlay   the overlay as it was at the snapshot; each restore gets a
- *             copy (a reflink where the filesystem has them) */
+ *             copy (a reflink where the filesystem has them)
+ *   kvm-failed  the boot ID of a boot in which KVM could not run the guest
+ *             (vm_snapshot_note_kvm()) */
 
 #include <stdbool.h>
 #include <sys/types.h>
@@ -46,6 +48,17 @@ int vm_snapshot_open(const VmInstance *i, int lock_operation, int *ret_dir_fd, i
  * -EBADMSG when one of its files is not ours and private or unreadable
  * (the caller discards it). */
 int vm_snapshot_find(int dir_fd, const char *key, int *ret_memory_fd);
+
+/* A host whose /dev/kvm opens but cannot run the guest (nested KVM): an
+ * unpinned call falls back to TCG and saves its snapshot under TCG. So that
+ * the next calls find it (and skip the KVM boot that fails), the fallback is
+ * noted here with the boot ID: works=false notes it, works=true (a guest ran
+ * under KVM) removes the note. As the VMM user; failures are ignored (the
+ * next call falls back again). */
+void vm_snapshot_note_kvm(const VmInstance *i, bool works);
+
+/* Whether KVM could not run this app's guest earlier in this boot. */
+bool vm_snapshot_kvm_failed(const VmInstance *i);
 
 /* Removes the snapshot's files (not the dir nor its lock). */
 void vm_snapshot_discard(int dir_fd);

@@ -83,6 +83,7 @@ char *vm_snapshot_dir(bool user, const char *app);
 #define VM_SNAPSHOT_STATE "vmstate"
 #define VM_SNAPSHOT_OVERLAY "overlay"
 #define VM_SNAPSHOT_LOCK "lock"
+#define VM_SNAPSHOT_KVM_FAILED "kvm-failed"
 
 /* The runner, flake-vm: LIBEXECDIR/flake-vm (or LIBEXECDIR/vm/flake-vm in a
  * build tree). */

@@ -42,6 +42,49 @@ assert_contains "the warning says KVM failed and TCG is used" "$(cat "$T/err")" 
 assert_contains "the warning names the way out" "$(cat "$T/err")" "falling back to TCG"
 assert_eq "the app's stderr follows, alone" "err" "$(grep -v 'warning' "$T/err")"
 
+# The fallback saved the snapshot under TCG and noted that KVM failed in this
+# boot: the next calls go to TCG at once and restore it, without a warning.
+check "the failed KVM is noted in the snapshot dir" test -s "$FLAKE_FIRECRACKER_DIR/snapshots/ksh/kvm-failed"
+assert_eq "... with this boot's ID" "$(tr -d - </proc/sys/kernel/random/boot_id)" \
+        "$(cat "$FLAKE_FIRECRACKER_DIR/snapshots/ksh/kvm-failed")"
+"$T/bin/ksh" -c 'sleep 3; echo later' >"$T/out2" 2>"$T/err2" &
+p=$!
+c=$(vmm_cmdline ksh)
+assert_contains "the next call restores the snapshot (-incoming)" "$c" "-incoming fd:"
+assert_contains "... under TCG, KVM not tried again" "$c" "-accel tcg"
+wait $p
+assert_eq "... runs the app" "0 later" "$? $(cat "$T/out2")"
+assert_eq "... and does not warn" "" "$(cat "$T/err2")"
+# A note from another boot is not trusted: KVM is tried again, fails again.
+echo 00000000000000000000000000000000 >"$FLAKE_FIRECRACKER_DIR/snapshots/ksh/kvm-failed"
+out=$("$T/bin/ksh" -c 'echo out' 2>"$T/err"); rc=$?
+assert_eq "a note of another boot: KVM is tried again (the app runs)" "0 out" "$rc $out"
+assert_eq "... and fails again, with the warning" 1 "$(grep -c 'falling back to TCG' "$T/err")"
+assert_eq "... noted again with this boot's ID" "$(tr -d - </proc/sys/kernel/random/boot_id)" \
+        "$(cat "$FLAKE_FIRECRACKER_DIR/snapshots/ksh/kvm-failed")"
+# KVM pinned for one call runs the guest (a stand-in: QEMU under TCG that
+# records how it was asked): the note goes, unpinned calls ask for KVM again.
+cat > "$T/qemu-good-kvm" <<EOS
+#!/bin/bash
+echo "\$*" >>"$T/qemu-args"
+a=()
+for x in "\$@"; do
+        case "\$x" in kvm) x=tcg ;; *console=*) x="\$x tsc_early_khz=2400000" ;; esac
+        a+=("\$x")
+done
+exec qemu-system-x86_64 "\${a[@]}"
+EOS
+chmod 755 "$T/qemu-good-kvm"
+install -m 0666 /dev/null "$T/qemu-args"   # the VMM user's to write
+out=$(FLAKE_QEMU=$T/qemu-good-kvm FLAKE_QEMU_ACCEL=kvm "$T/bin/ksh" -c 'echo pinned' 2>"$T/err"); rc=$?
+assert_eq "pinned KVM that runs the guest: the app runs" "0 pinned" "$rc $out"
+check_fails "... and the note is gone" test -e "$FLAKE_FIRECRACKER_DIR/snapshots/ksh/kvm-failed"
+: >"$T/qemu-args"
+out=$(FLAKE_QEMU=$T/qemu-good-kvm "$T/bin/ksh" -c 'echo unpinned' 2>"$T/err"); rc=$?
+assert_eq "the next unpinned call runs" "0 unpinned" "$rc $out"
+assert_contains "... and asks for KVM" "$(cat "$T/qemu-args")" "-accel kvm"
+assert_eq "... without a warning" "" "$(cat "$T/err")"
+
 OVERLAY=16MiB register rks true
 "$T/bin/rks" -c true 2>"$T/err1"
 out=$("$T/bin/rks" -c 'echo again' 2>"$T/err2"); rc=$?
