@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* flake-ctl firecracker show: the running VM instances, from the runtime
- * directory the VM runner keeps per instance (vm_state(), vm-instance.h). Then the snapshots one-shot
- * calls restore (REGISTRY/snapshots/APP, helpers/vm/vm-snapshot.h), with
- * status "snapshot" and the disk space they take. */
+/* flake-ctl firecracker show: the VM instances (the system's, or with --user
+ * the caller's own), from the runtime directory the VM runner keeps per
+ * instance (vm_state(), vm-instance.h). Then the snapshots one-shot calls
+ * restore (REGISTRY/snapshots/APP, helpers/vm/vm-snapshot.h), with status
+ * "snapshot" and the disk space they take. */
 #include <getopt.h>
 #include <pwd.h>
 #include <sys/file.h>
@@ -122,10 +123,16 @@ int verb_firecracker_show(Ctl *ctl, int argc, char *argv[]) {
         if (r < 0)
                 return ctl_failure(r);
 
-        base = vm_system_runtime_base();
-        r = dir_list(base, VM_LOCK_SUFFIX, &locks);
+        /* The instances of this manager's flakes: the system's, or with
+         * --user the caller's own (none yet: an empty list). */
+        r = vm_runtime_base(ctl->user, ctl->config.firecracker_ids_dir, false, &base);
         if (r < 0 && r != -ENOENT)
-                return log_error_errno(r, "Failed to read %s: %m", base);
+                return ctl_failure(r);
+        if (base) {
+                r = dir_list(base, VM_LOCK_SUFFIX, &locks);
+                if (r < 0 && r != -ENOENT)
+                        return log_error_errno(r, "Failed to read %s: %m", base);
+        }
 
         t = table_new(show_columns, ELEMENTSOF(show_columns));
         STRV_FOREACH(l, locks) {
@@ -153,6 +160,6 @@ int verb_firecracker_show(Ctl *ctl, int argc, char *argv[]) {
         }
         add_snapshots(ctl, t);
 
-        title = xasprintf("Flake firecracker instances in %s", base);
+        title = base ? xasprintf("Flake firecracker instances in %s", base) : xstrdup("Flake firecracker instances");
         return table_print(t, format, title, "No instance(s) found", stdout);
 }

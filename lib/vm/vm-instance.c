@@ -66,23 +66,15 @@ static int pick_vmm(VmInstance *i) {
         return 0;
 }
 
-/* Where the instances of this flake keep their runtime state: the system's
- * RUNTIME/vm, or for a user flake the user's own private state dir
- * ($XDG_RUNTIME_DIR/flakes, else /tmp/flakes/UID; checked and made as
- * podman-pilot's, see flake_instance_state_dir()) + "/vm". */
-char *vm_system_runtime_base(void) {
-        return path_join(flake_path(FLAKE_PATH_RUNTIME_DIR), "vm");
-}
-
-static int vm_runtime_base(const VmInstance *i, char **ret) {
+int vm_runtime_base(bool user, const char *ids_dir, bool create, char **ret) {
         _cleanup_free_ char *state = NULL;
         int fd;
 
-        if (!i->user) {
-                *ret = vm_system_runtime_base();
+        if (!user) {
+                *ret = path_join(flake_path(FLAKE_PATH_RUNTIME_DIR), "vm");
                 return 0;
         }
-        fd = flake_instance_state_dir(i->config.firecracker_ids_dir, true, &state);
+        fd = flake_instance_state_dir(ids_dir, create, &state);
         if (fd < 0)
                 return fd;      /* logged, naming the directory */
         close(fd);
@@ -130,7 +122,7 @@ int vm_instance_load(const char *name, VmInstance **ret) {
                 return r;
 
         i->user = i->config.user;
-        r = vm_runtime_base(i, &base);
+        r = vm_runtime_base(i->user, i->config.firecracker_ids_dir, true, &base);
         if (r < 0)
                 return r;
         i->runtime_dir = path_join(base, name);

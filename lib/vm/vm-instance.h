@@ -120,8 +120,12 @@ int vm_user_resolve(const char *runas, VmUser *ret);
 #define VM_PID_FILE "vmm.pid"
 #define VM_READY_FILE "ready"
 
-/* RUNTIME/vm: where system flakes' instances keep their state. */
-char *vm_system_runtime_base(void);
+/* Where VM instances keep their runtime state: RUNTIME/vm for system
+ * flakes; for a user's flakes the user's own private state dir
+ * ($XDG_RUNTIME_DIR/flakes, else IDS_DIR/UID; checked, and made with create,
+ * as podman-pilot's: flake_instance_state_dir()) + "/vm". -ENOENT: the user
+ * has none yet (without create). */
+int vm_runtime_base(bool user, const char *ids_dir, bool create, char **ret);
 
 /* Is the instance in use: does a runner run for it (holding its lock)? */
 bool vm_instance_in_use(const char *runtime_dir);

@@ -91,6 +91,10 @@ check_fails "... not in the system's runtime dir" test -e "$FLAKE_RUNTIME_DIR/vm
 assert_eq "... owned by the user" "$U" "$(stat -c %u "$T/xdg/flakes/vm/ush")"
 check "the resume overlay is in the user's registry" test -s "$REG/storage/ush.ext2"
 assert_eq "the VMM runs as the user" "$U" "$(stat -c %u /proc/"$(cat "$T/xdg/flakes/vm/ush/vmm.pid")")"
+out=$(as_user "$CTL" firecracker --user show --format csv 2>&1)
+assert_contains "firecracker --user show lists the user's running instance" "$out" \
+        "ush,$U,$(cat "$T/xdg/flakes/vm/ush/vmm.pid"),running,"
+assert_not_contains "firecracker show (the system's) does not" "$("$CTL" firecracker show --format csv 2>&1)" "ush,"
 
 # --- the second call: no pull (the image is there), same VM ------------------
 out=$(as_user "$H/bin/ush" %progress -c 'echo again'); rc=$?
