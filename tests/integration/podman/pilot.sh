@@ -157,6 +157,23 @@ check "resume: output is streamed ($((${t_late:-0} - ${t_early:-0})) ms apart, p
         test "$((${t_late:-0} - ${t_early:-0}))" -ge 2000
 out=$(head -c 300000 /dev/zero | tr '\0' x | "$(app res)" -c 'wc -c')
 assert_eq "resume: 300 kB of stdin streamed through the agent" 300000 "$(echo $out)"
+# More calls at once than the agent takes (64 connections): those beyond
+# fall back to podman exec, each still correct. The calls wait for a file
+# the test makes once the fallbacks have started, so they all overlap.
+: > "$T/podman.log"
+pids=()
+for i in $(seq 70); do
+        FLAKE_PODMAN="$T/podman-logged" timeout 300 "$(app res)" \
+                -c 'while [ ! -e /tmp/go ]; do sleep 0.2; done; echo "$1"' sh "$i" >"$T/many.$i" 2>&1 </dev/null &
+        pids+=($!)
+done
+for _ in $(seq 300); do [ "$(grep -c 'exec --interactive' "$T/podman.log")" -ge 6 ] && break; sleep 0.2; done
+n_exec=$(grep -c 'exec --interactive' "$T/podman.log")
+podman exec "$(cat "$IDS/0/res.cid")" /bin/sh -c ': > /tmp/go'
+wait "${pids[@]}"
+ok=0; for i in $(seq 70); do [ "$(cat "$T/many.$i")" = "$i" ] && ok=$((ok + 1)); done
+assert_eq "70 calls at once into one resumed container: 70 correct results" 70 "$ok"
+check "... those beyond the agent's 64 connections through podman exec ($n_exec of 70)" test "$n_exec" -ge 6 -a "$n_exec" -lt 70
 out=$(pty_run "$(app res) -c 'test -t 0 && test -t 1 && echo tty'")
 assert_contains "resume: a pty when stdin and stdout are terminals" "$out" tty
 pty_run "$(app res) %interactive -c 'test -t 0 && echo tty || echo notty' > $T/inter.out" >/dev/null

@@ -124,6 +124,9 @@ if [ "$(id -u)" = 0 ]; then
         wait $p
 fi
 check_fails "one-shot: runtime dir (sockets, overlay) removed" test -e "$FLAKE_RUNTIME_DIR/vm/osh"
+# The runner ends after the call has its status (it removes the runtime dir,
+# then exits; under ASan the exit itself takes a moment): give it 5 s.
+for _ in $(seq 50); do pgrep -f "flake-vm run osh" >/dev/null || break; sleep 0.1; done
 check_fails "one-shot: no runner left" pgrep -f "flake-vm run osh"
 out=$("$O" @second -c 'ls /root; echo fresh'); rc=$?
 assert_eq "one-shot @NAME instance: a fresh VM, the overlay was discarded" "0 fresh" "$rc $out"
