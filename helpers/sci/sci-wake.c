@@ -51,8 +51,12 @@ int sci_wake(int fd, const AgentFrame *f, bool apply) {
         if (clock_settime(CLOCK_REALTIME, &ts) < 0)
                 sci_log("cannot set the clock to the host's: %s", strerror(errno));
         r = seed_random(seed, n);
+        /* One console line per restore (the VM's journal): that the seed
+         * reached the kernel is otherwise invisible, the guest's numbers
+         * differ between restores anyway once the kernel reseeds itself. */
         if (r < 0)
                 sci_log("cannot reseed the random pool: %s", strerror(-r));
-        sci_dbg("woken: clock and random pool from the host");
+        else
+                sci_log("woken: the host's clock, %zu bits of its seed credited to the random pool, reseeded", n * 8);
         return agent_write_frame(fd, AGENT_WAKE, 0, NULL, 0);
 }

@@ -138,6 +138,13 @@ wait $p1; r1=$?
 wait $p2; r2=$?
 assert_eq "concurrent first calls both succeed" "0 c1 0 c2" "$r1 $(cat "$T/c1") $r2 $(cat "$T/c2")"
 assert_eq "... and save one snapshot" 1 "$(cat "$FLAKE_RUNTIME_DIR"/vm/snap@c[12].log | grep -c 'saved a snapshot')"
+# The kernel reseeds itself soon after a restore too, so different random
+# numbers alone do not show that the seed arrived: sci says on the console
+# (kept with PILOT_DEBUG) that the kernel took it.
+PILOT_DEBUG=1 "$S" @c3 -c true 2>/dev/null
+assert_contains "a restored guest credits the host's seed to its random pool (its console)" \
+        "$(cat "$FLAKE_RUNTIME_DIR/vm/snap@c3.log")" \
+        "woken: the host's clock, 256 bits of its seed credited to the random pool, reseeded"
 
 # Removing the flake removes its snapshot.
 check "a snapshot exists before the flake is removed" test -s "$SNAP/key"
