@@ -32,7 +32,7 @@ typedef struct NetworkArgs {
 
 static void help_network(void) {
         printf("Usage: flake-ctl firecracker network init --uplink IFACE [--pool CIDR] [--nameserver ADDR]...\n"
-               "       flake-ctl firecracker network add (--app PATH | NAME) [--mode nat|bridge] [--uplink IFACE]\n"
+               "       flake-ctl firecracker network add (--app PATH | NAME) [--mode nat|bridge|user] [--uplink IFACE]\n"
                "                 [--host-address A.B.C.D/N --guest-address A.B.C.D/N] [--bridge BRIDGE]\n"
                "                 [--nameserver ADDR]... [--mac MAC]\n"
                "       flake-ctl firecracker network remove (--app PATH | NAME)\n"
@@ -167,10 +167,16 @@ static int build_config(Ctl *ctl, const NetworkArgs *a, const char *name, Networ
 
         c->mode = a->mode ? network_mode_from_string(a->mode) : (a->bridge ? NETWORK_MODE_BRIDGE : NETWORK_MODE_NAT);
         if (c->mode < 0)
-                return ctl_usage_error("--mode: '%s' is not nat or bridge", a->mode);
+                return ctl_usage_error("--mode: '%s' is not nat, bridge or user", a->mode);
         c->mac = a->mac ? xstrdup(a->mac) : NULL;
         c->nameservers = strv_copy(a->nameservers ?: d.nameservers);
 
+        if (c->mode == NETWORK_MODE_USER) {
+                if (a->bridge || a->uplink || a->host_address || a->guest_address)
+                        return ctl_usage_error("network add: --bridge, --uplink and addresses are not used in user mode "
+                                               "(QEMU's own network: the guest is " NETWORK_USER_GUEST ")");
+                return network_config_verify(c, "network add");
+        }
         if (c->mode == NETWORK_MODE_BRIDGE) {
                 if (!a->bridge)
                         return ctl_usage_error("network add: bridge mode needs --bridge");
@@ -235,8 +241,11 @@ static int network_add(Ctl *ctl, const NetworkArgs *a) {
                 _cleanup_free_ char *h = in_addr_prefix_to_string(&c->host_address);
                 _cleanup_free_ char *g = in_addr_prefix_to_string(&c->guest_address);
                 printf("%s: nat via %s, host %s, guest %s, device %s\n", name, c->uplink, h, g, tap);
-        } else
+        } else if (c->mode == NETWORK_MODE_BRIDGE)
                 printf("%s: bridge %s, guest uses DHCP, device %s\n", name, c->bridge, tap);
+        else
+                printf("%s: user (QEMU's own network, no device), guest %s, host %s\n", name,
+                       NETWORK_USER_GUEST, NETWORK_USER_HOST);
         return 0;
 }
 
@@ -316,11 +325,14 @@ static int network_show(Ctl *ctl, const NetworkArgs *a) {
                 if (c->mode == NETWORK_MODE_NAT) {
                         h = in_addr_prefix_to_string(&c->host_address);
                         g = in_addr_prefix_to_string(&c->guest_address);
+                } else if (c->mode == NETWORK_MODE_USER) {
+                        h = xstrdup(NETWORK_USER_HOST);
+                        g = xstrdup(NETWORK_USER_GUEST);
                 }
                 table_add_row(t, (const char *[]) {
                         *name, network_mode_to_string(c->mode),
                         c->mode == NETWORK_MODE_NAT ? c->uplink : c->bridge,
-                        h, g, tap, isempty(ns) ? NULL : ns });
+                        h, g, network_config_needs_tap(c) ? tap : NULL, isempty(ns) ? NULL : ns });
         }
         return table_print(t, format, "VM flake networks", "No VM flake has network settings.", stdout);
 }

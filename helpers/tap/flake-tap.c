@@ -109,6 +109,9 @@ static int load_wanted(const char *instance, const char *tap, TapState *ret) {
         if (!c)
                 return log_error_errno(SYNTHETIC_ERRNO(ENOENT), "%s: the flake '%s' has no network settings "
                                        "(add them with 'flake-ctl firecracker network add %s').", f->path, app, app);
+        if (!network_config_needs_tap(c))
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s: the network of '%s' is in user mode: QEMU's own "
+                                       "network inside the VMM, no TAP to make.", f->path, app);
         r = resolve_owner(f, &owner);
         if (r < 0)
                 return r;

@@ -119,11 +119,12 @@ static int qemu_accel(const VmInstance *i, const char **ret, bool *ret_pinned) {
 }
 
 /* The instance's network, from vm.runtime.network: the TAP flake-tap@ made
- * for it and the guest's side as boot arguments (which replace any network
- * arguments of the configured boot_args). No settings, no network: no device
- * and no network boot arguments (a template's ip=dhcp would only make the
- * guest wait for a DHCP server it cannot reach). */
-static int setup_network(const VmInstance *i, char ***args, char **ret_tap, char **ret_mac) {
+ * for it, or QEMU's user-mode network (*ret_user_net), and the guest's side
+ * as boot arguments (which replace any network arguments of the configured
+ * boot_args). No settings, no network: no device and no network boot
+ * arguments (a template's ip=dhcp would only make the guest wait for a DHCP
+ * server it cannot reach). */
+static int setup_network(const VmInstance *i, char ***args, char **ret_tap, char **ret_mac, bool *ret_user_net) {
         _cleanup_(network_config_freep) NetworkConfig *net = NULL;
         _cleanup_strv_free_ char **kept = NULL, **extra = NULL;
         _cleanup_free_ char *tap = NULL, *sys = NULL;
@@ -136,15 +137,30 @@ static int setup_network(const VmInstance *i, char ***args, char **ret_tap, char
         STRV_FOREACH(a, *args)
                 if (!network_boot_arg_is_network(*a))
                         strv_extend(&kept, *a);
-        if (net) {
+        *ret_user_net = net && !network_config_needs_tap(net);
+        if (*ret_user_net && i->vmm != VMM_QEMU)
+                return log_error_errno(SYNTHETIC_ERRNO(EOPNOTSUPP),
+                                       "%s: vm.runtime.network mode user is QEMU's user-mode network, which %s does not have "
+                                       "(set vm.runtime.vmm: qemu, or use a nat network)",
+                                       i->name, vmm_kind_to_string(i->vmm));
+        if (network_config_needs_tap(net)) {
                 r = network_tap_name(i->name, &tap);
                 if (r < 0)
                         return r;
                 sys = xasprintf("/sys/class/net/%s", tap);
+                if (access(sys, F_OK) < 0 && i->user)
+                        /* flake-tap@ reads the system's flakes only. */
+                        return log_error_errno(SYNTHETIC_ERRNO(ENODEV),
+                                               "%s: its network device %s does not exist, and flake-tap@ makes them for "
+                                               "the system's flakes only (a user's VM flake can use QEMU's user-mode "
+                                               "network: 'flake-ctl firecracker --user network add --mode user')",
+                                               i->name, tap);
                 if (access(sys, F_OK) < 0)
                         return log_error_errno(SYNTHETIC_ERRNO(ENODEV),
                                                "%s: its network device %s does not exist (start flake-tap@%s.service first)",
                                                i->name, tap, i->name);
+        }
+        if (net) {
                 r = network_config_boot_args(net, tap, &extra);
                 if (r < 0)
                         return r;
@@ -198,16 +214,18 @@ static int build_vmm_argv(const VmInstance *i, const char *binary, char * const 
                 .qmp_socket = !serial_argv && vm_snapshot_wanted(i) ? i->control_socket : NULL,
         };
         struct winsize ws;
+        bool user_net = false;
         int r;
 
         /* Checked by check_instance(). */
         r = vm_instance_boot_args(i->flake, i->name, &args, &err);
         if (r < 0)
                 return log_error_errno(r, "%s", err);
-        r = setup_network(i, &args, &tap, &mac);
+        r = setup_network(i, &args, &tap, &mac, &user_net);
         if (r < 0)
                 return r;
         s.tap = tap;
+        s.user_net = user_net ? NETWORK_USER_NETDEV : NULL;
         s.mac = mac;
 
         if (serial_argv) {

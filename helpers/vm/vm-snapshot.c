@@ -55,12 +55,13 @@ static char *replace_all(char *s, const char *what, const char *with) {
         return s;
 }
 
-/* The TAP of this instance, if the flake has a network. */
+/* The TAP of this instance, if its network has one. */
 static char *instance_tap(const VmInstance *i) {
         _cleanup_(network_config_freep) NetworkConfig *net = NULL;
         char *tap = NULL;
 
-        if (network_config_from_flake(i->flake, &net) < 0 || !net || network_tap_name(i->name, &tap) < 0)
+        if (network_config_from_flake(i->flake, &net) < 0 || !network_config_needs_tap(net) ||
+            network_tap_name(i->name, &tap) < 0)
                 return NULL;
         return tap;
 }

@@ -193,6 +193,17 @@ static bool unit_value_is_safe(const char *v) {
         return l == 0 || v[l - 1] != '\\';
 }
 
+/* A network for which flake-tap@ makes a TAP: any but QEMU's user-mode
+ * network, which lives inside the VMM. */
+static bool network_needs_tap(const Flake *f) {
+        const char *mode;
+
+        if (yaml_node_is_null(yaml_lookup(f->doc->root, "vm.runtime.network")))
+                return false;
+        return yaml_node_get_string(yaml_lookup(f->doc->root, "vm.runtime.network.mode"), &mode) < 0 ||
+               !streq(mode, FLAKE_NETWORK_MODE_USER);
+}
+
 static void add_file(FlakeUnits *u, char *path, char *content, char *target) {
         u->files = xrealloc(u->files, (u->n_files + 1) * sizeof(FlakeUnitFile));
         u->files[u->n_files++] = (FlakeUnitFile) {
@@ -311,7 +322,7 @@ int flake_units_build(const FlakeUnitsContext *ctx, const Flake *f, FlakeUnits *
          * by "flake-ctl firecracker pull". */
         if (vm_flake) {
                 has_pull = !yaml_node_is_null(yaml_lookup(f->doc->root, "vm.pull"));
-                has_network = !yaml_node_is_null(yaml_lookup(f->doc->root, "vm.runtime.network"));
+                has_network = network_needs_tap(f);
         } else
                 has_pull = true;
 
@@ -328,7 +339,8 @@ int flake_units_build(const FlakeUnitsContext *ctx, const Flake *f, FlakeUnits *
                                  * the TAP is the admin's business then. */
                                 flake_problem(&diag->warnings, f->path, yaml_lookup(f->doc->root, "vm.runtime.network"),
                                         "vm.runtime.network: the user manager cannot start %s, "
-                                        "it must be started by the system manager", tap);
+                                        "it must be started by the system manager (or use QEMU's user-mode "
+                                        "network: 'flake-ctl firecracker --user network add --mode user')", tap);
                         else
                                 add_dependency(&vm_deps, tap);
                 }

@@ -11,6 +11,11 @@
 #include "macro.h"
 #include "yaml-tree.h"
 
+/* vm.runtime.network.mode of QEMU's user-mode network (lib/net's
+ * network-config.h has the rest of that section; the generator needs only
+ * to know that this mode has no flake-tap@). */
+#define FLAKE_NETWORK_MODE_USER "user"
+
 typedef enum FlakeEngine {
         FLAKE_ENGINE_PODMAN,
         FLAKE_ENGINE_FIRECRACKER,

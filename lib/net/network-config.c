@@ -15,6 +15,7 @@
 static const char * const mode_names[_NETWORK_MODE_MAX] = {
         [NETWORK_MODE_NAT] = "nat",
         [NETWORK_MODE_BRIDGE] = "bridge",
+        [NETWORK_MODE_USER] = FLAKE_NETWORK_MODE_USER,
 };
 
 DEFINE_STRING_TABLE_LOOKUP(network_mode, NetworkMode, mode_names, _NETWORK_MODE_INVALID);
@@ -96,6 +97,12 @@ int network_config_verify(const NetworkConfig *c, const char *where) {
         if (c->mac && !mac_is_valid(c->mac))
                 return verify_error(where, "mac '%s' is not a unicast MAC address (xx:xx:xx:xx:xx:xx)", c->mac);
 
+        if (c->mode == NETWORK_MODE_USER) {
+                if (c->uplink || c->bridge || c->host_address.prefixlen || c->guest_address.prefixlen)
+                        return verify_error(where, "uplink, bridge, host_address and guest_address are not used in user mode "
+                                            "(QEMU's own network: the guest is " NETWORK_USER_GUEST ", the host " NETWORK_USER_HOST ")");
+                return 0;
+        }
         if (c->mode == NETWORK_MODE_BRIDGE) {
                 if (!c->bridge)
                         return verify_error(where, "bridge mode needs 'bridge'");
@@ -192,7 +199,7 @@ int network_config_parse(const YamlNode *node, NetworkConfig **ret) {
                         const char *s;
 
                         if (yaml_node_get_string(v, &s) < 0 || network_mode_from_string(s) < 0)
-                                return node_error(v, "mode must be 'nat' or 'bridge'");
+                                return node_error(v, "mode must be 'nat', 'bridge' or 'user'");
                         c->mode = network_mode_from_string(s);
                 } else if (streq(k, "uplink"))
                         r = get_string(v, k, &c->uplink);
@@ -268,7 +275,7 @@ int network_config_store(YamlDocument *doc, const NetworkConfig *c) {
                 yaml_mapping_set(n, "uplink", yaml_node_new_scalar(c->uplink, false));
                 yaml_mapping_set(n, "host_address", yaml_node_new_scalar(h, false));
                 yaml_mapping_set(n, "guest_address", yaml_node_new_scalar(g, false));
-        } else
+        } else if (c->mode == NETWORK_MODE_BRIDGE)
                 yaml_mapping_set(n, "bridge", yaml_node_new_scalar(c->bridge, false));
         if (strv_length(c->nameservers) > 0)
                 yaml_mapping_set(n, "nameserver", yaml_node_new_string_list(c->nameservers));
@@ -288,6 +295,10 @@ int network_config_boot_args(const NetworkConfig *c, const char *tap, char ***re
                 _cleanup_free_ char *mask = in_addr_to_string(in_addr_netmask(c->guest_address.prefixlen));
 
                 strv_consume(&l, xasprintf("ip=%s::%s:%s::eth0:off", guest, gw, mask));
+        } else if (c && c->mode == NETWORK_MODE_USER) {
+                strv_extend(&l, "ip=" NETWORK_USER_GUEST "::" NETWORK_USER_HOST ":" NETWORK_USER_NETMASK "::eth0:off");
+                if (!c->nameservers)
+                        strv_extend(&l, "nameserver=" NETWORK_USER_DNS);
         } else if (c)
                 strv_extend(&l, "ip=dhcp");
         if (c)
@@ -295,7 +306,7 @@ int network_config_boot_args(const NetworkConfig *c, const char *tap, char ***re
                         strv_consume(&l, xasprintf("nameserver=%s", *ns));
 
         if (c)
-                log_debug("Guest network on %s: %s", strna(tap), l[0]);
+                log_debug("Guest network on %s: %s", tap ?: "QEMU's user-mode network", l[0]);
         *ret = TAKE_PTR(l);
         return 0;
 }

@@ -6,11 +6,12 @@
  *   vm:
  *     runtime:
  *       network:
- *         mode: nat                     # nat (default) | bridge
+ *         mode: nat                     # nat (default) | bridge | user
  *         uplink: eth0                  # nat: the interface guests reach the world through
  *         host_address: 172.16.0.1/30   # nat: put on the TAP; the guest's gateway
  *         guest_address: 172.16.0.2/30  # nat: the guest's eth0, same network
  *         bridge: br0                   # bridge: existing bridge the TAP joins; guest uses DHCP
+ *                                       # user: QEMU's user-mode network (no TAP, no privileges)
  *         nameserver: [192.0.2.53]      # optional, one address or a list
  *         mac: AA:FC:00:00:00:01        # optional guest MAC (VMM default otherwise)
  *
@@ -28,12 +29,25 @@
 typedef enum NetworkMode {
         NETWORK_MODE_NAT,
         NETWORK_MODE_BRIDGE,
+        NETWORK_MODE_USER,      /* FLAKE_NETWORK_MODE_USER (flake.h) */
         _NETWORK_MODE_MAX,
         _NETWORK_MODE_INVALID = -EINVAL,
 } NetworkMode;
 
 const char *network_mode_to_string(NetworkMode m);
 NetworkMode network_mode_from_string(const char *s);
+
+/* User mode: QEMU's own NAT (libslirp) inside the VMM process, with the
+ * addresses given explicitly on its -netdev (these are QEMU's defaults):
+ * no TAP, no flake-tap@, nothing a user may not do. Outbound connections
+ * only; the host is NETWORK_USER_HOST to the guest (its loopback). */
+#define NETWORK_USER_NET "10.0.2.0/24"
+#define NETWORK_USER_GUEST "10.0.2.15"
+#define NETWORK_USER_HOST "10.0.2.2"
+#define NETWORK_USER_DNS "10.0.2.3"
+#define NETWORK_USER_NETMASK "255.255.255.0"
+/* QEMU's -netdev user options for these. */
+#define NETWORK_USER_NETDEV "net=" NETWORK_USER_NET ",host=" NETWORK_USER_HOST ",dns=" NETWORK_USER_DNS
 
 typedef struct NetworkConfig {
         NetworkMode mode;
@@ -44,6 +58,11 @@ typedef struct NetworkConfig {
         char **nameservers;             /* dotted quads, may be NULL */
         char *mac;                      /* NULL: the VMM's default */
 } NetworkConfig;
+
+/* Whether c needs a TAP from flake-tap (nat and bridge do, user does not). */
+static inline bool network_config_needs_tap(const NetworkConfig *c) {
+        return c && c->mode != NETWORK_MODE_USER;
+}
 
 NetworkConfig *network_config_free(NetworkConfig *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(NetworkConfig *, network_config_free);
@@ -74,6 +93,9 @@ int network_config_store(YamlDocument *doc, const NetworkConfig *c);
  * dropping the ones network_boot_arg_is_network() matches there:
  *   nat:    "ip=GUEST::GATEWAY:NETMASK::eth0:off" and "nameserver=X" per nameserver
  *   bridge: "ip=dhcp" and "nameserver=X" per nameserver
+ *   user:   "ip=NETWORK_USER_GUEST::NETWORK_USER_HOST:...::eth0:off" and the
+ *           nameservers, else "nameserver=NETWORK_USER_DNS" (QEMU's
+ *           forwarder to the host's resolver)
  * c == NULL (no network) gives an empty list. tap is the host device the
  * guest's eth0 is attached to; it is only used in the debug log. */
 int network_config_boot_args(const NetworkConfig *c, const char *tap, char ***ret);

@@ -42,6 +42,8 @@ int vm_firecracker_config(const VmSpec *s, char **ret_json) {
         r = vm_spec_validate(s, NULL);
         if (r < 0)
                 return r;
+        if (s->user_net)
+                return -EOPNOTSUPP;     /* Firecracker has only TAP devices */
 
         root = json_object_new_object();
         if (!root)
@@ -164,9 +166,12 @@ char **vm_qemu_argv(const VmSpec *s, const char *qemu_binary) {
                 strv_extend(&a, "-device");
                 strv_extend(&a, "virtio-blk-device,drive=overlay");
         }
-        if (s->tap) {
+        if (s->tap || s->user_net) {
                 strv_extend(&a, "-netdev");
-                strv_consume(&a, xasprintf("tap,id=net0,ifname=%s,script=no,downscript=no", s->tap));
+                if (s->tap)
+                        strv_consume(&a, xasprintf("tap,id=net0,ifname=%s,script=no,downscript=no", s->tap));
+                else
+                        strv_consume(&a, xasprintf("user,id=net0,%s", s->user_net));
                 strv_extend(&a, "-device");
                 strv_consume(&a, xasprintf("virtio-net-device,netdev=net0,mac=%s", s->mac ?: VM_GUEST_MAC));
         }

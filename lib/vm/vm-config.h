@@ -23,7 +23,8 @@ typedef struct VmSpec {
         const char *boot_args;
         uint64_t mem_size_mib;        /* 0: default */
         uint64_t vcpu_count;          /* 0: default */
-        const char *tap;              /* may be NULL: no network */
+        const char *tap;              /* may be NULL: no network (or user_net) */
+        const char *user_net;         /* QEMU: user-mode network options ("net=...,host=..."); NULL: none */
         const char *mac;              /* guest MAC; NULL: VM_GUEST_MAC */
         const char *vsock_uds;        /* Firecracker */
         const char *serial_socket;    /* QEMU: the agent's virtio-serial port */
@@ -45,7 +46,7 @@ typedef struct VmSpec {
  * refuse: vcpu_count outside 1..32 or odd above 1, an unknown cache type. */
 int vm_spec_validate(const VmSpec *s, char **ret_error);
 
-/* Firecracker --config-file content. */
+/* Firecracker --config-file content; -EOPNOTSUPP for a user-mode network. */
 int vm_firecracker_config(const VmSpec *s, char **ret_json);
 
 /* argv for qemu-system-x86_64 -M microvm (qemu_binary as argv[0]). */

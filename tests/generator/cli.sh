@@ -80,6 +80,9 @@ check "user generator by name" test -L "$tmp/u1/default.target.wants/flake-vm@my
 FLAKES_DIR="$cases/user/input" SYSTEMD_SCOPE=user "$generator" "$tmp/u2" 2>/dev/null
 check "user generator by SYSTEMD_SCOPE" test -L "$tmp/u2/default.target.wants/flake-vm@mybash.service"
 check_fails "user generator: no flake-tap@ dependency" grep -q flake-tap "$tmp/u2/flake-vm@mybash.service.d/50-flake.conf"
+out=$(FLAKES_DIR="$cases/user-user-network/input" FLAKE_LOG_LEVEL=debug SYSTEMD_SCOPE=user "$generator" "$tmp/u4" 2>&1)
+assert_not_contains "user generator: QEMU's user-mode network needs no flake-tap@, no warning" "$out" "flake-tap"
+check "... and the VM unit is generated" test -f "$tmp/u4/flake-vm@slirp.service.d/50-flake.conf"
 check "user generator without a user flakes.yml generates nothing" \
         env -u FLAKES_DIR HOME="$tmp/home" FLAKE_USER_CONFIG="$tmp/home/none.yml" "$tmp/flake-user-generator" "$tmp/u3"
 assert_eq "... and writes nothing" "" "$(ls -A "$tmp/u3")"

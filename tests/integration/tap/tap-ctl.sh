@@ -69,4 +69,14 @@ out=$(tap start app 2>&1)
 assert_contains "flake-tap refuses a flake without network" "$out" "has no network settings"
 check "next add reuses the freed block" net add app
 assert_contains "freed /30 reused" "$(yaml app)" "host_address: 172.16.0.9/30"
+
+# User mode: QEMU's own network inside the VMM, nothing for flake-tap to do.
+check "user mode" net add br --mode user
+assert_contains "br: mode user stored" "$(yaml br)" "mode: user"
+assert_not_contains "... without the bridge" "$(yaml br)" "bridge:"
+assert_contains "show: user mode with QEMU's addresses, no device" "$(net show br --format csv)" "br,user,,10.0.2.2,10.0.2.15,,"
+check_fails "user mode takes no --uplink" net add br --mode user --uplink up0
+out=$(tap start br 2>&1); rc=$?
+assert_eq "flake-tap refuses a user-mode network" 1 "$rc"
+assert_contains "... saying why" "$out" "is in user mode: QEMU's own network inside the VMM, no TAP to make"
 finish

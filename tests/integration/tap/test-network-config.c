@@ -51,6 +51,58 @@ static void test_parse_mode_first(void **state) {
         assert_string_equal(c->bridge, "br0");
 }
 
+/* QEMU's user-mode network: no TAP, fixed addresses, QEMU's DNS forwarder
+ * unless nameservers are given; the TAP keys of the other modes refused. */
+static void test_user_mode(void **state) {
+        _cleanup_(network_config_freep) NetworkConfig *c = NULL, *back = NULL;
+        _cleanup_strv_free_ char **args = NULL, **own_dns = NULL;
+        _cleanup_(yaml_document_freep) YamlDocument *doc = NULL, *again = NULL;
+        _cleanup_free_ char *text = NULL;
+        char *ns[] = { (char *) "192.0.2.53", NULL };
+        NetworkConfig *bad;
+        int r;
+
+        c = parse("vm:\n  runtime:\n    network:\n      mode: user\n", &r);
+        assert_int_equal(r, 0);
+        assert_non_null(c);
+        assert_int_equal(c->mode, NETWORK_MODE_USER);
+        assert_false(network_config_needs_tap(c));
+        assert_int_equal(network_config_boot_args(c, NULL, &args), 0);
+        assert_int_equal(strv_length(args), 2);
+        assert_string_equal(args[0], "ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off");
+        assert_string_equal(args[1], "nameserver=10.0.2.3");
+        assert_string_equal(NETWORK_USER_NETDEV, "net=10.0.2.0/24,host=10.0.2.2,dns=10.0.2.3");
+
+        c->nameservers = strv_copy(ns);
+        assert_int_equal(network_config_boot_args(c, NULL, &own_dns), 0);
+        assert_int_equal(strv_length(own_dns), 2);
+        assert_string_equal(own_dns[1], "nameserver=192.0.2.53");
+
+        /* Stored as "mode: user" (and its nameservers) alone. */
+        assert_int_equal(yaml_document_load_string("t.yaml", "vm:\n  name: x\n", strlen("vm:\n  name: x\n"), &doc, NULL), 0);
+        assert_int_equal(network_config_store(doc, c), 0);
+        assert_int_equal(yaml_document_dump(doc, &text), 0);
+        assert_null(strstr(text, "uplink"));
+        assert_null(strstr(text, "bridge"));
+        assert_int_equal(yaml_document_load_string("t2.yaml", text, strlen(text), &again, NULL), 0);
+        assert_int_equal(network_config_parse(yaml_lookup(again->root, "vm.runtime.network"), &back), 0);
+        assert_int_equal(back->mode, NETWORK_MODE_USER);
+
+        static const char *refused[] = {
+                "vm:\n  runtime:\n    network:\n      mode: user\n      uplink: eth0\n",
+                "vm:\n  runtime:\n    network:\n      mode: user\n      bridge: br0\n",
+                "vm:\n  runtime:\n    network:\n      mode: user\n      guest_address: 10.0.2.16/24\n",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(refused); i++) {
+                bad = parse(refused[i], &r);
+                assert_int_equal(r, -EBADMSG);
+                assert_null(bad);
+        }
+        assert_true(network_config_needs_tap(&(NetworkConfig) { .mode = NETWORK_MODE_NAT }));
+        assert_true(network_config_needs_tap(&(NetworkConfig) { .mode = NETWORK_MODE_BRIDGE }));
+        assert_false(network_config_needs_tap(NULL));
+}
+
 static void test_parse_none_and_errors(void **state) {
         NetworkConfig *c = (NetworkConfig *) 1;
         int r;
@@ -183,6 +235,7 @@ int main(void) {
                 cmocka_unit_test(test_parse_nat),
                 cmocka_unit_test(test_parse_mode_first),
                 cmocka_unit_test(test_parse_none_and_errors),
+                cmocka_unit_test(test_user_mode),
                 cmocka_unit_test(test_boot_args),
                 cmocka_unit_test(test_store_round_trip),
                 cmocka_unit_test(test_allocate),

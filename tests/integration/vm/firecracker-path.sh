@@ -109,4 +109,14 @@ assert_eq "... with one warning" 1 "$(grep -c warning "$T/err")"
 assert_contains "... naming Firecracker's refusal" "$(cat "$T/err")" "cannot be restored"
 check "... and a new snapshot" python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$SNAP/vmstate"
 
+# QEMU's user-mode network has no Firecracker counterpart: one line, no VM.
+VMM=firecracker register fnet false
+sed -i 's/^    resume: false/    resume: false\n    network:\n      mode: user/' "$FLAKES_DIR/fnet.yaml"
+: >"$FAKE_FIRECRACKER_LOG"
+out=$("$T/bin/fnet" -c 'echo never' 2>&1); rc=$?
+assert_eq "network mode user under Firecracker: a configuration error" 125 "$rc"
+assert_contains "... in one line naming the mode and the VMM" "$out" \
+        "fnet: vm.runtime.network mode user is QEMU's user-mode network, which firecracker does not have"
+assert_eq "... and nothing started" "" "$(cat "$FAKE_FIRECRACKER_LOG")"
+
 finish

@@ -159,6 +159,22 @@ static void test_qemu_argv(void **state) {
         assert_null(strstr(j, "-netdev"));
 }
 
+/* QEMU's user-mode network: a -netdev user with the given options and the
+ * same NIC as on a TAP; Firecracker has none. */
+static void test_user_net(void **state) {
+        VmSpec s = { .kernel = "/k", .rootfs = "/r", .boot_args = "x", .qemu_accel = "tcg",
+                     .user_net = "net=10.0.2.0/24,host=10.0.2.2,dns=10.0.2.3" };
+        _cleanup_strv_free_ char **a = vm_qemu_argv(&s, "qemu-system-x86_64");
+        _cleanup_free_ char *j = strv_join(a, " ");
+        _cleanup_free_ char *json = NULL;
+
+        assert_non_null(strstr(j, "-netdev user,id=net0,net=10.0.2.0/24,host=10.0.2.2,dns=10.0.2.3 "
+                                  "-device virtio-net-device,netdev=net0,mac=" VM_GUEST_MAC));
+        assert_null(strstr(j, "tap,"));
+        assert_int_equal(vm_firecracker_config(&s, &json), -EOPNOTSUPP);
+        assert_null(json);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_bootargs_serial_order),
@@ -168,6 +184,7 @@ int main(void) {
                 cmocka_unit_test(test_term),
                 cmocka_unit_test(test_firecracker_config),
                 cmocka_unit_test(test_qemu_argv),
+                cmocka_unit_test(test_user_net),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

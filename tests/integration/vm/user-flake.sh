@@ -127,6 +127,63 @@ assert_eq "%progress: the app's output alone on stdout" "0 done" "$rc $out"
 assert_contains "%progress: the pull's messages on stderr" "$(cat "$T/progress")" "Image 'flake-test' installed in $REG/images/flake-test"
 as_user "$H/bin/ush" %remove -c true
 
+# --- a user's VM flake with a network: QEMU's user-mode network ------------
+# No TAP, no flake-tap@, no admin: the guest reaches the outside through the
+# VMM's own sockets, here the HTTP server on the host's loopback as 10.0.2.2.
+# Registered by hand (the test image's boot arguments), the network by
+# flake-ctl as the user.
+echo "hello-from-the-host" >"$T/srv/hello"
+as_user sh -c "cat > '$UF/unet.yaml'" <<EOY
+vm:
+  name: flake-test
+  target_app_path: /bin/sh
+  host_app_path: $H/bin/unet
+  runtime:
+    vmm: qemu
+    resume: false
+    firecracker:
+      boot_args: ["init=/usr/sbin/sci", "console=ttyS0", "root=/dev/vda", "acpi=off", "quiet", "panic=-1"]
+      overlay_size: 16MiB
+      rootfs_image_path: $REG/images/flake-test/rootfs
+      kernel_image_path: $REG/images/flake-test/kernel
+      initrd_path: $REG/images/flake-test/initrd
+      mem_size_mib: 256
+      vcpu_count: 1
+EOY
+as_user ln -s "$PILOT" "$H/bin/unet"
+# A nat network needs a TAP, which no manager makes for a user's flake.
+check "flake-ctl firecracker --user network add (nat)" as_user "$CTL" firecracker --user network add unet --uplink lo
+out=$(as_user "$H/bin/unet" -c true 2>&1); rc=$?
+assert_eq "a nat network in a user's flake: the network status" 121 "$rc"
+assert_eq "... one line" 1 "$(printf '%s\n' "$out" | wc -l)"
+assert_contains "... pointing to the user-mode network" "$out" \
+        "flake-tap@ makes them for the system's flakes only (a user's VM flake can use QEMU's user-mode network"
+out=$(as_user "$CTL" firecracker --user network add --mode user unet 2>&1); rc=$?
+assert_eq "flake-ctl firecracker --user network add --mode user (as the user)" 0 "$rc"
+assert_contains "... says the guest's address, no device" "$out" "unet: user (QEMU's own network, no device), guest 10.0.2.15"
+assert_contains "... written into the user's flake" "$(cat "$UF/unet.yaml")" "mode: user"
+out=$(as_user "$CTL" firecracker --user network add --mode user --uplink lo unet 2>&1); rc=$?
+assert_eq "... --uplink in user mode: a usage error" 2 "$rc"
+taps_before=$(ip -o link | grep -c 'tap-')
+out=$(as_user "$H/bin/unet" -c "ip -o -4 addr show dev eth0; ip route; cat /etc/resolv.conf; wget -q -O - http://10.0.2.2:$(cat "$T/port")/files/hello" 2>"$T/err"); rc=$?
+assert_eq "user-mode network: the call works" "0 " "$rc $(cat "$T/err")"
+assert_contains "... the guest is 10.0.2.15/24" "$out" "inet 10.0.2.15/24"
+assert_contains "... its gateway QEMU's 10.0.2.2" "$out" "default via 10.0.2.2"
+assert_contains "... its nameserver QEMU's forwarder" "$out" "nameserver 10.0.2.3"
+assert_contains "... and it fetched from the host's loopback" "$out" "hello-from-the-host"
+assert_eq "... with no TAP on the host" "$taps_before" "$(ip -o link | grep -c 'tap-')"
+# The one-shot call saved a snapshot; QEMU carries the user-mode network's
+# state in it: a restored guest fetches again.
+check "the call saved a snapshot" test -s "$REG/snapshots/unet/key"
+as_user "$H/bin/unet" -c "sleep 3; wget -q -O - http://10.0.2.2:$(cat "$T/port")/files/hello" >"$T/out2" 2>"$T/err" &
+p=$!
+for _ in $(seq 300); do [ -e "$T/xdg/flakes/vm/unet/ready" ] && break; sleep 0.1; done
+assert_contains "the next call restores it (-incoming)" \
+        "$(tr '\0' ' ' <"/proc/$(cat "$T/xdg/flakes/vm/unet/vmm.pid")/cmdline" 2>&1)" "-incoming fd:"
+wait $p
+assert_eq "... and the restored guest fetched from the host, no warning" "0 hello-from-the-host " \
+        "$? $(cat "$T/out2") $(cat "$T/err")"
+
 # --- the lookup order: a system flake of the same name wins ------------------
 cat > "$FLAKES_DIR/ush.yaml" <<EOY
 container:
