@@ -68,6 +68,8 @@ vm:
   runtime:
     vmm: qemu
     resume: true
+    network:
+      mode: user
     firecracker:
       boot_args: ["init=/usr/sbin/sci", "console=ttyS0", "root=/dev/vda", "acpi=off", "panic=-1", "sci_resume=1"]
       overlay_size: 16MiB
@@ -82,6 +84,8 @@ EOY
         check "systemctl --user daemon-reload" umctl daemon-reload
         contains "the user generator wired flake-vm@uvm to flake-pull@uvm" \
                 "$(umprop flake-vm@uvm.service Requires)" "flake-pull@uvm.service"
+        not_contains "... and to no flake-tap@ (its network is QEMU's user-mode one)" \
+                "$(umprop flake-vm@uvm.service Requires)" "flake-tap@"
 
         out=$(um $UM_HOME/bin/uvm -c 'echo "vm $(cat /etc/flake-test-image)"; exit 5' 2>/tmp/uvm.err); rc=$?
         eq "user VM flake: exit status of the app" 5 "$rc"
@@ -96,6 +100,8 @@ EOY
                 "/user@$UM_UID.service/"
         check "its runtime state is in the user's runtime dir" test -d /run/user/$UM_UID/flakes/vm/uvm
         check "its resume overlay is in the user's registry" test -s $reg/storage/uvm.ext2
+        out=$(um $UM_HOME/bin/uvm -c "wget -q -O /dev/null http://10.0.2.2:${UM_HTTP##*:}/tcg.tar.xz && echo fetched" 2>&1)
+        eq "the user's VM reaches the host's loopback through QEMU's user-mode network" fetched "$out"
         contains "journalctl --user: the VM's console and the runner's events" \
                 "$(journalctl --no-pager -o cat _SYSTEMD_USER_UNIT=flake-vm@uvm.service 2>&1)" "uvm: the guest agent is ready"
         # A running VM has what it needs: no pull, and the VM is not touched
