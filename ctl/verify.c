@@ -13,6 +13,7 @@
 #include "strv.h"
 #include "utf8.h"
 #include "vm-config.h"
+#include "vm-instance.h"
 
 /* verify's report is made of names, paths and values from files: one line
  * each, shown escaped. */
@@ -85,6 +86,19 @@ static void check_references(const Flake *f, FlakeDiagnostics *diag) {
                         strv_consume(&diag->errors, xasprintf("%s: include path %s does not exist", f->path, *p));
 }
 
+/* QEMU's user-mode network under another VMM: the runner refuses it. */
+static void check_user_network(const Flake *f, FlakeDiagnostics *diag) {
+        _cleanup_(network_config_freep) NetworkConfig *c = NULL;
+        VmmKind vmm;
+
+        if (network_config_from_flake(f, &c) < 0 || !c || network_config_needs_tap(c))
+                return;
+        if (vm_flake_vmm(f, &vmm) >= 0 && vmm != VMM_QEMU)
+                strv_consume(&diag->errors, xasprintf("%s: vm.runtime.network: mode user is QEMU's user-mode network, "
+                                                      "but %s would run this flake (set vm.runtime.vmm: qemu)",
+                                                      f->path, vmm_kind_to_string(vmm)));
+}
+
 /* What the VM runner would refuse at the first launch (the loader has
  * checked each value on its own already). */
 static void check_vm(const Flake *f, FlakeDiagnostics *diag) {
@@ -99,8 +113,10 @@ static void check_vm(const Flake *f, FlakeDiagnostics *diag) {
         error = NULL;
         if (network_config_check_flake(f, &error) < 0)
                 strv_consume(&diag->errors, error);
-        else
+        else {
                 free(error);
+                check_user_network(f, diag);
+        }
         check_volumes(f, diag);
 }
 

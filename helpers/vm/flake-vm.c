@@ -148,17 +148,17 @@ static int setup_network(const VmInstance *i, char ***args, char **ret_tap, char
                 if (r < 0)
                         return r;
                 sys = xasprintf("/sys/class/net/%s", tap);
-                if (access(sys, F_OK) < 0 && i->user)
-                        /* flake-tap@ reads the system's flakes only. */
-                        return log_error_errno(SYNTHETIC_ERRNO(ENODEV),
-                                               "%s: its network device %s does not exist, and flake-tap@ makes them for "
-                                               "the system's flakes only (a user's VM flake can use QEMU's user-mode "
-                                               "network: 'flake-ctl firecracker --user network add --mode user')",
-                                               i->name, tap);
-                if (access(sys, F_OK) < 0)
+                if (access(sys, F_OK) < 0) {
+                        if (i->user)    /* flake-tap@ reads the system's flakes only */
+                                return log_error_errno(SYNTHETIC_ERRNO(ENODEV),
+                                                       "%s: its network device %s does not exist, and flake-tap@ makes them for "
+                                                       "the system's flakes only (a user's VM flake can use QEMU's user-mode "
+                                                       "network: 'flake-ctl firecracker --user network add --mode user')",
+                                                       i->name, tap);
                         return log_error_errno(SYNTHETIC_ERRNO(ENODEV),
                                                "%s: its network device %s does not exist (start flake-tap@%s.service first)",
                                                i->name, tap, i->name);
+                }
         }
         if (net) {
                 r = network_config_boot_args(net, tap, &extra);

@@ -50,19 +50,25 @@ bool vm_instance_name_is_valid(const char *name) {
         return strlen(name) <= FLAKE_APP_NAME_MAX + FLAKE_INSTANCE_NAME_MAX;
 }
 
-static int pick_vmm(VmInstance *i) {
+int vm_flake_vmm(const Flake *f, VmmKind *ret) {
         const char *s = NULL;
-        YamlNode *n = yaml_lookup(i->flake->doc->root, "vm.runtime.vmm");
+        YamlNode *n = yaml_lookup(f->doc->root, "vm.runtime.vmm");
 
-        if (n && !yaml_node_is_null(n)) {
+        if (!yaml_node_is_null(n)) {
                 if (yaml_node_get_string(n, &s) < 0 || vmm_kind_from_string(s) < 0)
-                        return log_error_errno(SYNTHETIC_ERRNO(EBADMSG),
-                                               "%s: vm.runtime.vmm must be 'firecracker' or 'qemu'", i->name);
-                i->vmm = vmm_kind_from_string(s);
+                        return -EBADMSG;
+                *ret = vmm_kind_from_string(s);
                 return 0;
         }
         /* Firecracker where it is installed, QEMU microvm otherwise. */
-        i->vmm = find_executable("firecracker", NULL) ? VMM_FIRECRACKER : VMM_QEMU;
+        *ret = find_executable("firecracker", NULL) ? VMM_FIRECRACKER : VMM_QEMU;
+        return 0;
+}
+
+static int pick_vmm(VmInstance *i) {
+        if (vm_flake_vmm(i->flake, &i->vmm) < 0)
+                return log_error_errno(SYNTHETIC_ERRNO(EBADMSG),
+                                       "%s: vm.runtime.vmm must be 'firecracker' or 'qemu'", i->name);
         return 0;
 }
 

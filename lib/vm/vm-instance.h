@@ -71,6 +71,10 @@ bool vm_instance_name_is_valid(const char *name);
  * -EBADMSG malformed flake, -EMEDIUMTYPE not a VM flake. */
 int vm_instance_load(const char *name, VmInstance **ret);
 
+/* The VMM that runs the flake: vm.runtime.vmm, else Firecracker where it is
+ * installed, QEMU microvm otherwise. -EBADMSG for another vm.runtime.vmm. */
+int vm_flake_vmm(const Flake *f, VmmKind *ret);
+
 /* The VMM binary: firecracker from PATH, or FLAKE_QEMU / qemu-system-x86_64.
  * -ENOENT (logged) if it is not installed. */
 int vm_instance_vmm_binary(const VmInstance *i, char **ret);

@@ -362,6 +362,15 @@ printf '    network:\n      mode: bridge\n      bridge: br0\n      mac: "00:00:0
 out=$("$CTL" verify zero 2>&1); rc=$?
 assert_eq "verify: all-zero MAC fails" "1" "$rc"
 assert_contains "verify: all-zero MAC says why" "$out" "mac '00:00:00:00:00:00' is not a unicast MAC address"
+sed -i 's/      mode: bridge/      mode: user/; /bridge: br0/d; /mac:/d' "$FLAKES/zero.yaml"
+sed -i 's/^  runtime:/  runtime:\n    vmm: firecracker/' "$FLAKES/zero.yaml"
+out=$("$CTL" verify zero 2>&1); rc=$?
+assert_eq "verify: QEMU's user-mode network under Firecracker fails" "1" "$rc"
+assert_contains "verify: ... says why" "$out" \
+        "error: $FLAKES/zero.yaml: vm.runtime.network: mode user is QEMU's user-mode network, but firecracker would run this flake"
+sed -i 's/    vmm: firecracker/    vmm: qemu/' "$FLAKES/zero.yaml"
+out=$("$CTL" verify zero 2>&1); rc=$?
+assert_eq "verify: ... under QEMU it is fine" "0" "$rc"
 rm "$FLAKES/zero.yaml"
 
 # Names that are not UTF-8 or carry control characters: listed, escaped,
