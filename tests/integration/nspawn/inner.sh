@@ -301,7 +301,12 @@ check_vm() {
         eq "... of type notify, started by the pilot" running "$(prop $u SubState)"
         st=$(systemctl status --no-pager --lines=0 $u 2>&1)
         contains "systemctl status $u shows the VM" "$st" "Virtual machine of flake vmr"
-        contains "... with QEMU in its cgroup" "$st" "qemu-system-x86_64"
+        # (From the cgroup itself: systemctl status shortens command lines
+        # to the width it guesses.)
+        cg=/sys/fs/cgroup$(prop $u ControlGroup)
+        contains "... with QEMU in its cgroup" \
+                "$(find "$cg" -name cgroup.procs -exec cat {} + 2>&1 | while read -r p; do tr '\0' ' ' </proc/"$p"/cmdline; echo; done)" \
+                "qemu-system-x86_64 -M microvm"
         eq "a second call reuses the VM" "2 $(prop $u MainPID)" \
                 "$(/usr/bin/vmr -c 'echo 2') $(prop $u MainPID)"
         journalctl --sync 2>/dev/null
