@@ -6,7 +6,8 @@
 # rootfs. Nothing of ours preloads a driver: sci has to load virtio_console
 # (its agent port), overlay (the overlay root) and virtio_net (the network)
 # through the image's modprobe. Booted through firecracker-pilot under QEMU
-# microvm (TCG), then restored from the snapshot its first call saved.
+# microvm (TCG), then restored from the snapshot its first call saved; and
+# with QEMU's user-mode network.
 . "$FLAKE_SOURCE_ROOT/tests/lib.sh"
 require mkinitramfs unmkinitramfs depmod kmod
 . "$FLAKE_SOURCE_ROOT/tests/integration/vm/vm-env.sh"
@@ -44,5 +45,20 @@ out=$("$T/bin/dsh" -c 'for m in virtio_console overlay; do grep -q "^$m " /proc/
 assert_eq "restored: virtio_console and overlay loaded by sci from the rootfs, the root an overlay, a fresh one" \
         "$(printf 'virtio_console\noverlay\n1\nfresh')" "$out"
 [ "$rc" = 5 ] || diag "$(cat "$T/err")" "$(tail -n 40 "$FLAKE_RUNTIME_DIR/vm/dsh.log" 2>/dev/null)"
+
+# QEMU's user-mode network on this image: sci loads virtio_net from the
+# rootfs and brings eth0 up; the guest fetches from a server on the host's
+# loopback as 10.0.2.2.
+mkdir -p "$T/srv" && echo "hello-distro" >"$T/srv/hello"
+python3 "$FLAKE_SOURCE_ROOT/tests/integration/pull/server.py" --dir "$T/srv" --port-file "$T/port" 2>"$T/server.log" &
+server=$!
+trap 'kill $server 2>/dev/null; vm_cleanup' EXIT
+for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done
+KERNEL=$DISTRO/kernel INITRD=$DISTRO/initrd ROOTFS=$DISTRO/rootfs OVERLAY=32MiB register dnet false
+sed -i 's/^    resume: false/    resume: false\n    network:\n      mode: user/' "$FLAKES_DIR/dnet.yaml"
+out=$("$T/bin/dnet" -c "grep -q '^virtio_net ' /proc/modules && echo virtio_net; wget -q -O - http://10.0.2.2:$(cat "$T/port")/files/hello" 2>"$T/err"); rc=$?
+assert_eq "user-mode network: sci loaded virtio_net from the rootfs, the guest fetched from the host" \
+        "0 $(printf 'virtio_net\nhello-distro')" "$rc $out"
+[ "$rc" = 0 ] || diag "$(cat "$T/err")"
 
 finish
