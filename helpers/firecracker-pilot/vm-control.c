@@ -74,7 +74,8 @@ static void report_runner_failure(const VmInstance *i, bool via_bus, uint64_t si
 static void report_runner_warning(const VmInstance *i) {
         _cleanup_free_ char *p = path_join(i->runtime_dir, VM_WARNING_FILE), *w = NULL;
 
-        if (read_full_file(p, &w, NULL) >= 0 && *w)
+        /* The VMM user's file: a link or a FIFO is not read. */
+        if (read_untrusted_file(p, 4096, &w) >= 0 && *w)
                 fprintf(stderr, "firecracker-pilot: warning: %s\n", w);
 }
 
@@ -376,9 +377,10 @@ void vm_stop(VmInstance *i, unsigned wait_ms) {
                 _cleanup_free_ char *pid = NULL;
                 pid_t p = runner_pid;
 
-                if (p <= 0 && read_full_file(i->runner_pid_path, &pid, NULL) >= 0)
-                        /* A runner started by another pilot: it stops its
-                         * VMM, cleans up and exits. */
+                /* A runner started by another pilot: it stops its VMM,
+                 * cleans up and exits. Its pid is in the lock it holds
+                 * (never in the runtime dir, the VMM user's). */
+                if (p <= 0 && read_untrusted_file(i->lock_path, VM_PID_FILE_MAX, &pid) >= 0)
                         p = (pid_t) atoi(pid);
                 if (p > 0)
                         (void) kill(p, SIGTERM);

@@ -1126,8 +1126,11 @@ static int claim_runtime_dir(const VmInstance *i, int *ret_lock_fd) {
                 log_error_errno(errno, "%s: cannot create %s: %m", i->name, i->runtime_dir);
                 return EXIT_FAILURE;
         }
+        /* Our pid, for a pilot that has to stop us: in the lock we hold,
+         * not in the runtime dir, which the VMM user may rewrite. */
         pid = xasprintf("%d\n", (int) getpid());
-        (void) write_file_atomic(i->runner_pid_path, pid, strlen(pid), 0644);
+        if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, strlen(pid), 0) != (ssize_t) strlen(pid))
+                log_warning_errno(errno, "%s: cannot write our pid into %s: %m", i->name, i->lock_path);
         *ret_lock_fd = TAKE_FD(fd);
         return EXIT_SUCCESS;
 }

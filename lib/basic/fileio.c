@@ -51,14 +51,14 @@ int read_full_file(const char *path, char **ret, size_t *ret_size) {
         return read_fd_all(fd, 0, SIZE_MAX / 2, ret, ret_size);
 }
 
-int read_regular_file(const char *path, size_t max_size, char **ret, size_t *ret_size) {
+static int read_regular_file_flags(const char *path, int flags, size_t max_size, char **ret, size_t *ret_size) {
         _cleanup_close_ int fd = -EBADF;
         struct stat st;
 
         /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
          * writer forever. The flag has no effect on regular files, and we
          * read nothing else. */
-        fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | flags);
         if (fd < 0)
                 return negative_errno();
         if (fstat(fd, &st) < 0)
@@ -72,6 +72,14 @@ int read_regular_file(const char *path, size_t max_size, char **ret, size_t *ret
         /* st_size is a hint: the file may grow while we read, and /proc
          * files say 0. */
         return read_fd_all(fd, (size_t) st.st_size, max_size, ret, ret_size);
+}
+
+int read_regular_file(const char *path, size_t max_size, char **ret, size_t *ret_size) {
+        return read_regular_file_flags(path, 0, max_size, ret, ret_size);
+}
+
+int read_untrusted_file(const char *path, size_t max_size, char **ret) {
+        return read_regular_file_flags(path, O_NOFOLLOW, max_size, ret, NULL);
 }
 
 static int write_all(int fd, const char *data, size_t size) {

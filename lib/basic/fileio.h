@@ -14,6 +14,12 @@ int read_full_file(const char *path, char **ret, size_t *ret_size);
  * forever. The text is NUL-terminated; ret_size may be NULL. */
 int read_regular_file(const char *path, size_t max_size, char **ret, size_t *ret_size);
 
+/* The same for a file in a directory a less privileged user writes (a VM's
+ * runtime dir is its VMM user's): the last component is not followed
+ * either (-ELOOP for a symlink), so a link cannot make us read our own
+ * secrets on that user's behalf. */
+int read_untrusted_file(const char *path, size_t max_size, char **ret);
+
 /* Writes data to a temp file next to path, fsyncs it and renames it over
  * path, so readers see either the old or the new content, never half. */
 int write_file_atomic(const char *path, const char *data, size_t size, mode_t mode);

@@ -26,7 +26,6 @@ VmInstance *vm_instance_free(VmInstance *i) {
         free(i->lock_path);
         free(i->log_path);
         free(i->pid_path);
-        free(i->runner_pid_path);
         free(i->ready_path);
         free(i->agent_socket);
         free(i->serial_socket);
@@ -135,7 +134,6 @@ int vm_instance_load(const char *name, VmInstance **ret) {
         i->lock_path = xasprintf("%s" VM_LOCK_SUFFIX, i->runtime_dir);
         i->log_path = xasprintf("%s.log", i->runtime_dir);
         i->pid_path = path_join(i->runtime_dir, VM_PID_FILE);
-        i->runner_pid_path = path_join(i->runtime_dir, "runner.pid");
         i->ready_path = path_join(i->runtime_dir, VM_READY_FILE);
         i->agent_socket = path_join(i->runtime_dir, "agent.sock");
         i->serial_socket = path_join(i->runtime_dir, "serial.sock");
@@ -235,7 +233,7 @@ VmState vm_state(const char *runtime_dir, char **ret_pid) {
 
         if (!vm_instance_in_use(runtime_dir))
                 s = VM_STATE_STOPPED;
-        else if (read_full_file(pid_path, &pid, NULL) < 0)
+        else if (read_untrusted_file(pid_path, VM_PID_FILE_MAX, &pid) < 0)  /* the VMM user's file */
                 s = VM_STATE_STARTING;
         else if (!pid_alive(pid))
                 s = VM_STATE_STOPPED;

@@ -46,7 +46,6 @@ typedef struct VmInstance {
         char *lock_path;
         char *log_path;
         char *pid_path;
-        char *runner_pid_path;
         char *ready_path;
         char *agent_socket;
         char *serial_socket;
@@ -118,10 +117,14 @@ int vm_user_resolve(const char *runas, VmUser *ret);
 
 /* The runtime state of an instance, RUNTIME/vm/INSTANCE (system flakes; a
  * user's in the user's instance state directory): the runner holds
- * INSTANCE.lock while it runs, VM_PID_FILE names the VMM, VM_READY_FILE
- * marks a VM whose agent answered. */
+ * INSTANCE.lock while it runs, and that file (next to the runtime dir, in
+ * the base dir the runner's starter owns) holds the runner's pid. In the
+ * runtime dir, which is the VMM user's and so hostile to everybody else
+ * (read it with read_untrusted_file()): VM_PID_FILE names the VMM,
+ * VM_READY_FILE marks a VM whose agent answered. */
 #define VM_LOCK_SUFFIX ".lock"
 #define VM_PID_FILE "vmm.pid"
+#define VM_PID_FILE_MAX 32
 #define VM_READY_FILE "ready"
 
 /* Where VM instances keep their runtime state: RUNTIME/vm for system

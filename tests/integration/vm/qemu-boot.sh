@@ -27,7 +27,7 @@ check "runner and agent socket exist while the resume VM runs" test -S "$FLAKE_R
 # no_new_privs, QEMU in its own seccomp sandbox on top.
 if [ "$(id -u)" = 0 ]; then
         vmm=$(cat "$FLAKE_RUNTIME_DIR/vm/rsh/vmm.pid")
-        sup=$(cat "$FLAKE_RUNTIME_DIR/vm/rsh/runner.pid")
+        sup=$(cat "$FLAKE_RUNTIME_DIR/vm/rsh.lock")
         child=$(ps -o ppid= -p "$vmm" | tr -d ' ')
         st() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
         assert_eq "the VMM runs as the VMM user" nobody "$(ps -o user= -p "$vmm")"
@@ -38,7 +38,7 @@ if [ "$(id -u)" = 0 ]; then
         assert_contains "... which QEMU was told" "$(tr '\0' ' ' <"/proc/$vmm/cmdline")" "-sandbox on,obsolete=deny"
         assert_eq "the runner that relays sessions is the VMM user too" "nobody 0000000000000000" \
                 "$(ps -o user= -p "$child") $(st "$child" CapEff)"
-        assert_eq "... the child of the root supervisor in runner.pid" "$sup root" \
+        assert_eq "... the child of the root supervisor, whose pid is in rsh.lock" "$sup root" \
                 "$(ps -o ppid= -p "$child" | tr -d ' ') $(ps -o user= -p "$sup")"
         assert_eq "... which keeps only CAP_CHOWN and CAP_KILL, with no_new_privs" "0000000000000021 1" \
                 "$(st "$sup" CapEff) $(st "$sup" NoNewPrivs)"
@@ -108,6 +108,33 @@ assert_contains "the crash is named" "$(cat "$T/crash")" "rsh: the VM went away"
 for i in $(seq 50); do [ -e "$FLAKE_RUNTIME_DIR/vm/rsh" ] || break; sleep 0.1; done
 check_fails "nothing left in the runtime dir after the crash" test -e "$FLAKE_RUNTIME_DIR/vm/rsh"
 check "the resume overlay is kept" test -s "$FLAKE_FIRECRACKER_DIR/storage/rsh.ext2"
+
+# The runtime dir is the VMM user's: what is in it is hostile to the root
+# pilot and flake-ctl (a guest that broke out into QEMU is that user).
+if [ "$(id -u)" = 0 ]; then
+        "$R" -c true
+        D=$FLAKE_RUNTIME_DIR/vm/rsh
+        sleep 300 &
+        victim=$!
+        echo "flake-test-secret" >"$T/secret" && chmod 600 "$T/secret"
+        as_vmm() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
+        as_vmm sh -c "rm -f '$D/runner.pid'; echo $victim > '$D/runner.pid'"
+        as_vmm sh -c "rm -f '$D/vmm.pid'; mkfifo '$D/vmm.pid'"
+        out=$(timeout 20 "$FLAKE_BUILD_ROOT/ctl/flake-ctl" firecracker show --format csv 2>&1); rc=$?
+        assert_eq "firecracker show: a FIFO as vmm.pid does not hang it" 0 "$rc"
+        assert_contains "... the instance is listed" "$out" "rsh,"
+        as_vmm sh -c "rm -f '$D/vmm.pid'; ln -s '$T/secret' '$D/vmm.pid'"
+        out=$(timeout 20 "$FLAKE_BUILD_ROOT/ctl/flake-ctl" firecracker show --format csv 2>&1)
+        assert_not_contains "... a link to a root-only file is not read" "$out" "flake-test-secret"
+        as_vmm sh -c "rm -f '$D/vmm.pid'; ln -s /dev/zero '$D/vmm.pid'"
+        out=$(timeout 20 "$FLAKE_BUILD_ROOT/ctl/flake-ctl" firecracker show --format csv 2>&1); rc=$?
+        assert_eq "... nor /dev/zero read forever" 0 "$rc"
+        timeout 60 "$R" %remove -c true
+        check "%remove signals the runner, not the pid the VMM user wrote into a runner.pid" kill -0 "$victim"
+        for i in $(seq 100); do [ -e "$D" ] || break; sleep 0.1; done
+        check_fails "... and the VM is gone" test -e "$D"
+        kill "$victim" 2>/dev/null
+fi
 
 # --- one-shot VMs: a fresh VM per call, torn down after --------------------
 # With a runas user, the VMM runs as that user.

@@ -26,7 +26,7 @@ DNS_PID=
 net_cleanup() {
         [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
         [ -n "$DNS_PID" ] && kill "$DNS_PID" 2>/dev/null
-        for p in "$FLAKE_RUNTIME_DIR"/vm/*/runner.pid "$FLAKE_RUNTIME_DIR"/vm/*/vmm.pid; do
+        for p in "$FLAKE_RUNTIME_DIR"/vm/*.lock "$FLAKE_RUNTIME_DIR"/vm/*/vmm.pid; do
                 [ -e "$p" ] && kill "$(cat "$p")" 2>/dev/null
         done
         sleep 0.5

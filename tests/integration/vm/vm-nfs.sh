@@ -33,7 +33,7 @@ NS=fvf$$
 GANESHA_PID=
 nfs_cleanup() {
         [ -n "$GANESHA_PID" ] && kill "$GANESHA_PID" 2>/dev/null
-        for p in "$FLAKE_RUNTIME_DIR"/vm/*/runner.pid "$FLAKE_RUNTIME_DIR"/vm/*/vmm.pid; do
+        for p in "$FLAKE_RUNTIME_DIR"/vm/*.lock "$FLAKE_RUNTIME_DIR"/vm/*/vmm.pid; do
                 [ -e "$p" ] && kill "$(cat "$p")" 2>/dev/null
         done
         sleep 0.5
