@@ -15,6 +15,7 @@
 #include "paths.h"
 #include "strv.h"
 #include "time-util.h"
+#include "utf8.h"
 #include "vm-control.h"
 #include "vm-runner.h"
 
@@ -72,11 +73,14 @@ static void report_runner_failure(const VmInstance *i, bool via_bus, uint64_t si
  * On the terminal although the pilot's console level is errors only: the
  * runner already put it in its journal or log file. */
 static void report_runner_warning(const VmInstance *i) {
-        _cleanup_free_ char *p = path_join(i->runtime_dir, VM_WARNING_FILE), *w = NULL;
+        _cleanup_free_ char *p = path_join(i->runtime_dir, VM_WARNING_FILE), *w = NULL, *e = NULL;
 
-        /* The VMM user's file: a link or a FIFO is not read. */
-        if (read_untrusted_file(p, 4096, &w) >= 0 && *w)
-                fprintf(stderr, "firecracker-pilot: warning: %s\n", w);
+        /* The VMM user's file (with the VMM's own output in it): a link or
+         * a FIFO is not read, and nothing in it drives the terminal. */
+        if (read_untrusted_file(p, 4096, &w) < 0 || isempty(w))
+                return;
+        e = text_escape(w);
+        fprintf(stderr, "firecracker-pilot: warning: %s\n", e);
 }
 
 static int runner_status_to_exit(const VmInstance *i, int status) {

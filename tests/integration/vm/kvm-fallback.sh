@@ -85,6 +85,24 @@ assert_eq "the next unpinned call runs" "0 unpinned" "$rc $out"
 assert_contains "... and asks for KVM" "$(cat "$T/qemu-args")" "-accel kvm"
 assert_eq "... without a warning" "" "$(cat "$T/err")"
 
+# The warning carries QEMU's last output, the VMM user's words: escaped on
+# the caller's terminal.
+cat > "$T/qemu-esc" <<'EOS'
+#!/bin/sh
+case " $* " in
+*" -accel kvm "*)
+        printf 'qemu-system-x86_64: \033[2J\033]0;owned\007 cannot run\n' >&2
+        kill -ABRT $$ ;;
+esac
+exec qemu-system-x86_64 "$@"
+EOS
+chmod 755 "$T/qemu-esc"
+OVERLAY=16MiB register kesc false
+out=$(FLAKE_QEMU=$T/qemu-esc "$T/bin/kesc" -c 'echo ok' 2>"$T/err"); rc=$?
+assert_eq "QEMU's output in the warning: the call works" "0 ok" "$rc $out"
+assert_not_contains "... the warning has no raw escape character" "$(cat "$T/err")" $'\e'
+assert_contains "... it shows them escaped" "$(cat "$T/err")" '\x1b[2J\x1b]0;owned\a cannot run'
+
 OVERLAY=16MiB register rks true
 "$T/bin/rks" -c true 2>"$T/err1"
 out=$("$T/bin/rks" -c 'echo again' 2>"$T/err2"); rc=$?
