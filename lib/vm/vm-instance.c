@@ -229,9 +229,13 @@ static bool pid_alive(const char *pid) {
 VmState vm_state(const char *runtime_dir, char **ret_pid) {
         _cleanup_free_ char *pid_path = path_join(runtime_dir, VM_PID_FILE), *pid = NULL;
         _cleanup_free_ char *ready = path_join(runtime_dir, VM_READY_FILE);
+        _cleanup_free_ char *lock = xasprintf("%s" VM_LOCK_SUFFIX, runtime_dir);
         VmState s;
 
-        if (!vm_instance_in_use(runtime_dir))
+        /* Whether the runner holds its lock takes opening it (flock). */
+        if (access(lock, R_OK | W_OK) < 0 && errno == EACCES)
+                s = VM_STATE_UNKNOWN;
+        else if (!vm_instance_in_use(runtime_dir))
                 s = VM_STATE_STOPPED;
         else if (read_untrusted_file(pid_path, VM_PID_FILE_MAX, &pid) < 0)  /* the VMM user's file */
                 s = VM_STATE_STARTING;
@@ -249,6 +253,7 @@ VmState vm_state(const char *runtime_dir, char **ret_pid) {
 
 const char *vm_state_to_string(VmState s) {
         static const char * const names[_VM_STATE_MAX] = {
+                [VM_STATE_UNKNOWN] = "unknown",
                 [VM_STATE_STOPPED] = "stopped",
                 [VM_STATE_STARTING] = "starting",
                 [VM_STATE_RUNNING] = "running",

@@ -138,6 +138,7 @@ int vm_runtime_base(bool user, const char *ids_dir, bool create, char **ret);
 bool vm_instance_in_use(const char *runtime_dir);
 
 typedef enum VmState {
+        VM_STATE_UNKNOWN,     /* not ours to see (another user's lock) */
         VM_STATE_STOPPED,     /* no runner, or its VMM is gone */
         VM_STATE_STARTING,    /* the agent has not answered yet */
         VM_STATE_RUNNING,
@@ -145,7 +146,9 @@ typedef enum VmState {
 } VmState;
 
 /* What the state files say; the VMM's pid in *ret_pid (NULL if unknown).
- * Reads files only: any user may ask about any instance. */
+ * Reads files only: any user may ask about any instance, and gets
+ * VM_STATE_UNKNOWN for one whose lock is not readable to him (the system's
+ * instances, for a user who is not root). */
 VmState vm_state(const char *runtime_dir, char **ret_pid);
 const char *vm_state_to_string(VmState s);
 

@@ -126,6 +126,8 @@ if [ "$(id -u)" = 0 ]; then
         as_vmm sh -c "rm -f '$D/vmm.pid'; ln -s '$T/secret' '$D/vmm.pid'"
         out=$(timeout 20 "$FLAKE_BUILD_ROOT/ctl/flake-ctl" firecracker show --format csv 2>&1)
         assert_not_contains "... a link to a root-only file is not read" "$out" "flake-test-secret"
+        out=$(setpriv --reuid=65533 --regid=65533 --clear-groups -- "$FLAKE_BUILD_ROOT/ctl/flake-ctl" firecracker show --format csv 2>&1)
+        assert_contains "firecracker show as another user: the running VM is unknown to him, not stopped" "$out" "rsh,root,,unknown,"
         as_vmm sh -c "rm -f '$D/vmm.pid'; ln -s /dev/zero '$D/vmm.pid'"
         out=$(timeout 20 "$FLAKE_BUILD_ROOT/ctl/flake-ctl" firecracker show --format csv 2>&1); rc=$?
         assert_eq "... nor /dev/zero read forever" 0 "$rc"
