@@ -1049,6 +1049,9 @@ static int split_privileges(const VmInstance *i, const VmUser *u, int signal_fd,
                 (void) unsetenv("NOTIFY_SOCKET");
                 if (become_user(i, u) < 0)
                         _exit(EXIT_FAILURE);
+                /* Said here, before anything of ours can fail: the pilot
+                 * shows the runner's last line, which must be the error. */
+                log_info("%s: the VMM runs as user %s (runner %d)", i->name, u->name, (int) getpid());
                 /* Our images must be readable by the VMM, not by root. */
                 if (check_images(i) < 0)
                         _exit(RUNNER_EXIT_CONFIG);
@@ -1058,7 +1061,6 @@ static int split_privileges(const VmInstance *i, const VmUser *u, int signal_fd,
         k = keep_supervisor_caps();
         if (k < 0)
                 log_warning_errno(k, "%s: cannot drop the supervisor's capabilities: %m", i->name);
-        log_info("%s: the VMM runs as user %s (runner %d)", i->name, u->name, (int) pid);
         *ret_status = supervise(i, pid, signal_fd, fds[0]);
         return 1;
 }
