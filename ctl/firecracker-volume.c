@@ -125,15 +125,16 @@ static const char *entry_paths(const char *entry) {
 static int edit_volumes(YamlDocument *doc, const void *userdata) {
         const VolumeEdit *e = userdata;
         _cleanup_strv_free_ char **args = NULL, **entries = NULL, **kept = NULL;
-        _cleanup_free_ char *joined = NULL;
+        _cleanup_free_ char *joined = NULL, *where = NULL;
         YamlNode *holder = boot_args_node(doc, e->args->instance, e->server), *list;
         bool placed = false;
 
         if (!doc->root || !yaml_mapping_get(doc->root, "vm"))
                 return -EINVAL;
+        where = e->args->instance ? xasprintf("vm.runtime.firecracker.instance.%s", e->args->instance + 1)
+                                  : xstrdup("vm.runtime.firecracker");
         if (!holder && e->server)
-                return log_error_errno(SYNTHETIC_ERRNO(EBADMSG), "vm.runtime.firecracker%s%s is not a mapping",
-                                       e->args->instance ? ".instance." : "", e->args->instance ? e->args->instance + 1 : "");
+                return log_error_errno(SYNTHETIC_ERRNO(EBADMSG), "%s is not a mapping", where);
         if (!holder) {          /* remove: nothing configured there */
                 STRV_FOREACH(v, e->args->volumes)
                         strv_consume(e->messages, xasprintf("No volume %s configured.", *v));
@@ -141,8 +142,7 @@ static int edit_volumes(YamlDocument *doc, const void *userdata) {
         }
         list = yaml_mapping_get(holder, "boot_args");
         if (!yaml_node_is_null(list) && yaml_node_get_string_list(list, &args) < 0)
-                return log_error_errno(SYNTHETIC_ERRNO(EBADMSG), "vm.runtime.firecracker%s%s.boot_args is not a list of strings",
-                                       e->args->instance ? ".instance." : "", e->args->instance ? e->args->instance + 1 : "");
+                return log_error_errno(SYNTHETIC_ERRNO(EBADMSG), "%s.boot_args is not a list of strings", where);
         entries = vm_volumes(args);
 
         STRV_FOREACH(v, e->args->volumes) {

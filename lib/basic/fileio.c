@@ -195,10 +195,12 @@ int lock_file_at(int dir_fd, const char *path, int open_flags, int operation) {
         return TAKE_FD(fd);
 }
 
-bool lock_is_held(const char *path) {
+int lock_is_held(const char *path) {
         _cleanup_close_ int fd = lock_file_at(AT_FDCWD, path, O_RDWR | O_NOFOLLOW, LOCK_EX | LOCK_NB);
 
-        return fd == -EWOULDBLOCK;
+        if (fd == -EWOULDBLOCK)
+                return 1;
+        return fd >= 0 || fd == -ENOENT ? 0 : fd;
 }
 
 int lock_directory(const char *path) {

@@ -38,9 +38,10 @@ int rm_rf(const char *path);
  * retrying on EINTR. Returns the fd, -EWOULDBLOCK with LOCK_NB when another
  * process holds it, or another negative errno (not logged). */
 int lock_file_at(int dir_fd, const char *path, int open_flags, int operation);
-/* Whether another process holds a flock() on path: a LOCK_NB attempt fails
- * with EWOULDBLOCK. False when path cannot be opened (O_NOFOLLOW). */
-bool lock_is_held(const char *path);
+/* Whether another process holds a flock() on path (a LOCK_NB attempt fails
+ * with EWOULDBLOCK): 1 if so, 0 if not or there is no such file, -errno when
+ * it cannot be told (-EACCES: not ours to open; O_NOFOLLOW). */
+int lock_is_held(const char *path);
 /* Takes an exclusive flock() on a directory (blocking). Returns the fd. */
 int lock_directory(const char *path);
 

@@ -208,10 +208,15 @@ char *vm_runner_path(void) {
         return xasprintf("%s/vm/flake-vm", d);
 }
 
-bool vm_instance_in_use(const char *runtime_dir) {
+/* lock_is_held() for the instance's lock. */
+static int instance_lock_held(const char *runtime_dir) {
         _cleanup_free_ char *lock = xasprintf("%s" VM_LOCK_SUFFIX, runtime_dir);
 
         return lock_is_held(lock);
+}
+
+bool vm_instance_in_use(const char *runtime_dir) {
+        return instance_lock_held(runtime_dir) > 0;
 }
 
 static bool pid_alive(const char *pid) {
@@ -229,13 +234,13 @@ static bool pid_alive(const char *pid) {
 VmState vm_state(const char *runtime_dir, char **ret_pid) {
         _cleanup_free_ char *pid_path = path_join(runtime_dir, VM_PID_FILE), *pid = NULL;
         _cleanup_free_ char *ready = path_join(runtime_dir, VM_READY_FILE);
-        _cleanup_free_ char *lock = xasprintf("%s" VM_LOCK_SUFFIX, runtime_dir);
+        int held = instance_lock_held(runtime_dir);
         VmState s;
 
         /* Whether the runner holds its lock takes opening it (flock). */
-        if (access(lock, R_OK | W_OK) < 0 && errno == EACCES)
+        if (held == -EACCES)
                 s = VM_STATE_UNKNOWN;
-        else if (!vm_instance_in_use(runtime_dir))
+        else if (held <= 0)
                 s = VM_STATE_STOPPED;
         else if (read_untrusted_file(pid_path, VM_PID_FILE_MAX, &pid) < 0)  /* the VMM user's file */
                 s = VM_STATE_STARTING;

@@ -43,6 +43,21 @@ export FLAKE_ALLOW_INSECURE_TRANSPORT=1
 
 check "flake-ctl init --user (as uid $U)" as_user "$CTL" init --user
 REG=$H/.config/flakes/firecracker
+# The firecracker: section of a user's flake on the test image in the
+# user's registry, with the test image's boot arguments ($1 appended).
+image_section() {
+        cat <<EOY
+    firecracker:
+      boot_args: ["init=/usr/sbin/sci", "console=ttyS0", "root=/dev/vda", "acpi=off", "quiet", "panic=-1"${1-}]
+      overlay_size: 16MiB
+      rootfs_image_path: $REG/images/flake-test/rootfs
+      kernel_image_path: $REG/images/flake-test/kernel
+      initrd_path: $REG/images/flake-test/initrd
+      mem_size_mib: 256
+      vcpu_count: 1
+EOY
+}
+
 # Registration needs the image in place; it goes away before the launch.
 as_user mkdir -p "$REG/images/flake-test"
 as_user cp "$VM_IMAGE/kernel" "$VM_IMAGE/rootfs" "$VM_IMAGE/initrd" "$REG/images/flake-test/"
@@ -68,14 +83,7 @@ vm:
   runtime:
     vmm: qemu
     resume: true
-    firecracker:
-      boot_args: ["init=/usr/sbin/sci", "console=ttyS0", "root=/dev/vda", "acpi=off", "quiet", "panic=-1", "sci_resume=1"]
-      overlay_size: 16MiB
-      rootfs_image_path: $REG/images/flake-test/rootfs
-      kernel_image_path: $REG/images/flake-test/kernel
-      initrd_path: $REG/images/flake-test/initrd
-      mem_size_mib: 256
-      vcpu_count: 1
+$(image_section ', "sci_resume=1"')
 EOY
 as_user rm -rf "$REG/images/flake-test"
 
@@ -141,14 +149,7 @@ vm:
   runtime:
     vmm: qemu
     resume: false
-    firecracker:
-      boot_args: ["init=/usr/sbin/sci", "console=ttyS0", "root=/dev/vda", "acpi=off", "quiet", "panic=-1"]
-      overlay_size: 16MiB
-      rootfs_image_path: $REG/images/flake-test/rootfs
-      kernel_image_path: $REG/images/flake-test/kernel
-      initrd_path: $REG/images/flake-test/initrd
-      mem_size_mib: 256
-      vcpu_count: 1
+$(image_section)
 EOY
 as_user ln -s "$PILOT" "$H/bin/unet"
 # A nat network needs a TAP, which no manager makes for a user's flake.
